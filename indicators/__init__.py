@@ -1,0 +1,1 @@
+"""Text → scores with evidence. Pure functions; imports nothing from `tension`."""

@@ -1,0 +1,306 @@
+"""The hostility / conciliation lexicon: loading it and finding its entries in text.
+
+The lexicon is a TOML file an analyst can read and extend (`lexicon.toml` beside
+this module). Each category has a pole, a severity weight and its terms; a term
+may carry its own weight. Terms are phrases of one or more words; every word is
+matched by its stem (see `tokens.stem`), so inflections come free, and a word
+ending in `*` matches any word starting with it ("warmonger*").
+
+Around each match the matcher looks for modifiers within the same clause:
+- a negator shortly before ("no threat", "not hostile") cancels the match;
+- a refusal before or after a conciliatory term ("rejected talks", "talks
+  were called off") turns it into hostility: refusing dialogue is hostile;
+- a hedge before ("might", "could") damps it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from indicators.tokens import CLAUSE_BREAK, fold, stem, tokenize, word_spans, words
+
+POLES = ("hostility", "conciliation", "neutral")
+# Modifier words and phrases (as stems), indexed by their first stem.
+WordSet = dict[str, tuple[tuple[str, ...], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One lexicon term: its words (as stems), pole, category and severity weight."""
+
+    term: str
+    pole: str
+    category: str
+    weight: float
+    stems: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An entry found in a sentence, with the modifiers that applied to it.
+
+    `start`/`end` index the sentence. `pole` is the pole the match counts for
+    after modifiers (a refused conciliatory term counts for hostility).
+    `effective` is the weight after negation, refusal and hedging, before VADER.
+    """
+
+    term: str
+    text: str
+    start: int
+    end: int
+    pole: str
+    category: str
+    weight: float
+    effective: float
+    modifiers: tuple[str, ...]
+
+
+class _Node:
+    """A trie of entry stems; `word*` steps are kept apart as prefixes."""
+
+    __slots__ = ("entry", "children", "prefixes")
+
+    def __init__(self) -> None:
+        self.entry: Entry | None = None
+        self.children: dict[str, _Node] = {}
+        self.prefixes: list[tuple[str, _Node]] = []
+
+    def add(self, entry: Entry) -> None:
+        node = self
+        for st in entry.stems:
+            if st.endswith("*"):
+                nxt = next((n for p, n in node.prefixes if p == st[:-1]), None)
+                if nxt is None:
+                    nxt = _Node()
+                    node.prefixes.append((st[:-1], nxt))
+            else:
+                nxt = node.children.setdefault(st, _Node())
+            node = nxt
+        node.entry = entry
+
+    def step(self, token: str, stem_: str) -> tuple[_Node, ...]:
+        """The nodes reached from here by one word."""
+        hit = self.children.get(stem_)
+        pre = tuple(n for p, n in self.prefixes if token.startswith(p))
+        return ((hit,) if hit else ()) + pre
+
+
+NEGATOR, REFUSAL, HEDGE = 1, 2, 4
+_PHRASE = {NEGATOR: 8, REFUSAL: 16, HEDGE: 32}  # the word starts a multi-word modifier of that kind
+# What the matcher memoises per distinct word: folded form, stem, entries starting there, flags.
+Looked = tuple[str, str, tuple[_Node, ...], int]
+
+
+@dataclass(frozen=True)
+class Modifiers:
+    """Words and phrases that change a match, and by how much."""
+
+    negators: WordSet
+    refusals: WordSet
+    hedges: WordSet
+    window: int = 4
+    negation_window: int = 2
+    hedge_factor: float = 0.6
+    refusal_factor: float = 0.7
+
+    def _sets(self) -> tuple[tuple[int, WordSet], ...]:
+        return ((NEGATOR, self.negators), (REFUSAL, self.refusals), (HEDGE, self.hedges))
+
+    def flags(self, token: str, stem_: str) -> int:
+        """Bit flags: is this word a one-word modifier, or the start of a phrase one?"""
+        out = 0
+        for bit, words_ in self._sets():
+            for phrase in words_.get(token, ()) + words_.get(stem_, ()):
+                out |= bit if len(phrase) == 1 else _PHRASE[bit]
+        return out
+
+    def has(self, looked: list[Looked], ks: list[int], kind: int) -> bool:
+        """Does a modifier of `kind` occur at positions `ks` (one word, or a phrase within ks)?"""
+        if any(looked[k][3] & kind for k in ks):
+            return True
+        if not any(looked[k][3] & _PHRASE[kind] for k in ks):
+            return False
+        words_ = dict(self._sets())[kind]
+        for n, k in enumerate(ks):
+            for phrase in words_.get(looked[k][0], ()) + words_.get(looked[k][1], ()):
+                if len(phrase) > 1 and n + len(phrase) <= len(ks) and all(
+                    phrase[x] in looked[ks[n + x]][:2] for x in range(len(phrase))
+                ):
+                    return True
+        return False
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Entries indexed by their first stem, plus prefix entries for `word*` terms."""
+
+    entries: tuple[Entry, ...]
+    modifiers: Modifiers
+    digest: str
+    version: str
+    _trie: _Node = field(repr=False, compare=False, default_factory=lambda: _Node())
+    _seen: dict[str, tuple[str, str, tuple[Entry, ...]]] = field(repr=False, compare=False, default_factory=dict)
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def categories(self) -> dict[str, str]:
+        """Category name → pole."""
+        return {e.category: e.pole for e in self.entries}
+
+    def find(self, sentence: str) -> list[Match]:
+        """All entries in `sentence`, longest match first, non-overlapping, with modifiers."""
+        seen = self._seen
+        looked = [seen.get(w) or self._lookup(w) for w in words(sentence)]
+        if not any(x[2] for x in looked):
+            return []  # most sentences: no entry can start anywhere, so skip the spans
+        spans = word_spans(sentence)
+        clause = _clause_ids(sentence, spans)
+        matches: list[Match] = []
+        i, n = 0, len(looked)
+        while i < n:
+            entry = self._longest_at(looked, i) if looked[i][2] else None
+            if entry is None:
+                i += 1
+                continue
+            j = i + len(entry.stems)
+            matches.append(self._modify(entry, sentence, looked, spans, clause, i, j))
+            i = j
+        return matches
+
+    def _lookup(self, word: str) -> Looked:
+        """A raw word's folded form, stem, the entries that may start at it and its modifier flags."""
+        token = fold(word)
+        st = stem(token)
+        hit = (token, st, self._trie.step(token, st), self.modifiers.flags(token, st))
+        if len(self._seen) < 500_000:
+            self._seen[word] = hit
+        return hit
+
+    @staticmethod
+    def _longest_at(looked: list[Looked], i: int) -> Entry | None:
+        """Walk the trie from word i; the last entry seen is the longest match."""
+        best: Entry | None = None
+        nodes, k = looked[i][2], i + 1
+        while nodes:
+            best = next((nd.entry for nd in nodes if nd.entry is not None), best)
+            if k >= len(looked):
+                break
+            nodes = tuple(c for nd in nodes for c in nd.step(looked[k][0], looked[k][1]))
+            k += 1
+        return best
+
+    def _modify(self, entry: Entry, sentence: str, looked: list[Looked], spans: list[tuple[int, int]],
+                clause: list[int], i: int, j: int) -> Match:
+        mods = self.modifiers
+
+        def window(lo: int, hi: int, anchor: int) -> list[int]:
+            return [k for k in range(max(0, lo), min(len(looked), hi)) if clause[k] == clause[anchor]]
+
+        before = window(i - mods.window, i, i)
+        after = window(j, j + mods.window, j - 1)
+        near = window(i - mods.negation_window, i, i)
+        if near and looked[near[-1]][0] == "only":
+            near = []  # "not only condemned ... but also" is no negation
+        pole, weight, applied = entry.pole, entry.weight, []
+        if pole == "neutral":
+            weight = 0.0
+        elif pole == "conciliation" and (mods.has(looked, before, REFUSAL) or mods.has(looked, after, REFUSAL)):
+            pole, weight = "hostility", weight * mods.refusal_factor
+            applied.append("refused")
+        elif mods.has(looked, near, NEGATOR):
+            weight = 0.0
+            applied.append("negated")
+        if weight and mods.has(looked, before, HEDGE):
+            weight *= mods.hedge_factor
+            applied.append("hedged")
+        start, end = spans[i][0], spans[j - 1][1]
+        return Match(entry.term, sentence[start:end], start, end, pole, entry.category,
+                     entry.weight, round(weight, 6), tuple(applied))
+
+
+def _clause_ids(sentence: str, spans: list[tuple[int, int]]) -> list[int]:
+    """Clause number of each token: clause punctuation between two tokens separates them."""
+    ids, current, prev_end = [], 0, 0
+    for start, end in spans:
+        if CLAUSE_BREAK.search(sentence, prev_end, start):
+            current += 1
+        ids.append(current)
+        prev_end = end
+    return ids
+
+
+def _entry_stems(term: str) -> tuple[str, ...]:
+    words = term.split()
+    out = []
+    for w in words:
+        if w.endswith("*"):
+            out.append(tokenize(w[:-1])[0][0] + "*")
+        else:
+            out.extend(stem(t) for t, _, _ in tokenize(w))
+    return tuple(out)
+
+
+def parse_lexicon(data: bytes) -> Lexicon:
+    """Build a lexicon from the bytes of a TOML file (pure: no I/O)."""
+    doc = tomllib.loads(data.decode("utf-8"))
+    m = doc.get("modifiers", {})
+    def fold(words: list[str]) -> WordSet:
+        out: dict[str, tuple[tuple[str, ...], ...]] = {}
+        for w in words:
+            stems = tuple(stem(t) for t, _, _ in tokenize(w))
+            if stems:
+                out[stems[0]] = out.get(stems[0], ()) + (stems,)
+        return out
+
+    modifiers = Modifiers(
+        negators=fold(m.get("negators", [])),
+        refusals=fold(m.get("refusals", [])),
+        hedges=fold(m.get("hedges", [])),
+        window=int(m.get("window", 4)),
+        negation_window=int(m.get("negation_window", 2)),
+        hedge_factor=float(m.get("hedge_factor", 0.6)),
+        refusal_factor=float(m.get("refusal_factor", 0.7)),
+    )
+    entries: dict[tuple[str, ...], Entry] = {}
+    for cat in doc.get("category", []):
+        name, pole, cat_weight = cat["name"], cat["pole"], float(cat["weight"])
+        if pole not in POLES:
+            raise ValueError(f"lexicon category {name!r}: pole must be one of {POLES}, not {pole!r}")
+        for item in cat.get("terms", []):
+            term, weight = (item, cat_weight) if isinstance(item, str) else (item["term"], float(item["weight"]))
+            if not 0 < weight <= 1:
+                raise ValueError(f"lexicon term {term!r}: weight must be in (0, 1], not {weight}")
+            stems = _entry_stems(term)
+            if not stems:
+                raise ValueError(f"lexicon term {term!r} in {name!r} has no words")
+            if stems in entries:
+                other = entries[stems]
+                raise ValueError(f"lexicon term {term!r} in {name!r} duplicates {other.term!r} in {other.category!r}")
+            entries[stems] = Entry(term, pole, name, weight, stems)
+    trie = _Node()
+    for e in entries.values():
+        trie.add(e)
+    digest = hashlib.sha256(data).hexdigest()
+    return Lexicon(
+        entries=tuple(entries.values()),
+        modifiers=modifiers,
+        digest=digest,
+        version=str(doc.get("version", digest[:12])),
+        _trie=trie,
+    )
+
+
+def default_lexicon_bytes() -> bytes:
+    """The lexicon shipped with the package."""
+    return resources.files("indicators").joinpath("lexicon.toml").read_bytes()
+
+
+@lru_cache(maxsize=8)
+def load_lexicon(data: bytes | None = None) -> Lexicon:
+    """Parse (and memoise) a lexicon; None means the shipped one."""
+    return parse_lexicon(default_lexicon_bytes() if data is None else data)

@@ -1,0 +1,6 @@
+"""`python -m tension …`"""
+
+from tension.cli import main
+
+if __name__ == "__main__":
+    main()

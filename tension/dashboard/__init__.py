@@ -1,0 +1,1 @@
+"""The Dash dashboard: layout, callbacks and figures over `tension` and `indicators`."""

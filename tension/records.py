@@ -1,0 +1,42 @@
+"""The one article schema every reader produces, and the problem record for bad rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One parsed article, before it reaches the store.
+
+    `date` is the calendar day in the analysis time zone; `published_at` keeps the
+    original instant (ISO 8601, UTC) when the source had a time, else None.
+    `origin` and `row` say where it came from so every later message can name them.
+    """
+
+    date: dt.date
+    title: str
+    text: str
+    source: str
+    url: str
+    ext_id: str | None
+    published_at: str | None
+    origin: str
+    row: int
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A row (or a whole file, row=None) that could not be read, and why."""
+
+    origin: str
+    row: int | None
+    field: str | None
+    reason: str
+    raw: str = ""
+
+    def __str__(self) -> str:
+        where = self.origin if self.row is None else f"{self.origin}, row {self.row}"
+        field = f", field '{self.field}'" if self.field else ""
+        return f"{where}{field}: {self.reason}"
