@@ -85,3 +85,193 @@ def evaluate_scorer(path: Path, as_json: bool, misses: bool, lexicon: Path | Non
         click.echo("\nMisses (gold → predicted, tension):")
         for m in wrong:
             click.echo(f"  {m['label']} → {m['predicted']} ({m['tension']:+.2f}): {m['text'][:120]}")
+
+
+db_option = click.option("--db", "db", envvar="TENSION_DB", metavar="URL",
+                         help="Database URL or SQLite file (default: $TENSION_DB, else data/tension.db).")
+
+
+def _store(db: str | None):  # noqa: ANN202
+    from tension.store import Store
+
+    try:
+        return Store(db)
+    except Exception as exc:  # noqa: BLE001 - any connection failure becomes one clear line
+        raise click.ClickException(f"cannot open the store {db or '(default)'}: {exc}") from None
+
+
+def _lexicon_bytes(lexicon: Path | None) -> bytes | None:
+    return lexicon.read_bytes() if lexicon else None
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@db_option
+@click.option("--format", "fmt", default="auto", show_default=True,
+              type=click.Choice(["auto", "csv", "tsv", "json", "jsonl", "parquet", "txt", "rss"]),
+              help="Input format; auto detects it from the name, then the content.")
+@click.option("--map", "mapping", metavar="FIELD=COL,…",
+              help="Columns to use, e.g. date=published,text=body,title=headline.")
+@click.option("--source", help="Source name for every article (overrides the file's column).")
+@click.option("--tz", default="UTC", show_default=True,
+              help="Analysis time zone: times are converted to it before taking the calendar day.")
+@click.option("--dedupe-window", "window", default=0, show_default=True, type=click.IntRange(0, 30),
+              help="Days apart within which identical or near-identical texts count as copies.")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="Scoring processes (pandas engine).")
+@click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas", show_default=True,
+              help="pandas: this machine; dask: partitions scored on a Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Dask scheduler address (default: a LocalCluster, one worker per core).")
+@click.option("--quiet", is_flag=True, help="No progress bar; only the summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@lexicon_option
+def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None,
+           source: str | None, tz: str, window: int, jobs: int, engine: str,
+           scheduler: str | None, quiet: bool, as_json: bool, lexicon: Path | None) -> None:
+    """Import article files (CSV, TSV, JSON, JSONL, Parquet, .txt/.md folders, RSS/Atom
+    files or URLs; optionally gzipped) into the store and score them.
+
+    Re-importing a file adds nothing. Bad rows go to the quarantine
+    (`python -m tension quarantine list`); the exit code is 1 when any row was
+    quarantined or a path could not be read.
+    """
+    from tension.ingest import ingest as run_ingest
+    from tension.readers import parse_mapping
+
+    try:
+        columns = parse_mapping(mapping) if mapping else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--map") from None
+    store = _store(db)
+    bar = None
+    if not quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" rows", unit_scale=True, desc="ingest", file=sys.stderr, leave=False)
+    kwargs = dict(fmt=fmt, mapping=columns, source=source, tz=tz, window_days=window,
+                  lexicon=_lexicon_bytes(lexicon), progress=(lambda _p, n: bar.update(n)) if bar is not None else None)
+    try:
+        if engine == "dask":
+            from tension.engine_dask import dask_executor
+
+            with dask_executor(scheduler) as (executor, workers):
+                summary = run_ingest(store, paths, executor=executor, jobs=workers, **kwargs)
+        else:
+            summary = run_ingest(store, paths, jobs=jobs, **kwargs)
+    finally:
+        if bar is not None:
+            bar.close()
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        for path in summary.files:
+            note = " (unchanged since an earlier import: not re-read)" if path in summary.unchanged else ""
+            click.echo(f"{path}: read as {summary.formats.get(path)}{note}")
+        for err in summary.errors:
+            click.echo(f"error: {err}", err=True)
+        click.echo(summary.line())
+        if summary.quarantined:
+            click.echo("see the bad rows with: python -m tension quarantine list")
+    sys.exit(0 if summary.ok else 1)
+
+
+@main.command()
+@db_option
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 256))
+@click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas", show_default=True)
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address.")
+@click.option("--prune", is_flag=True, help="Afterwards delete scores of other scorer versions.")
+@click.option("--quiet", is_flag=True)
+@lexicon_option
+def rescore(db: str | None, jobs: int, engine: str, scheduler: str | None, prune: bool,
+            quiet: bool, lexicon: Path | None) -> None:
+    """Score what the current scorer (code + lexicon) has not scored yet, and nothing else."""
+    from tension.ingest import rescore as run_rescore
+
+    store = _store(db)
+    kwargs = dict(lexicon=_lexicon_bytes(lexicon), prune=prune)
+    if engine == "dask":
+        from tension.engine_dask import dask_executor
+
+        with dask_executor(scheduler) as (executor, workers):
+            result = run_rescore(store, executor=executor, jobs=workers, **kwargs)
+    else:
+        result = run_rescore(store, jobs=jobs, **kwargs)
+    if not quiet:
+        click.echo(f"scorer {result['version']}: {result['stale']:,} texts were stale, "
+                   f"{result['scored']:,} scored, {result['pruned']:,} old scores pruned")
+
+
+@main.group()
+def quarantine() -> None:
+    """Rows that could not be imported, and why."""
+
+
+@quarantine.command("list")
+@db_option
+@click.option("--run", "run_id", type=int, help="Only this ingest run.")
+@click.option("--file", "origin", help="Only rows from this file.")
+@click.option("--limit", default=200, show_default=True)
+@click.option("--raw", is_flag=True, help="Also show the raw row text.")
+@click.option("--json", "as_json", is_flag=True)
+def quarantine_list(db: str | None, run_id: int | None, origin: str | None, limit: int,
+                    raw: bool, as_json: bool) -> None:
+    """List quarantined rows: file, row, field and reason."""
+    from sqlalchemy import select
+
+    from tension import schema
+
+    q = schema.quarantine.c
+    stmt = select(q.id, q.run_id, q.origin, q.row, q.field, q.reason, q.raw).order_by(q.id).limit(limit)
+    if run_id is not None:
+        stmt = stmt.where(q.run_id == run_id)
+    if origin:
+        stmt = stmt.where(q.origin == origin)
+    with _store(db).read() as conn:
+        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("quarantine is empty")
+    for r in rows:
+        where = r["origin"] + (f", row {r['row']}" if r["row"] is not None else "")
+        field = f", field '{r['field']}'" if r["field"] else ""
+        click.echo(f"[{r['id']}] {where}{field}: {r['reason']}")
+        if raw and r["raw"]:
+            click.echo(f"      {r['raw'][:300]!r}")
+
+
+@main.group()
+def events() -> None:
+    """Reference events (e.g. weapons tests) shown over the index."""
+
+
+@events.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+def events_import(path: Path, db: str | None) -> None:
+    """Import a CSV with `date` (or `start`, `end`), `label` and optional `category`."""
+    from tension.events import import_events
+
+    result = import_events(_store(db), path)
+    for p in result.problems:
+        click.echo(f"problem: {p}", err=True)
+    click.echo(f"read {result.read:,} events: added {result.added:,}, "
+               f"{result.read - result.added - len(result.problems):,} already known, "
+               f"{len(result.problems):,} with problems")
+    sys.exit(1 if result.problems else 0)
+
+
+@events.command("list")
+@db_option
+@click.option("--category", "categories", multiple=True)
+def events_list(db: str | None, categories: tuple[str, ...]) -> None:
+    """List reference events."""
+    from tension.events import list_events
+
+    df = list_events(_store(db), categories=list(categories) or None)
+    for r in df.itertuples():
+        span = r.start.date().isoformat() + ("" if r.end == r.start else f"..{r.end.date().isoformat()}")
+        click.echo(f"{span}  [{r.category}] {r.label}")

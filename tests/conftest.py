@@ -30,3 +30,87 @@ def shared_data() -> Callable[[str], Path]:
         return path
 
     return get
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+# A real PostgreSQL 15 server for the whole test session, started here: initdb in a
+# temporary folder, a free localhost port, run as a non-root user (initdb refuses root).
+# TENSION_TEST_PG_URL points the tests at an existing server instead.
+
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import uuid  # noqa: E402
+
+PG_BIN = Path(os.environ.get("TENSION_PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_USER = "nobody"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_pg_user(cmd: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return cmd
+    return ["runuser", "-u", PG_USER, "--", *cmd]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """URL of the session's PostgreSQL server (its `postgres` database)."""
+    url = os.environ.get("TENSION_TEST_PG_URL")
+    if url:
+        yield url
+        return
+    if not (PG_BIN / "initdb").exists():
+        message = f"PostgreSQL binaries not found in {PG_BIN}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    base = Path(tempfile.mkdtemp(prefix="tension-pg-"))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    if os.geteuid() == 0:
+        shutil.chown(base, PG_USER)
+        shutil.chown(sock, PG_USER)
+    port = _free_port()
+    log = base / "server.log"
+    subprocess.run(_as_pg_user([str(PG_BIN / "initdb"), "-D", str(data), "-U", "tension",
+                                "--auth=trust", "-E", "UTF8", "--no-sync"]),
+                   check=True, capture_output=True)
+    subprocess.run(_as_pg_user([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-w",
+                                "-o", f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 "
+                                      f"-c fsync=off -c max_connections=200", "start"]),
+                   check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://tension@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(_as_pg_user([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                                    "stop"]), capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> str:
+    """A fresh, empty PostgreSQL database for one test; dropped afterwards."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = pg_server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield pg_server.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test against a real SQLite file and a real PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tension.db'}"
+    return request.getfixturevalue("pg_url")

@@ -1,0 +1,485 @@
+"""Ingest: files → validated articles → deduplicated rows → scores, one transaction a batch.
+
+Guarantees
+- Idempotent: every row gets a key (hash of its fields plus its occurrence
+  number among identical rows of the same input), so re-importing a file adds
+  nothing and scores nothing. A file whose bytes and options were fully
+  ingested before is recognised by its fingerprint and not even re-read.
+- Nothing lost: a bad row becomes a quarantine entry (file, row, field,
+  reason); the good rows of the same file still get in.
+- Crash-safe: articles, their scores and the quarantine entries of a batch are
+  written in one transaction, so a kill leaves whole batches only; re-running
+  skips what is there and finishes the rest.
+- Copies count once: exact and near copies are stored, marked `copy_of` their
+  first original, and are not scored (their original's score stands).
+
+Scoring runs on an executor (a process pool here, Dask workers in
+`tension.engine_dask`) while this process prepares the next batch, so reading,
+deduplicating and writing overlap with scoring. At most two batches are in
+flight: memory stays bounded whatever the corpus size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import and_, or_, select, update
+
+from indicators.combine import Scorer
+from indicators.lexicon import load_lexicon
+from tension import schema
+from tension.dedupe import CopyFinder, content_hash, minhash
+from tension.readers import ReadError, expand_paths, open_reader
+from tension.records import Article, Problem
+from tension.scoring import ScoreItem, score_rows_for
+from tension.store import Store, bulk_insert, digest, insert_ignore
+
+BATCH_SIZE = 5000
+SQL_CHUNK = 900  # parameters per IN (...) list, under SQLite's limit
+
+
+@dataclass
+class Summary:
+    """What an ingest did. `duplicates` = rows already stored + copies of earlier articles."""
+
+    read: int = 0
+    added: int = 0
+    already: int = 0
+    copies: int = 0
+    quarantined: int = 0
+    scored: int = 0
+    files: list[str] = field(default_factory=list)
+    formats: dict[str, str] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    run_id: int | None = None
+
+    @property
+    def duplicates(self) -> int:
+        return self.already + self.copies
+
+    @property
+    def ok(self) -> bool:
+        return not self.quarantined and not self.errors
+
+    def line(self) -> str:
+        return (f"read {self.read:,} rows: added {self.added:,}, duplicates {self.duplicates:,} "
+                f"({self.already:,} already in the store, {self.copies:,} copies of earlier articles), "
+                f"quarantined {self.quarantined:,}; scored {self.scored:,} new texts")
+
+    def as_dict(self) -> dict:
+        return {"read": self.read, "added": self.added, "duplicates": self.duplicates,
+                "already": self.already, "copies": self.copies, "quarantined": self.quarantined,
+                "scored": self.scored, "files": self.files, "formats": self.formats,
+                "unchanged": self.unchanged, "errors": self.errors, "run_id": self.run_id}
+
+
+@dataclass
+class _Prepared:
+    """A batch after dedupe, before writing: rows, problems and the scoring still owed."""
+
+    rows: list[dict]
+    problems: list[Problem]
+    n_items: int
+    n_already: int
+    to_score: list[ScoreItem]
+    finder: CopyFinder
+    keys: set[str]
+
+
+class InlineExecutor(Executor):
+    """Runs work in this process: the one-process engine, and the default for small inputs."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:  # noqa: ANN001
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            fut.set_exception(exc)
+        return fut
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def _row_key(a: Article, occurrence: int) -> str:
+    return digest(a.source, a.date.isoformat(), a.title, a.text, a.url, a.ext_id or "",
+                  str(occurrence))
+
+
+def _as_date(value: object) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def _chunks(seq: list, n: int = SQL_CHUNK) -> Iterator[list]:
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+class Ingester:
+    """Writes reader output into a store, scoring on `executor`. One per ingest run."""
+
+    def __init__(self, store: Store, *, lexicon: bytes | None = None, window_days: int = 0,
+                 executor: Executor | None = None, split: int = 1) -> None:
+        self.store = store
+        self.lexicon = lexicon
+        self.version = Scorer(load_lexicon(lexicon)).version
+        self.window_days = window_days
+        self.executor = executor or InlineExecutor()
+        self.split = max(1, split)  # scoring tasks per batch (≈ workers)
+        self.summary = Summary()
+        self._occurrences: Counter[tuple[str, str]] = Counter()
+        self._in_flight: tuple[_Prepared, list[Future]] | None = None
+
+    # -- run bookkeeping -------------------------------------------------------------
+    def start(self, paths: list[str]) -> int:
+        with self.store.write() as conn:
+            run_id = conn.execute(schema.ingest_runs.insert().values(
+                started_at=now(), status="running", paths=json.dumps(paths),
+                scorer_version=self.version)).inserted_primary_key[0]
+        self.summary.run_id = run_id
+        return run_id
+
+    def finish(self, status: str, message: str | None = None) -> None:
+        s = self.summary
+        with self.store.write() as conn:
+            conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.id == s.run_id).values(
+                finished_at=now(), status=status, message=message, **self._counts()))
+
+    def _counts(self) -> dict[str, int]:
+        s = self.summary
+        return {"n_read": s.read, "n_added": s.added, "n_already": s.already,
+                "n_copies": s.copies, "n_quarantined": s.quarantined, "n_scored": s.scored}
+
+    # -- the pipeline ----------------------------------------------------------------
+    def feed(self, items: list[Article | Problem]) -> None:
+        """Prepare a batch and start scoring it; write the batch before it meanwhile."""
+        prepared = self._prepare(items)
+        futures = [self.executor.submit(score_rows_for, self.lexicon, part)
+                   for part in _split(prepared.to_score, self.split)]
+        self.drain()
+        self._in_flight = (prepared, futures)
+
+    def drain(self) -> None:
+        """Wait for the batch in flight and write it."""
+        if self._in_flight is None:
+            return
+        prepared, futures = self._in_flight
+        self._in_flight = None
+        scores, terms = [], []
+        for fut in futures:
+            s, t = fut.result()
+            scores += s
+            terms += t
+        self._write(prepared, scores, terms)
+
+    def _prepare(self, items: list[Article | Problem]) -> _Prepared:
+        arts = [x for x in items if isinstance(x, Article)]
+        problems = [x for x in items if isinstance(x, Problem)]
+        keyed = []
+        for a in arts:
+            base = _row_key(a, 0)
+            occurrence = self._occurrences[(a.origin, base)]
+            self._occurrences[(a.origin, base)] += 1
+            keyed.append((_row_key(a, occurrence) if occurrence else base, a))
+        pending = self._in_flight[0] if self._in_flight else None
+        with self.store.read() as conn:
+            existing = self._existing_keys(conn, [k for k, _ in keyed])
+            if pending:
+                existing |= {k for k, _ in keyed if k in pending.keys}
+            fresh = [(k, a) for k, a in keyed if k not in existing]
+            rows, finder = self._dedupe(conn, fresh, pending)
+            originals = [r for r in rows if r["copy_of"] is None]
+            scored = self._scored(conn, [r["content_hash"] for r in originals])
+        to_score, seen = [], set(scored)
+        for r in originals:
+            if r["content_hash"] not in seen:
+                seen.add(r["content_hash"])
+                to_score.append((r["content_hash"], r["title"], r["text"]))
+        return _Prepared(rows, problems, len(items), len(keyed) - len(fresh), to_score, finder,
+                         {r["key"] for r in rows})
+
+    def _write(self, p: _Prepared, scores: list[dict], terms: list[dict]) -> None:
+        """One transaction: originals, then copies (pointing at originals' ids), scores, quarantine."""
+        s = self.summary
+        originals = [r for r in p.rows if r["copy_of"] is None]
+        copies = [r for r in p.rows if r["copy_of"] is not None]
+        with self.store.write() as conn:
+            if originals:
+                bulk_insert(conn, schema.articles, originals)
+            if copies:
+                ids = self._ids(conn, sorted({r["copy_of"] for r in copies if isinstance(r["copy_of"], str)}))
+                for r in copies:
+                    if isinstance(r["copy_of"], str):
+                        r["copy_of"] = ids[r["copy_of"]]
+                bulk_insert(conn, schema.articles, copies)
+            insert_ignore(conn, schema.article_scores, scores, ["content_hash", "scorer_version"])
+            insert_ignore(conn, schema.score_terms, terms,
+                          ["content_hash", "scorer_version", "term", "pole"])
+            insert_ignore(conn, schema.quarantine, [_problem_row(x, s.run_id) for x in p.problems],
+                          ["fingerprint"])
+            s.read += p.n_items
+            s.already += p.n_already
+            s.added += len(p.rows)
+            s.copies += len(copies)
+            s.scored += len(scores)
+            s.quarantined += len(p.problems)
+            conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.id == s.run_id)
+                         .values(**self._counts()))
+
+    # -- queries -----------------------------------------------------------------------
+    @staticmethod
+    def _existing_keys(conn, keys: list[str]) -> set[str]:  # noqa: ANN001
+        a = schema.articles.c
+        found: set[str] = set()
+        for chunk in _chunks(keys):
+            found.update(conn.execute(select(a.key).where(a.key.in_(chunk))).scalars())
+        return found
+
+    @staticmethod
+    def _ids(conn, keys: list[str]) -> dict[str, int]:  # noqa: ANN001
+        a = schema.articles.c
+        out: dict[str, int] = {}
+        for chunk in _chunks(keys):
+            out.update(conn.execute(select(a.key, a.id).where(a.key.in_(chunk))).all())
+        return out
+
+    def _scored(self, conn, hashes: list[str]) -> set[str]:  # noqa: ANN001
+        sc = schema.article_scores.c
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(hashes))):
+            found.update(conn.execute(select(sc.content_hash).where(
+                sc.scorer_version == self.version, sc.content_hash.in_(chunk))).scalars())
+        return found
+
+    def _dedupe(self, conn, fresh: list[tuple[str, Article]],  # noqa: ANN001
+                pending: _Prepared | None) -> tuple[list[dict], CopyFinder]:
+        """Article rows with copy_of set: a stored id, or the key of an original not yet stored."""
+        finder = CopyFinder(self.window_days)
+        if not fresh:
+            return [], finder
+        prepared = [(k, a, content_hash(a.title, a.text), minhash(a.text)) for k, a in fresh]
+        self._load_originals(conn, finder, prepared)
+        if pending:
+            finder.merge(pending.finder)
+        rows = []
+        for key, a, chash, sig in prepared:
+            hit = finder.find(a.date, chash, sig)
+            row = {"key": key, "date": a.date, "published_at": a.published_at, "source": a.source,
+                   "title": a.title, "text": a.text, "url": a.url, "ext_id": a.ext_id,
+                   "content_hash": chash, "copy_of": None, "copy_kind": None, "minhash": None,
+                   "run_id": self.summary.run_id, "origin": a.origin, "row": a.row}
+            if hit:
+                row["copy_of"], row["copy_kind"] = hit
+            else:
+                row["minhash"] = sig
+                finder.add(key, a.date, chash, sig)
+            rows.append(row)
+        return rows, finder.only_added()
+
+    def _load_originals(self, conn, finder: CopyFinder, prepared: list) -> None:  # noqa: ANN001
+        """Stored originals that new rows could copy: same hash, or a signature, on nearby days."""
+        a = schema.articles.c
+        w = dt.timedelta(days=self.window_days)
+        lo = min(p[1].date for p in prepared) - w
+        hi = max(p[1].date for p in prepared) + w
+        hashes = sorted({p[2] for p in prepared})
+        want_sigs = any(p[3] is not None for p in prepared)
+        for i, chunk in enumerate(_chunks(hashes)):
+            cond = a.content_hash.in_(chunk)
+            if i == 0 and want_sigs:
+                cond = or_(cond, a.minhash.is_not(None))
+            q = select(a.id, a.date, a.content_hash, a.minhash).where(
+                and_(a.copy_of.is_(None), a.date.between(lo, hi), cond))
+            for rid, day, chash, sig in conn.execute(q):
+                finder.add(rid, _as_date(day), chash, sig, remember=False)
+
+
+def _split(items: list, parts: int) -> list[list]:
+    if not items:
+        return []
+    size = max(1, -(-len(items) // parts))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+def _problem_row(p: Problem, run_id: int | None) -> dict:
+    return {"run_id": run_id, "fingerprint": digest(p.origin, str(p.row), p.field or "", p.reason),
+            "origin": p.origin, "row": p.row, "field": p.field, "reason": p.reason,
+            "raw": p.raw, "created_at": now()}
+
+
+def file_fingerprint(path: str, options: dict) -> str | None:
+    """Hash of a regular file's bytes and the ingest options; None for folders and URLs."""
+    p = Path(path)
+    if not p.is_file():
+        return None
+    h = hashlib.blake2b(digest_size=20)
+    with open(p, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    h.update(json.dumps(options, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def default_jobs() -> int:
+    """Scoring processes: one per core."""
+    return max(1, os.cpu_count() or 1)
+
+
+def ingest(store: Store, paths: Iterable[str], *, fmt: str = "auto",
+           mapping: dict[str, str] | None = None, source: str | None = None, tz: str = "UTC",
+           lexicon: bytes | None = None, window_days: int = 0, jobs: int = 1,
+           executor: Executor | None = None, batch_size: int = BATCH_SIZE,
+           progress: Callable[[str, int], None] | None = None) -> Summary:
+    """Read every path, store and score what is good, quarantine what is not.
+
+    `jobs` > 1 scores in that many worker processes; pass `executor` to score
+    elsewhere (e.g. a Dask client's executor) instead.
+    """
+    paths = list(paths)
+    own_pool = executor is None and jobs > 1
+    if own_pool:
+        executor = ProcessPoolExecutor(jobs)
+    ing = Ingester(store, lexicon=lexicon, window_days=window_days, executor=executor,
+                   split=jobs)
+    ing.start(paths)
+    options = {"fmt": fmt, "mapping": mapping, "source": source, "tz": tz, "window": window_days}
+    try:
+        for path in _expand(paths, ing.summary):
+            _ingest_one(ing, path, options, batch_size, progress)
+        ing.drain()
+    except BaseException as exc:
+        ing.finish("failed", repr(exc)[:500])
+        raise
+    finally:
+        if own_pool:
+            executor.shutdown(cancel_futures=True)
+    ing.finish("done" if ing.summary.ok else "done_with_problems",
+               "; ".join(ing.summary.errors)[:2000] or None)
+    return ing.summary
+
+
+def _ingest_one(ing: Ingester, path: str, options: dict, batch_size: int,
+                progress: Callable[[str, int], None] | None) -> None:
+    s = ing.summary
+    fingerprint = file_fingerprint(path, options)
+    if fingerprint and _known_file(ing.store, fingerprint, path, s):
+        return
+    try:
+        reader = open_reader(path, fmt=options["fmt"], mapping=options["mapping"],
+                             source=options["source"], tz=options["tz"])
+    except ReadError as exc:
+        s.errors.append(str(exc))
+        return
+    s.files.append(path)
+    s.formats[path] = reader.format
+    n_items = n_problems = 0
+    for batch in reader.batches(batch_size):
+        n_items += len(batch)
+        n_problems += sum(isinstance(x, Problem) for x in batch)
+        ing.feed(batch)
+        if progress:
+            progress(path, len(batch))
+    ing.drain()
+    if fingerprint:
+        with ing.store.write() as conn:
+            insert_ignore(conn, schema.ingest_files, [{
+                "fingerprint": fingerprint, "origin": path, "run_id": s.run_id,
+                "format": reader.format, "n_read": n_items, "n_quarantined": n_problems,
+                "completed_at": now()}], ["fingerprint"])
+
+
+def _known_file(store: Store, fingerprint: str, path: str, s: Summary) -> bool:
+    f = schema.ingest_files.c
+    with store.read() as conn:
+        row = conn.execute(select(f.format, f.n_read, f.n_quarantined).where(
+            f.fingerprint == fingerprint)).first()
+    if row is None:
+        return False
+    s.files.append(path)
+    s.formats[path] = row.format
+    s.unchanged.append(path)
+    s.read += row.n_read
+    s.already += row.n_read - row.n_quarantined
+    s.quarantined += row.n_quarantined
+    return True
+
+
+def _expand(paths: list[str], summary: Summary) -> Iterator[str]:
+    for p in paths:
+        try:
+            yield from expand_paths([p])
+        except ReadError as exc:
+            summary.errors.append(str(exc))
+
+
+def stale_hashes(store: Store, version: str) -> list[str]:
+    """Content hashes of originals with no score from scorer `version`."""
+    a, sc = schema.articles.c, schema.article_scores.c
+    scored = select(sc.content_hash).where(sc.content_hash == a.content_hash,
+                                           sc.scorer_version == version).exists()
+    with store.read() as conn:
+        return list(conn.execute(select(a.content_hash).where(a.copy_of.is_(None), ~scored)
+                                 .distinct().order_by(a.content_hash)).scalars())
+
+
+def rescore(store: Store, *, lexicon: bytes | None = None, jobs: int = 1,
+            executor: Executor | None = None, batch_size: int = BATCH_SIZE, prune: bool = False,
+            progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Score only what the current scorer has not scored (e.g. after a lexicon change).
+
+    `prune` deletes scores of other scorer versions afterwards.
+    """
+    version = Scorer(load_lexicon(lexicon)).version
+    todo = stale_hashes(store, version)
+    own_pool = executor is None and jobs > 1
+    if own_pool:
+        executor = ProcessPoolExecutor(jobs)
+    executor = executor or InlineExecutor()
+    a = schema.articles.c
+    scored = 0
+    try:
+        for chunk in _chunks(todo, batch_size):
+            with store.read() as conn:
+                rows = {}
+                for part in _chunks(chunk):
+                    for chash, title, text in conn.execute(select(a.content_hash, a.title, a.text).where(
+                            a.content_hash.in_(part), a.copy_of.is_(None))):
+                        rows.setdefault(chash, (chash, title, text))
+            futures = [executor.submit(score_rows_for, lexicon, part)
+                       for part in _split(list(rows.values()), max(1, jobs))]
+            scores, terms = [], []
+            for fut in futures:
+                s, t = fut.result()
+                scores += s
+                terms += t
+            with store.write() as conn:
+                insert_ignore(conn, schema.article_scores, scores, ["content_hash", "scorer_version"])
+                insert_ignore(conn, schema.score_terms, terms,
+                              ["content_hash", "scorer_version", "term", "pole"])
+            scored += len(scores)
+            if progress:
+                progress(len(chunk))
+    finally:
+        if own_pool:
+            executor.shutdown(cancel_futures=True)
+    pruned = prune_scores(store, version) if prune else 0
+    return {"stale": len(todo), "scored": scored, "pruned": pruned, "version": version}
+
+
+def prune_scores(store: Store, keep_version: str) -> int:
+    """Delete scores (and their terms) of every scorer version but `keep_version`."""
+    with store.write() as conn:
+        conn.execute(schema.score_terms.delete().where(
+            schema.score_terms.c.scorer_version != keep_version))
+        return conn.execute(schema.article_scores.delete().where(
+            schema.article_scores.c.scorer_version != keep_version)).rowcount

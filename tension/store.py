@@ -1,0 +1,184 @@
+"""The store: one SQLAlchemy engine over SQLite (default) or PostgreSQL.
+
+SQLite is tuned for a local analyst tool that several processes may write to:
+WAL (readers never block the writer), `BEGIN IMMEDIATE` for write transactions
+(two writers queue on the busy timeout instead of failing half-way), foreign
+keys on. Every write goes through `Store.write()`, one transaction, so a crash
+leaves either all of a batch or none of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+
+from tension import schema
+from tension.config import resolve_db_url
+
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+def engine_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given without a driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with the pragmas and transaction behaviour the store relies on."""
+    url = engine_url(url)
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    path = make_url(url).database
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                                              "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("tension_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class Store:
+    """A migrated database. Cheap to create; holds only its engine."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = resolve_db_url(url)
+        self.engine = make_engine(self.url)
+        with self.write() as conn:
+            if self.is_postgres:
+                conn.execute(text("SELECT pg_advisory_xact_lock(727001)"))  # one migrator at a time
+            schema.migrate(conn)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: committed at the end, rolled back on any error."""
+        with self.engine.connect().execution_options(tension_write=True) as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only snapshot (one transaction)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def schema_version(self) -> str | None:
+        with self.read() as conn:
+            return schema.schema_version(conn)
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of the main tables (for summaries, health and tests)."""
+        tables = [schema.articles, schema.article_scores, schema.score_terms, schema.quarantine,
+                  schema.annotations, schema.events, schema.ingest_runs]
+        with self.read() as conn:
+            return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
+
+    def integrity_check(self) -> list[str]:
+        """Problems the database itself reports (SQLite: integrity and foreign keys); [] is healthy."""
+        problems: list[str] = []
+        with self.read() as conn:
+            if self.engine.dialect.name == "sqlite":
+                rows = conn.exec_driver_sql("PRAGMA integrity_check").scalars().all()
+                problems += [r for r in rows if r != "ok"]
+                fk = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                problems += [f"foreign key: {tuple(r)}" for r in fk]
+            orphans = conn.execute(
+                select(func.count()).select_from(schema.score_terms).where(
+                    ~select(schema.article_scores.c.content_hash).where(
+                        schema.article_scores.c.content_hash == schema.score_terms.c.content_hash,
+                        schema.article_scores.c.scorer_version == schema.score_terms.c.scorer_version,
+                    ).exists())
+            ).scalar_one()
+            if orphans:
+                problems.append(f"{orphans} score_terms rows without their article score")
+        return problems
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict],
+                  index_elements: Iterable[str] | None = None) -> None:
+    """Insert rows, skipping any that would violate a unique constraint."""
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing()
+    elif dialect == "postgresql":
+        stmt = postgresql.insert(table).on_conflict_do_nothing(
+            index_elements=list(index_elements) if index_elements else None)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(dialect)
+    bulk_execute(conn, stmt, rows)
+
+
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict]) -> None:
+    """Insert many rows (all with the same keys) at DB-API speed."""
+    if rows:
+        bulk_execute(conn, table.insert(), rows)
+
+
+def bulk_execute(conn: Connection, stmt, rows: Sequence[dict]) -> None:  # noqa: ANN001
+    """executemany of a SQLAlchemy insert construct, compiled once, bypassing per-row
+    parameter processing (which costs more than SQLite's own work on large batches).
+    Values must already be what the driver takes; dates are sent as ISO text to SQLite."""
+    keys = list(rows[0])
+    compiled = stmt.values({k: bindparam(k) for k in keys}).compile(dialect=conn.dialect)
+    sql = str(compiled)
+    sqlite_ = conn.dialect.name == "sqlite"
+    if compiled.positiontup is not None:
+        order = compiled.positiontup
+        params = [tuple(_to_db(r[k], sqlite_) for k in order) for r in rows]
+    else:
+        params = [{k: _to_db(r[k], sqlite_) for k in keys} for r in rows]
+    conn.exec_driver_sql(sql, params)
+
+
+def _to_db(value: object, sqlite_: bool) -> object:
+    if sqlite_ and isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def digest(*parts: str) -> str:
+    """A short, stable hex digest of text parts (40 hex chars of BLAKE2b)."""
+    joined = "\x1f".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(joined, digest_size=20).hexdigest()
