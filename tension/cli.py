@@ -275,3 +275,176 @@ def events_list(db: str | None, categories: tuple[str, ...]) -> None:
     for r in df.itertuples():
         span = r.start.date().isoformat() + ("" if r.end == r.start else f"..{r.end.date().isoformat()}")
         click.echo(f"{span}  [{r.category}] {r.label}")
+
+
+def _date(value: str | None, name: str):  # noqa: ANN202
+    import datetime as dt
+
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2018-01-03", param_hint=name) from None
+
+
+def index_options(fn):  # noqa: ANN001, ANN201
+    """Options shared by every command that computes the index."""
+    opts = [
+        click.option("--from", "start", metavar="DATE", help="First day (default: first article day)."),
+        click.option("--to", "end", metavar="DATE", help="Last day (default: last article day)."),
+        click.option("--freq", type=click.Choice(["D", "W", "M"]), default="D", show_default=True,
+                     help="Days, weeks (from Monday) or months."),
+        click.option("--smooth", default=7, show_default=True, type=click.IntRange(1, 3650),
+                     help="Smoothing window in periods (1 = none)."),
+        click.option("--smoother", type=click.Choice(["rolling", "ewm"]), default="rolling",
+                     show_default=True),
+        click.option("--center", is_flag=True, help="Centred instead of trailing window."),
+        click.option("--normalize", type=click.Choice(["raw", "zscore", "base100"]), default="raw",
+                     show_default=True, help="zscore / base100 against the base period."),
+        click.option("--base-from", "base_start", metavar="DATE", help="Base period start."),
+        click.option("--base-to", "base_end", metavar="DATE", help="Base period end."),
+        click.option("--source", "sources", multiple=True, help="Only these sources (repeatable)."),
+        click.option("--category", "categories", multiple=True,
+                     help="Only these lexicon categories' contributions (repeatable)."),
+        click.option("--filter", "filter_expr", default="",
+                     help="Keyword/actor filter, e.g. 'Seoul|South Korea' or 'missile & -test'."),
+        click.option("--n-boot", default=200, show_default=True, type=click.IntRange(0, 10_000),
+                     help="Bootstrap resamples for the confidence band (0 = none)."),
+        click.option("--seed", default=0, show_default=True, help="Bootstrap seed."),
+        db_option,
+    ]
+    for o in reversed(opts):
+        fn = o(fn)
+    return fn
+
+
+def _selection_and_options(kw: dict):  # noqa: ANN202
+    from tension.filters import FilterError, parse_filter
+    from tension.index import IndexOptions
+    from tension.query import Selection
+
+    try:
+        parse_filter(kw["filter_expr"])
+    except FilterError as exc:
+        raise click.BadParameter(str(exc), param_hint="--filter") from None
+    sel = Selection(sources=tuple(kw["sources"]), categories=tuple(kw["categories"]),
+                    filter=kw["filter_expr"])
+    opts = IndexOptions(start=_date(kw["start"], "--from"), end=_date(kw["end"], "--to"),
+                        freq=kw["freq"], smooth=kw["smooth"], smoother=kw["smoother"],
+                        center=kw["center"], normalize=kw["normalize"],
+                        base_start=_date(kw["base_start"], "--base-from"),
+                        base_end=_date(kw["base_end"], "--base-to"), n_boot=kw["n_boot"],
+                        seed=kw["seed"])
+    try:
+        opts.check()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    return sel, opts
+
+
+def _warn_unscored(store) -> None:  # noqa: ANN001
+    from tension.query import coverage
+
+    cov = coverage(store)
+    if cov["unscored"]:
+        click.echo(f"warning: {cov['unscored']:,} of {cov['originals']:,} articles are not scored by "
+                   "the current scorer; run: python -m tension rescore", err=True)
+
+
+@main.command()
+@click.option("--out", required=True, metavar="FILE|-",
+              help="Output file (.csv, .parquet, .json) or - for CSV on stdout.")
+@index_options
+def export(out: str, **kw) -> None:  # noqa: ANN003
+    """Export the index: one row per period in range, empty periods as blank cells."""
+    from tension.export import build_export, write_export
+
+    sel, opts = _selection_and_options(kw)
+    store = _store(kw["db"])
+    _warn_unscored(store)
+    table = build_export(store, sel, opts)
+    try:
+        fmt = write_export(table, out)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--out") from None
+    if out != "-":
+        click.echo(f"wrote {len(table):,} rows to {out} ({fmt})", err=True)
+
+
+@main.command()
+@click.option("--top", default=10, show_default=True, help="How many spikes.")
+@click.option("--threshold", default=3.5, show_default=True, help="Robust z needed.")
+@click.option("--window", default=90, show_default=True, help="Days of history for the baseline.")
+@click.option("--min-articles", default=3, show_default=True)
+@click.option("--evidence/--no-evidence", default=True, show_default=True,
+              help="Show each spike's top articles and terms.")
+@click.option("--json", "as_json", is_flag=True)
+@index_options
+def spikes(top: int, threshold: float, window: int, min_articles: int, evidence: bool,
+           as_json: bool, **kw) -> None:  # noqa: ANN003
+    """Spike candidates: hostility spikes and conciliation dips, strongest first."""
+    from dataclasses import replace
+
+    from tension.index import compute_index
+    from tension.query import load_articles
+    from tension.spikes import SpikeOptions, as_records, detect_spikes, spike_evidence
+
+    sel, opts = _selection_and_options(kw)
+    store = _store(kw["db"])
+    articles = load_articles(store, replace(sel, start=opts.start, end=opts.end))
+    daily = compute_index(articles, replace(opts, freq="D", normalize="raw", n_boot=0))
+    found = detect_spikes(daily, SpikeOptions(window=window, threshold=threshold,
+                                              min_articles=min_articles)).head(top)
+    records = as_records(found)
+    if evidence:
+        for r in records:
+            r["evidence"] = spike_evidence(store, sel, r)
+    if as_json:
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False, default=str))
+        return
+    if not records:
+        click.echo("no spike candidates")
+    for r in records:
+        span = r["start"] if r["start"] == r["end"] else f"{r['start']}..{r['end']}"
+        click.echo(f"{r['kind']:<13} peak {r['peak']}  z={r['magnitude']:+.1f}  tension "
+                   f"{r['peak_tension']:+.3f} vs baseline {r['baseline']:+.3f}  ({span}, "
+                   f"{r['n_articles']} articles)")
+        for a in r.get("evidence", {}).get("articles", [])[:3]:
+            click.echo(f"    {a['tension']:+.2f}  {a['title'][:100]}")
+        terms = ", ".join(t["term"] for t in r.get("evidence", {}).get("terms", [])[:6])
+        if terms:
+            click.echo(f"    terms: {terms}")
+
+
+@main.command()
+@click.argument("when", metavar="DATE|START..END")
+@click.option("--baseline-days", default=28, show_default=True)
+@click.option("--top", default=15, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@index_options
+def explain(when: str, baseline_days: int, top: int, as_json: bool, **kw) -> None:  # noqa: ANN003
+    """What moved a day or range compared with the weeks before it (a word shift)."""
+    from tension.explain import explain as run_explain
+
+    start_s, _, end_s = when.partition("..")
+    start, end = _date(start_s, "DATE"), _date(end_s or start_s, "DATE")
+    if end < start:
+        raise click.BadParameter(f"{end} is before {start}", param_hint="START..END")
+    sel, _ = _selection_and_options(kw)
+    result = run_explain(_store(kw["db"]), sel, start, end, baseline_days, top)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+        return
+    click.echo(f"{result['start']}..{result['end']}: mean tension {result['mean_target']:+.3f} "
+               f"over {result['n_target']} articles; baseline {result['baseline_start']}.."
+               f"{result['baseline_end']}: {result['mean_baseline']:+.3f} over "
+               f"{result['n_baseline']} articles; change {result['delta']:+.3f}")
+    click.echo("terms that moved it (share of mean tension, target vs baseline):")
+    for t in result["terms"]:
+        click.echo(f"  {t['shift']:+.4f}  {t['term']:<28} [{t['category']}, {t['pole']}]  "
+                   f"{t['target']:+.4f} vs {t['baseline']:+.4f}  ({t['n_target']} vs "
+                   f"{t['n_baseline']} articles)")
+    click.echo("articles that moved it most:")
+    for a in result["articles"][:10]:
+        click.echo(f"  {a['contribution']:+.4f}  {a['date']}  {a['title'][:90]}")

@@ -1,0 +1,129 @@
+"""The index as a table for people and programs: one function for the CLI, the API and the
+dashboard's download button.
+
+One row per calendar period in range, empty periods included (blank cells, not
+zeros). Text cells that a spreadsheet would run as a formula (starting with
+=, +, -, @, tab or carriage return) get a leading apostrophe in CSV output.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from tension.annotations import list_annotations
+from tension.csvsafe import neutralise
+from tension.index import IndexOptions, compute_index, period_start
+from tension.query import Selection, date_bounds, load_articles
+from tension.spikes import SpikeOptions, detect_spikes
+from tension.store import Store
+
+EXPORT_COLUMNS = ["date", "tension", "tension_smoothed", "ci_low", "ci_high", "hostility",
+                  "conciliation", "share_hostile", "share_conciliatory", "n_articles", "spike",
+                  "annotations"]
+FORMATS = ("csv", "parquet", "json")
+
+
+def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions | None = None,
+                 spike_opts: SpikeOptions | None = None,
+                 articles: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The export table. Default range: first to last article day in the store.
+
+    Spikes are found on the daily index; a week or month is flagged when it
+    holds a spike day. `articles` may be passed in when the caller has them.
+    """
+    sel = sel or Selection()
+    opts = opts or IndexOptions()
+    if opts.start is None or opts.end is None:
+        lo, hi = date_bounds(store)
+        opts = replace(opts, start=opts.start or lo, end=opts.end or hi)
+    if articles is None:
+        articles = load_articles(store, replace(sel, start=None, end=None))
+    table = compute_index(articles, opts)
+    if not len(table):
+        return pd.DataFrame(columns=EXPORT_COLUMNS)
+    daily = compute_index(articles, replace(opts, freq="D", normalize="raw", n_boot=0))
+    spikes = detect_spikes(daily, spike_opts)
+    table["spike"] = _period_flags(table, spikes, opts.freq)
+    table["annotations"] = _period_annotations(table, store, opts)
+    return table[EXPORT_COLUMNS]
+
+
+def _period_flags(table: pd.DataFrame, spikes: pd.DataFrame, freq: str) -> pd.Series:
+    flags = pd.Series("", index=table.index, dtype=object)
+    for sp in spikes.itertuples():
+        days = pd.date_range(sp.start, sp.end, freq="D")
+        periods = set(period_start(pd.Series(days), freq))
+        hit = table["date"].isin(periods)
+        flags[hit] = [_join(f, sp.kind) for f in flags[hit]]
+    return flags
+
+
+def _join(existing: str, kind: str) -> str:
+    return kind if not existing or existing == kind else "; ".join(sorted({*existing.split("; "), kind}))
+
+
+def _period_annotations(table: pd.DataFrame, store: Store, opts: IndexOptions) -> pd.Series:
+    out = pd.Series("", index=table.index, dtype=object)
+    anns = list_annotations(store, opts.start, opts.end)
+    if not anns:
+        return out
+    starts = table["date"]
+    ends = pd.concat([starts.iloc[1:] - pd.Timedelta(days=1),
+                      pd.Series([pd.Timestamp(opts.end)])], ignore_index=True)
+    ends.index = table.index
+    for a in anns:
+        a_start, a_end = pd.Timestamp(a["start"]), pd.Timestamp(a["end"])
+        hit = (starts <= a_end) & (ends >= a_start)
+        out[hit] = [f"{x}; {a['title']}" if x else a["title"] for x in out[hit]]
+    return out
+
+
+def to_csv_text(table: pd.DataFrame) -> str:
+    """CSV text: ISO dates, empty cells for missing values, formulas neutralised."""
+    out = table.copy()
+    if "date" in out:
+        out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype).startswith(("string", "str")):
+            out[col] = out[col].map(neutralise)
+    return out.to_csv(index=False, lineterminator="\n", float_format="%.6g")
+
+
+def write_export(table: pd.DataFrame, out: str | Path, fmt: str | None = None) -> str:
+    """Write to a .csv, .parquet or .json file, or CSV to stdout for "-"; returns the format."""
+    fmt = fmt or ("csv" if str(out) == "-" else Path(out).suffix.lstrip(".").lower() or "csv")
+    if fmt not in FORMATS:
+        raise ValueError(f"cannot export to .{fmt}: use .csv, .parquet or .json")
+    if str(out) == "-":
+        import sys
+
+        if fmt == "csv":
+            sys.stdout.write(to_csv_text(table))
+        else:
+            sys.stdout.write(to_json_text(table))
+        return fmt
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "csv":
+        path.write_text(to_csv_text(table), encoding="utf-8")
+    elif fmt == "parquet":
+        table.to_parquet(path, index=False)
+    else:
+        path.write_text(to_json_text(table), encoding="utf-8")
+    return fmt
+
+
+def to_json_text(table: pd.DataFrame) -> str:
+    """JSON records with ISO dates and null for missing values."""
+    out = table.copy()
+    if "date" in out:
+        out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
+    records = json.loads(out.to_json(orient="records", double_precision=10))
+    buf = io.StringIO()
+    json.dump(records, buf, ensure_ascii=False, indent=1)
+    return buf.getvalue()

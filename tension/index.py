@@ -1,0 +1,189 @@
+"""The daily tension index: pure pandas over a frame of scored articles.
+
+Per period (day, week or month) over that period's original articles:
+    tension       mean article tension (each article once; copies were dropped at ingest)
+    hostility     mean article hostility;  conciliation: mean article conciliation
+    share_hostile / share_conciliatory   share of articles with that label
+    n_articles    number of articles; a period without articles is NaN, never 0
+    ci_low/ci_high   percentile bootstrap interval of the mean over that period's
+                  articles, seeded per period (a day's band does not depend on which
+                  other days are shown); NaN when fewer than 2 articles
+    tension_smoothed  rolling mean (or EWMA) over N periods of the period means,
+                  ignoring empty periods; nothing before the first article
+Weeks and months are computed from the articles themselves, so they are
+article-weighted means, not means of daily means.
+Normalisation (applied last, to every level column alike):
+    raw; zscore against a base period's daily values; base100: 100 = the base
+    period's mean (tension is shifted by +1 first so the scale stays positive).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+FREQS = {"D": "D", "W": "W-SUN", "M": "M"}
+NORMALIZATIONS = ("raw", "zscore", "base100")
+SMOOTHERS = ("rolling", "ewm")
+LEVEL_COLUMNS = ["tension", "tension_smoothed", "ci_low", "ci_high", "hostility", "conciliation"]
+INDEX_COLUMNS = ["date", "tension", "tension_smoothed", "ci_low", "ci_high", "hostility",
+                 "conciliation", "share_hostile", "share_conciliatory", "n_articles"]
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """How to aggregate; defaults are what the dashboard and `export` use."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    freq: str = "D"
+    smooth: int = 7
+    smoother: str = "rolling"
+    center: bool = False
+    normalize: str = "raw"
+    base_start: dt.date | None = None
+    base_end: dt.date | None = None
+    n_boot: int = 200
+    ci: float = 0.95
+    seed: int = 0
+
+    def check(self) -> IndexOptions:
+        if self.freq not in FREQS:
+            raise ValueError(f"freq must be one of {', '.join(FREQS)}, not {self.freq!r}")
+        if self.normalize not in NORMALIZATIONS:
+            raise ValueError(f"normalize must be one of {', '.join(NORMALIZATIONS)}, not {self.normalize!r}")
+        if self.smoother not in SMOOTHERS:
+            raise ValueError(f"smoother must be one of {', '.join(SMOOTHERS)}, not {self.smoother!r}")
+        if self.smooth < 1 or self.smooth > 3650:
+            raise ValueError(f"smooth must be a number of periods from 1 to 3650, not {self.smooth}")
+        if not 0 < self.ci < 1:
+            raise ValueError(f"ci must be between 0 and 1, not {self.ci}")
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"start {self.start} is after end {self.end}")
+        return self
+
+
+def period_start(dates: pd.Series, freq: str) -> pd.Series:
+    """The first day of the period each date falls in (Mondays for weeks)."""
+    if freq == "D":
+        return dates.dt.normalize()
+    return dates.dt.to_period(FREQS[freq]).dt.start_time
+
+
+def calendar(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
+    """Every period from the one holding `start` to the one holding `end`."""
+    first = period_start(pd.Series([start]), freq).iloc[0]
+    last = period_start(pd.Series([end]), freq).iloc[0]
+    step = {"D": "D", "W": "W-MON", "M": "MS"}[freq]
+    return pd.date_range(first, last, freq=step)
+
+
+def compute_index(articles: pd.DataFrame, opts: IndexOptions | None = None) -> pd.DataFrame:
+    """The index table: one row per period in range, empty periods included as NaN.
+
+    `articles` needs date, tension, hostility, conciliation and label columns.
+    The range is opts.start..opts.end, else the first to the last article day.
+    """
+    opts = (opts or IndexOptions()).check()
+    df = articles
+    if opts.start:
+        df = df[df["date"] >= pd.Timestamp(opts.start)]
+    if opts.end:
+        df = df[df["date"] <= pd.Timestamp(opts.end)]
+    start = pd.Timestamp(opts.start) if opts.start else (df["date"].min() if len(df) else None)
+    end = pd.Timestamp(opts.end) if opts.end else (df["date"].max() if len(df) else None)
+    if start is None or end is None:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in INDEX_COLUMNS})
+    periods = calendar(start, end, opts.freq)
+    key = period_start(df["date"], opts.freq)
+    g = df.assign(_p=key, _h=df["label"].eq("hostile"), _c=df["label"].eq("conciliatory")).groupby("_p")
+    out = pd.DataFrame(index=periods)
+    out["tension"] = g["tension"].mean()
+    out["hostility"] = g["hostility"].mean()
+    out["conciliation"] = g["conciliation"].mean()
+    out["share_hostile"] = g["_h"].mean()
+    out["share_conciliatory"] = g["_c"].mean()
+    out["n_articles"] = g.size().reindex(periods).fillna(0).astype("int64")
+    lo, hi = bootstrap_band(key, df["tension"], opts.n_boot, opts.ci, opts.seed)
+    out["ci_low"] = np.fmin(lo.reindex(periods), out["tension"])
+    out["ci_high"] = np.fmax(hi.reindex(periods), out["tension"])
+    out["tension_smoothed"] = smooth(out["tension"], opts.smooth, opts.smoother, opts.center)
+    out = normalize(out, opts)
+    out.index.name = "date"
+    return out.reset_index()[INDEX_COLUMNS]
+
+
+def smooth(series: pd.Series, window: int, smoother: str = "rolling", center: bool = False) -> pd.Series:
+    """Smooth period means, skipping empty periods; NaN before the first value."""
+    if window <= 1:
+        return series.copy()
+    if smoother == "ewm":
+        out = series.ewm(span=window, ignore_na=True, min_periods=1).mean()
+    else:
+        out = series.rolling(window, min_periods=1, center=center).mean()
+    first = series.first_valid_index()
+    if first is None:
+        return out * np.nan
+    out[out.index < first] = np.nan
+    return out
+
+
+def normalize(table: pd.DataFrame, opts: IndexOptions) -> pd.DataFrame:
+    """Rescale level columns as `opts.normalize` says (see module docstring)."""
+    if opts.normalize == "raw":
+        return table
+    base = table
+    if opts.base_start:
+        base = base[base.index >= pd.Timestamp(opts.base_start)]
+    if opts.base_end:
+        base = base[base.index <= pd.Timestamp(opts.base_end)]
+    out = table.copy()
+    t_mean, t_std = base["tension"].mean(), base["tension"].std()
+    for col in LEVEL_COLUMNS:
+        if col in ("hostility", "conciliation"):
+            m, s = base[col].mean(), base[col].std()
+        else:
+            m, s = t_mean, t_std
+        if opts.normalize == "zscore":
+            out[col] = (table[col] - m) / s if s and np.isfinite(s) else np.nan
+        elif col in ("hostility", "conciliation"):
+            out[col] = 100 * table[col] / m if m else np.nan
+        else:
+            out[col] = 100 * (table[col] + 1) / (m + 1) if np.isfinite(m) and m > -1 else np.nan
+    return out
+
+
+def bootstrap_band(period: pd.Series, values: pd.Series, n_boot: int = 200, ci: float = 0.95,
+                   seed: int = 0) -> tuple[pd.Series, pd.Series]:
+    """Percentile bootstrap interval of each period's mean.
+
+    The resampling plan for a period of n articles is an (n_boot × n) matrix of
+    draw counts from a generator seeded by (seed, n): a period's band depends
+    only on its own articles, the seed and n — not on which other periods are
+    shown — and all periods of the same size are resampled in one matrix
+    product. Periods with fewer than 2 articles get no band.
+    """
+    if n_boot < 1 or not len(values):
+        empty = pd.Series(dtype="float64")
+        return empty, empty
+    order = np.argsort(period.to_numpy(), kind="stable")
+    keys = period.to_numpy()[order]
+    vals = values.to_numpy(dtype="float64")[order]
+    uniq, starts, counts = np.unique(keys, return_index=True, return_counts=True)
+    lows = np.full(len(uniq), np.nan)
+    highs = np.full(len(uniq), np.nan)
+    qs = [100 * (1 - ci) / 2, 100 * (1 + ci) / 2]
+    for n in np.unique(counts[counts >= 2]):
+        which = np.flatnonzero(counts == n)
+        rng = np.random.default_rng([seed, int(n)])
+        draws = rng.integers(0, n, size=(n_boot, n))
+        plan = np.zeros((n_boot, n))
+        np.add.at(plan, (np.repeat(np.arange(n_boot), n), draws.ravel()), 1.0)
+        block = vals[starts[which][:, None] + np.arange(n)]  # periods × n
+        means = block @ plan.T / n  # periods × n_boot
+        lows[which], highs[which] = np.percentile(means, qs, axis=1)
+    idx = pd.DatetimeIndex(uniq)
+    return pd.Series(lows, index=idx), pd.Series(highs, index=idx)
