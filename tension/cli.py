@@ -148,7 +148,8 @@ def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None
     if not quiet:
         from tqdm import tqdm
 
-        bar = tqdm(unit=" rows", unit_scale=True, desc="ingest", file=sys.stderr, leave=False)
+        bar = tqdm(unit=" rows", unit_scale=True, desc="ingest", file=sys.stderr, leave=False,
+                   disable=None)  # None: only on a terminal
     kwargs = dict(fmt=fmt, mapping=columns, source=source, tz=tz, window_days=window,
                   lexicon=_lexicon_bytes(lexicon), progress=(lambda _p, n: bar.update(n)) if bar is not None else None)
     try:
@@ -384,18 +385,14 @@ def export(out: str, **kw) -> None:  # noqa: ANN003
 def spikes(top: int, threshold: float, window: int, min_articles: int, evidence: bool,
            as_json: bool, **kw) -> None:  # noqa: ANN003
     """Spike candidates: hostility spikes and conciliation dips, strongest first."""
-    from dataclasses import replace
-
-    from tension.index import compute_index
     from tension.query import load_articles
-    from tension.spikes import SpikeOptions, as_records, detect_spikes, spike_evidence
+    from tension.spikes import SpikeOptions, as_records, find_spikes, spike_evidence
 
     sel, opts = _selection_and_options(kw)
     store = _store(kw["db"])
-    articles = load_articles(store, replace(sel, start=opts.start, end=opts.end))
-    daily = compute_index(articles, replace(opts, freq="D", normalize="raw", n_boot=0))
-    found = detect_spikes(daily, SpikeOptions(window=window, threshold=threshold,
-                                              min_articles=min_articles)).head(top)
+    found = find_spikes(load_articles(store, sel),
+                        SpikeOptions(window=window, threshold=threshold, min_articles=min_articles),
+                        opts.start, opts.end).head(top)
     records = as_records(found)
     if evidence:
         for r in records:

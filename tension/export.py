@@ -19,7 +19,7 @@ from tension.annotations import list_annotations
 from tension.csvsafe import neutralise
 from tension.index import IndexOptions, compute_index, period_start
 from tension.query import Selection, date_bounds, load_articles
-from tension.spikes import SpikeOptions, detect_spikes
+from tension.spikes import SpikeOptions, find_spikes
 from tension.store import Store
 
 EXPORT_COLUMNS = ["date", "tension", "tension_smoothed", "ci_low", "ci_high", "hostility",
@@ -46,8 +46,7 @@ def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions 
     table = compute_index(articles, opts)
     if not len(table):
         return pd.DataFrame(columns=EXPORT_COLUMNS)
-    daily = compute_index(articles, replace(opts, freq="D", normalize="raw", n_boot=0))
-    spikes = detect_spikes(daily, spike_opts)
+    spikes = find_spikes(articles, spike_opts, opts.start, opts.end)
     table["spike"] = _period_flags(table, spikes, opts.freq)
     table["annotations"] = _period_annotations(table, store, opts)
     return table[EXPORT_COLUMNS]

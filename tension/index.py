@@ -85,7 +85,8 @@ def compute_index(articles: pd.DataFrame, opts: IndexOptions | None = None) -> p
     """The index table: one row per period in range, empty periods included as NaN.
 
     `articles` needs date, tension, hostility, conciliation and label columns.
-    The range is opts.start..opts.end, else the first to the last article day.
+    The range is opts.start..opts.end, else the first to the last article day;
+    articles outside it are left out (a partial first week holds only its days in range).
     """
     opts = (opts or IndexOptions()).check()
     df = articles
@@ -97,22 +98,45 @@ def compute_index(articles: pd.DataFrame, opts: IndexOptions | None = None) -> p
     end = pd.Timestamp(opts.end) if opts.end else (df["date"].max() if len(df) else None)
     if start is None or end is None:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in INDEX_COLUMNS})
-    periods = calendar(start, end, opts.freq)
-    key = period_start(df["date"], opts.freq)
-    g = df.assign(_p=key, _h=df["label"].eq("hostile"), _c=df["label"].eq("conciliatory")).groupby("_p")
-    out = pd.DataFrame(index=periods)
-    out["tension"] = g["tension"].mean()
-    out["hostility"] = g["hostility"].mean()
-    out["conciliation"] = g["conciliation"].mean()
-    out["share_hostile"] = g["_h"].mean()
-    out["share_conciliatory"] = g["_c"].mean()
-    out["n_articles"] = g.size().reindex(periods).fillna(0).astype("int64")
-    lo, hi = bootstrap_band(key, df["tension"], opts.n_boot, opts.ci, opts.seed)
-    out["ci_low"] = np.fmin(lo.reindex(periods), out["tension"])
-    out["ci_high"] = np.fmax(hi.reindex(periods), out["tension"])
+    table = aggregate(df, opts.freq, opts.n_boot, opts.ci, opts.seed)
+    return finish(window(table, start, end, opts.freq), opts)
+
+
+def aggregate(articles: pd.DataFrame, freq: str = "D", n_boot: int = 200, ci: float = 0.95,
+              seed: int = 0) -> pd.DataFrame:
+    """Per-period means, shares, counts and band, indexed by period start (periods with
+    articles only). Daily tables can be sliced by date and still equal a recomputation,
+    which is what lets the dashboard cache them."""
+    key = period_start(articles["date"], freq)
+    g = articles.assign(_p=key, _h=articles["label"].eq("hostile"),
+                        _c=articles["label"].eq("conciliatory")).groupby("_p")
+    out = pd.DataFrame({
+        "tension": g["tension"].mean(), "hostility": g["hostility"].mean(),
+        "conciliation": g["conciliation"].mean(), "share_hostile": g["_h"].mean(),
+        "share_conciliatory": g["_c"].mean(), "n_articles": g.size(),
+    })
+    lo, hi = bootstrap_band(key, articles["tension"], n_boot, ci, seed)
+    lo, hi = lo.reindex(out.index), hi.reindex(out.index)
+    out["ci_low"] = lo.where(lo.isna(), np.minimum(lo, out["tension"]))  # contains the mean
+    out["ci_high"] = hi.where(hi.isna(), np.maximum(hi, out["tension"]))
+    out.index.name = "date"
+    return out
+
+
+def window(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DataFrame:
+    """The aggregated table on the full calendar from start to end (empty periods: NaN, n 0)."""
+    periods = calendar(pd.Timestamp(start), pd.Timestamp(end), freq)
+    out = table.reindex(periods)
+    out["n_articles"] = out["n_articles"].fillna(0).astype("int64")
+    out.index.name = "date"
+    return out
+
+
+def finish(table: pd.DataFrame, opts: IndexOptions) -> pd.DataFrame:
+    """Smoothing and normalisation on a windowed table; returns INDEX_COLUMNS."""
+    out = table.copy()
     out["tension_smoothed"] = smooth(out["tension"], opts.smooth, opts.smoother, opts.center)
     out = normalize(out, opts)
-    out.index.name = "date"
     return out.reset_index()[INDEX_COLUMNS]
 
 

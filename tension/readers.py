@@ -71,6 +71,10 @@ _DELIMITERS = (",", ";", "\t", "|")
 _LIST_KEYS = ("articles", "items", "data", "results", "entries", "records", "docs", "stories",
               "news", "rows", "documents", "posts")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# What a database refuses in text: NUL (PostgreSQL) and lone surrogates, which JSON escapes
+# such as "\ud800" produce and no UTF-8 encoder takes (SQLite and PostgreSQL alike).
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 _NAME_DATE = (re.compile(r"(?<!\d)(\d{4})([-_.])(\d{2})\2(\d{2})(?!\d)"),
               re.compile(r"(?<!\d)(\d{4})()(\d{2})(\d{2})(?!\d)"))
 _FEED_TIMEOUT = 30
@@ -105,8 +109,11 @@ def _clean(value: str) -> str:
     """Strip, normalise line ends, drop ASCII control characters except \\n and \\t."""
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
-    if not value.isprintable() and _CONTROL.search(value):
-        value = _CONTROL.sub("", value)
+    if not value.isprintable():  # rare: only then look for controls and lone surrogates
+        if _CONTROL.search(value):
+            value = _CONTROL.sub("", value)
+        if _SURROGATE.search(value):
+            value = _SURROGATE.sub("\ufffd", value)
     return value.strip()
 
 
@@ -166,7 +173,7 @@ def _stem(path: str) -> str:
     if name.lower().endswith(".gz"):
         name = name[:-3]
     stem = Path(name).stem
-    return stem or name
+    return _clean(stem or name)  # a non-UTF-8 file name decodes to lone surrogates
 
 
 def _ext(path: str) -> str:
@@ -450,6 +457,17 @@ def _resolve_columns(columns: list[str], forced: dict[str, str]) -> tuple[dict[s
     return ordered, problems
 
 
+def _storable(problem: Problem) -> Problem:
+    """A Problem a database can store: its reason and raw text quote the bad input, which
+    may hold NUL or lone surrogates; those become U+FFFD so the quarantine insert cannot fail."""
+    texts = (problem.reason, problem.raw, problem.field or "")
+    if not any(_UNSTORABLE.search(t) for t in texts):
+        return problem
+    field = _UNSTORABLE.sub("\ufffd", problem.field) if problem.field else problem.field
+    return Problem(problem.origin, problem.row, field, _UNSTORABLE.sub("\ufffd", problem.reason),
+                   _UNSTORABLE.sub("\ufffd", problem.raw))
+
+
 # ----------------------------------------------------------------------- row building
 
 
@@ -549,14 +567,16 @@ class Reader:
 
     def __iter__(self) -> Iterator[Article | Problem]:
         """Stream the items; bad content yields Problems, it never raises."""
-        yield from self._setup
+        for problem in self._setup:
+            yield _storable(problem)
         if self._fatal or self._rows is None:
             return
         try:
-            yield from self._rows(self)
+            for item in self._rows(self):
+                yield _storable(item) if item.__class__ is Problem else item
         except Exception as exc:  # a reader bug or an I/O failure must not kill the ingest
-            yield Problem(self.origin, None, None,
-                          f"reading stopped early: {type(exc).__name__}: {exc}")
+            yield _storable(Problem(self.origin, None, None,
+                                    f"reading stopped early: {type(exc).__name__}: {exc}"))
 
     def batches(self, size: int = 5000) -> Iterator[list[Article | Problem]]:
         """The same items in lists of `size`, for bulk inserts."""

@@ -84,6 +84,21 @@ def detect_spikes(index: pd.DataFrame, opts: SpikeOptions | None = None) -> pd.D
     return out.reindex(out["magnitude"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
 
+def find_spikes(articles: pd.DataFrame, opts: SpikeOptions | None = None,
+                start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
+    """Spikes judged against each day's own history (all of `articles`), then kept if
+    their episode overlaps [start, end]: a narrow view still shows its spikes."""
+    from tension.index import IndexOptions, compute_index
+
+    daily = compute_index(articles, IndexOptions(n_boot=0, smooth=1))
+    found = detect_spikes(daily, opts)
+    if start:
+        found = found[found["end"] >= pd.Timestamp(start)]
+    if end:
+        found = found[found["start"] <= pd.Timestamp(end)]
+    return found.reset_index(drop=True)
+
+
 def spike_days(index: pd.DataFrame, spikes: pd.DataFrame) -> pd.Series:
     """Per index row: "hostility" / "conciliation" inside a spike episode, else ""."""
     flags = pd.Series("", index=index.index, dtype=object)

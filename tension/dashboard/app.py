@@ -1,21 +1,61 @@
-"""App factory: builds a Dash app for one store. Tests call it in-process."""
+"""App factory: builds a Dash app (page, callbacks, HTTP API) for one store.
+
+Tests call `create_app` in-process; `app.py` at the top level wraps it for the
+command line and gunicorn.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dash
-from dash import html
 
-from tension.config import resolve_db_url
+from indicators.lexicon import load_lexicon
+from tension.config import PROJECT_ROOT, SEEDS_DIR
+from tension.dashboard.api import build_api
+from tension.dashboard.auth import require_login
+from tension.dashboard.callbacks import register
+from tension.dashboard.layout import build_layout
+from tension.dashboard.service import Service
+from tension.dashboard.uploads import Uploads
+from tension.ingest import ingest
+from tension.store import Store
+
+DEFAULT_UPLOAD_MB = 20
 
 
-def create_app(db: str | None = None) -> dash.Dash:
-    """A Dash app serving the dashboard for the store at `db`."""
-    url = resolve_db_url(db)
-    app = dash.Dash(__name__, title="Tension Index")
-    app.layout = html.Main([
-        html.H1("Tension Index"),
-        html.P("The dashboard is being built. Score text from the command line meanwhile:"),
-        html.Pre("echo 'Trump threatened fire and fury' | python -m tension score-text --format table"),
-        html.P(f"Store: {url}", id="store-url"),
-    ])
+def seed_if_empty(store: Store) -> bool:
+    """A new store starts with the seed article(s), so the page is never blank."""
+    if store.counts()["articles"]:
+        return False
+    if SEEDS_DIR.is_dir():
+        ingest(store, [str(SEEDS_DIR)])
+    return True
+
+
+def create_app(db: str | None = None, *, seed: bool = True, credentials: dict[str, str] | None = None,
+               upload_dir: str | Path | None = None, max_upload_mb: int = DEFAULT_UPLOAD_MB) -> dash.Dash:
+    """A Dash app serving the dashboard and /api for the store at `db`."""
+    store = Store(db)
+    if seed:
+        seed_if_empty(store)
+    service = Service(store)
+    uploads = Uploads(store, Path(upload_dir) if upload_dir else PROJECT_ROOT / "data" / "uploads",
+                      max_upload_mb * 1024 * 1024)
+    app = dash.Dash(__name__, title="Tension Index", assets_folder=str(PROJECT_ROOT / "assets"),
+                    update_title=None)
+    categories = sorted(k for k, v in load_lexicon().categories().items() if v != "neutral")
+    label = store.engine.url.render_as_string(hide_password=True)
+
+    def layout() -> dash.html.Div:  # rebuilt per page load: new sources appear after an import
+        return build_layout(sources=service.sources(), categories=categories, store_label=label,
+                            max_upload_mb=max_upload_mb)
+
+    app.layout = layout
+    register(app, service, uploads)
+    app.server.register_blueprint(build_api(service))
+    app.server.config["MAX_CONTENT_LENGTH"] = (max_upload_mb * 4 // 3 + 2) * 1024 * 1024
+    app.server.extensions["tension"] = {"service": service, "uploads": uploads}
+    if credentials:
+        require_login(app.server, credentials)
     return app

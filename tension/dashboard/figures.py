@@ -1,0 +1,158 @@
+"""The main chart, built as a plain dict (no validation pass: it is rebuilt on every interaction).
+
+Hostility reads red, conciliation blue. Annotations and reference events are rebuilt
+from the store on every redraw, so nothing drawn in the browser can be lost.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import pandas as pd
+
+RED, BLUE, INK, GREY = "#c0392b", "#2163a6", "#222222", "#9aa0a6"
+LAYERS = ("band", "points", "hostility", "conciliation", "counts", "spikes", "annotations", "events")
+DEFAULT_LAYERS = ["band", "points", "counts", "spikes", "annotations", "events"]
+
+
+def _num(values: pd.Series, digits: int = 4) -> list:
+    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), digits)
+            for v in values]
+
+
+def _x(table: pd.DataFrame, freq: str) -> dict:
+    """Regular periods are sent as x0 + dx (no date array): a much smaller payload."""
+    dates = pd.to_datetime(table["date"])
+    if freq in ("D", "W") and len(dates):
+        return {"x0": dates.iloc[0].strftime("%Y-%m-%d"), "dx": 86_400_000 * (1 if freq == "D" else 7)}
+    return {"x": dates.dt.strftime("%Y-%m-%d").tolist()}
+
+
+def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | None = None,
+                 spikes: pd.DataFrame | None = None, annotations: list[dict] | None = None,
+                 events: pd.DataFrame | None = None, phrases: pd.Series | None = None,
+                 normalize: str = "raw", uirevision: str = "index") -> dict:
+    """The index chart: points, smoothed line, band, sub-series, counts, spikes, annotations, events."""
+    layers = DEFAULT_LAYERS if layers is None else layers
+    x = _x(table, freq)
+    traces: list[dict] = []
+    if "band" in layers:
+        traces += [
+            {"type": "scatter", "mode": "lines", "name": "95% band", **x, "y": _num(table["ci_high"]),
+             "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False, "legendgroup": "band"},
+            {"type": "scatter", "mode": "lines", "name": "95% band", **x, "y": _num(table["ci_low"]),
+             "line": {"width": 0}, "fill": "tonexty", "fillcolor": "rgba(120,120,120,0.22)",
+             "hoverinfo": "skip", "legendgroup": "band"},
+        ]
+    if "counts" in layers:
+        traces.append({"type": "bar", "name": "articles", **x, "y": table["n_articles"].astype(int).tolist(),
+                       "yaxis": "y2", "marker": {"color": GREY}, "opacity": 0.35,
+                       "hovertemplate": "%{y} articles<extra></extra>"})
+    if "points" in layers:
+        phrase = [""] * len(table)
+        if phrases is not None and len(phrases):
+            found = pd.to_datetime(table["date"]).map(phrases)
+            phrase = [html.escape(str(p)) if isinstance(p, str) else "" for p in found]
+        custom = [[lo, hi, int(n), p] for lo, hi, n, p in zip(_num(table["ci_low"]), _num(table["ci_high"]),
+                                                              table["n_articles"], phrase, strict=True)]
+        traces.append({
+            "type": "scatter", "mode": "markers", "name": "daily index" if freq == "D" else "index",
+            **x, "y": _num(table["tension"]), "customdata": custom,
+            "marker": {"size": 4, "color": _num(table["tension"]), "colorscale": [[0, BLUE], [0.5, "#bbbbbb"], [1, RED]],
+                       "cmid": 0 if normalize == "raw" else None, "showscale": False},
+            "hovertemplate": ("%{x|%Y-%m-%d}<br>index %{y:.3f}<br>band %{customdata[0]:.3f} to "
+                              "%{customdata[1]:.3f}<br>%{customdata[2]} articles<br>"
+                              "<i>%{customdata[3]}</i><extra></extra>"),
+        })
+    traces.append({"type": "scatter", "mode": "lines", "name": "smoothed", **x,
+                   "y": _num(table["tension_smoothed"]), "line": {"color": INK, "width": 2},
+                   "connectgaps": True, "hovertemplate": "smoothed %{y:.3f}<extra></extra>"})
+    for col, color, name in (("hostility", RED, "hostility"), ("conciliation", BLUE, "conciliation")):
+        traces.append({"type": "scatter", "mode": "lines", "name": name, **x, "y": _num(table[col]),
+                       "line": {"color": color, "width": 1.2},
+                       "visible": True if col in layers else "legendonly",
+                       "hovertemplate": name + " %{y:.3f}<extra></extra>"})
+    if "spikes" in layers and spikes is not None and len(spikes):
+        traces += _spike_traces(table, spikes)
+    shapes, notes = [], []
+    if "annotations" in layers and annotations:
+        shapes, notes = _annotation_shapes(annotations)
+    if "events" in layers and events is not None and len(events):
+        traces.append(_event_trace(events))
+    y_title = {"raw": "tension (hostility − conciliation)", "zscore": "tension (z-score)",
+               "base100": "tension (base period = 100)"}[normalize]
+    layout = {
+        "uirevision": uirevision,
+        "margin": {"l": 60, "r": 60, "t": 30, "b": 30},
+        "height": 520,
+        "hovermode": "closest",
+        "clickanywhere": True,
+        "dragmode": "select",
+        "selectdirection": "h",
+        "legend": {"orientation": "h", "y": 1.1, "x": 1, "xanchor": "right"},
+        "xaxis": {"type": "date", "rangeslider": {"visible": True, "thickness": 0.07},
+                  "rangeselector": {"buttons": [
+                      {"count": 1, "label": "1M", "step": "month", "stepmode": "backward"},
+                      {"count": 6, "label": "6M", "step": "month", "stepmode": "backward"},
+                      {"count": 1, "label": "1Y", "step": "year", "stepmode": "backward"},
+                      {"step": "all", "label": "all"}]}},
+        "yaxis": {"title": {"text": y_title}, "zeroline": True, "zerolinecolor": "#888"},
+        "yaxis2": {"overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero",
+                   "title": {"text": "articles"}},
+        "yaxis3": {"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
+        "shapes": shapes,
+        "annotations": notes,
+        "plot_bgcolor": "white",
+    }
+    return {"data": traces, "layout": layout}
+
+
+def _spike_traces(table: pd.DataFrame, spikes: pd.DataFrame) -> list[dict]:
+    lo, hi = pd.to_datetime(table["date"]).min(), pd.to_datetime(table["date"]).max()
+    out = []
+    for kind, color, symbol in (("hostility", RED, "triangle-up"), ("conciliation", BLUE, "triangle-down")):
+        sp = spikes[(spikes["kind"] == kind) & (spikes["peak"] >= lo) & (spikes["peak"] <= hi)]
+        if not len(sp):
+            continue
+        out.append({"type": "scatter", "mode": "markers", "name": f"{kind} spike",
+                    "x": pd.to_datetime(sp["peak"]).dt.strftime("%Y-%m-%d").tolist(),
+                    "y": _num(sp["peak_tension"]),
+                    "customdata": [[round(m, 1)] for m in sp["magnitude"]],
+                    "marker": {"symbol": symbol, "size": 12, "color": color,
+                               "line": {"color": "white", "width": 1}},
+                    "hovertemplate": f"{kind} spike %{{x|%Y-%m-%d}}<br>robust z %{{customdata[0]}}"
+                                     "<extra></extra>"})
+    return out
+
+
+def _annotation_shapes(annotations: list[dict]) -> tuple[list[dict], list[dict]]:
+    shapes, notes = [], []
+    for a in annotations:
+        title = html.escape(a["title"])
+        if a["start"] == a["end"]:
+            shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": a["start"], "x1": a["start"],
+                           "y0": 0, "y1": 1, "line": {"color": "#7d3c98", "width": 1.5, "dash": "dot"}})
+        else:
+            end = (pd.Timestamp(a["end"]) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+            shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": a["start"], "x1": end,
+                           "y0": 0, "y1": 1, "fillcolor": "rgba(125,60,152,0.10)", "line": {"width": 0},
+                           "layer": "below"})
+        notes.append({"x": a["start"], "xref": "x", "y": 1, "yref": "paper", "yanchor": "bottom",
+                      "text": title[:40], "showarrow": False, "font": {"size": 10, "color": "#7d3c98"},
+                      "hovertext": f"{title}<br>{html.escape(a.get('author') or '')}",
+                      "xanchor": "left"})
+    return shapes, notes
+
+
+def _event_trace(events: pd.DataFrame) -> dict:
+    xs, ys, text = [], [], []
+    for e in events.itertuples():
+        d = pd.Timestamp(e.start).strftime("%Y-%m-%d")
+        label = html.escape(f"{e.label} [{e.category}]")
+        xs += [d, d, None]
+        ys += [0, 1, None]
+        text += [label, label, None]
+    return {"type": "scatter", "mode": "lines", "name": "reference events", "x": xs, "y": ys,
+            "yaxis": "y3", "text": text, "line": {"color": "rgba(230,126,34,0.55)", "width": 1},
+            "hovertemplate": "%{x|%Y-%m-%d}<br>%{text}<extra></extra>"}

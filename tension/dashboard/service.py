@@ -1,0 +1,155 @@
+"""What the dashboard and the HTTP API ask of the store, with the caching that keeps every
+interaction fast. Calls the same functions as the CLI (`tension.*`); adds no logic of its own
+beyond deciding what can be reused.
+
+The cache is keyed by the store's revision (a cheap fingerprint of articles and scores), so
+an ingest — from the upload box, the CLI or another process — is seen on the next interaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import replace
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from tension import schema
+from tension.events import list_events
+from tension.explain import day_articles, explain, load_evidence
+from tension.export import build_export
+from tension.index import IndexOptions, aggregate, compute_index, finish, window
+from tension.query import Selection, coverage, date_bounds, load_articles, sources
+from tension.spikes import SpikeOptions, as_records, find_spikes, spike_evidence
+from tension.store import Store
+
+
+class _LRU:
+    """A small thread-safe LRU of computed frames."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: object, make: Callable[[], object]) -> object:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = make()
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+        return value
+
+
+class Service:
+    """One per app: the store plus caches of what is expensive to recompute."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache = _LRU(64)
+
+    # -- store fingerprint -----------------------------------------------------------
+    def revision(self) -> tuple:
+        """Changes whenever articles or scores change (one cheap query)."""
+        a = schema.articles.c
+        with self.store.read() as conn:
+            return tuple(conn.execute(select(func.max(a.id), func.count(a.id))).one()) + tuple(
+                conn.execute(select(func.count()).select_from(schema.article_scores)).one())
+
+    def _key(self, *parts: object) -> tuple:
+        return (self.revision(), *parts)
+
+    # -- data ------------------------------------------------------------------------
+    def articles(self, sel: Selection) -> pd.DataFrame:
+        """All articles of a selection (dates ignored: slicing happens later)."""
+        sel = replace(sel, start=None, end=None)
+        return self._cache.get(self._key("articles", sel), lambda: load_articles(self.store, sel))
+
+    def index(self, sel: Selection, opts: IndexOptions) -> pd.DataFrame:
+        """The index table for the view: cached daily aggregates, sliced, then smoothed."""
+        arts = self.articles(sel)
+        start, end = self._range(arts, opts)
+        if start is None:
+            return compute_index(arts.iloc[:0], opts)
+        opts = replace(opts, start=start, end=end)
+        if opts.freq != "D":
+            return compute_index(arts, opts)
+        daily = self._cache.get(self._key("daily", replace(sel, start=None, end=None), opts.n_boot,
+                                          opts.ci, opts.seed),
+                                lambda: aggregate(arts, "D", opts.n_boot, opts.ci, opts.seed))
+        table = daily[(daily.index >= pd.Timestamp(start)) & (daily.index <= pd.Timestamp(end))]
+        return finish(window(table, start, end, "D"), opts)
+
+    def _range(self, arts: pd.DataFrame, opts: IndexOptions) -> tuple:
+        if not len(arts) and not (opts.start and opts.end):
+            return None, None
+        start = opts.start or arts["date"].min().date()
+        end = opts.end or arts["date"].max().date()
+        return start, end
+
+    def spikes(self, sel: Selection, spike_opts: SpikeOptions | None = None) -> pd.DataFrame:
+        """Spike episodes over the selection's whole daily series (not just the view)."""
+        return self._cache.get(self._key("spikes", replace(sel, start=None, end=None), spike_opts),
+                               lambda: find_spikes(self.articles(sel), spike_opts))
+
+    def top_phrases(self, sel: Selection) -> pd.Series:
+        """Per day: the matched phrase of the day's most charged article (for hover text)."""
+        def make() -> pd.Series:
+            arts = self.articles(sel)
+            if not len(arts):
+                return pd.Series(dtype=object)
+            strongest = arts.loc[arts["tension"].abs().groupby(arts["date"]).idxmax()]
+            strongest = strongest[strongest["tension"] != 0]
+            ev = load_evidence(self.store, strongest["content_hash"].tolist(), sel.version)
+            phrases = {}
+            for r in strongest.itertuples():
+                for sent in ev.get(r.content_hash, []):
+                    m = next((m for m in sent["matches"] if m["effective"] > 0), None)
+                    if m:
+                        phrases[r.date] = m["text"]
+                        break
+            return pd.Series(phrases, dtype=object)
+
+        return self._cache.get(self._key("phrases", replace(sel, start=None, end=None)), make)
+
+    def spike_records(self, sel: Selection, limit: int = 20) -> list[dict]:
+        return as_records(self.spikes(sel).head(limit))
+
+    def spike_evidence(self, sel: Selection, spike: dict) -> dict:
+        return spike_evidence(self.store, sel, spike)
+
+    def day(self, sel: Selection, start: dt.date, end: dt.date | None = None) -> dict:
+        """The evidence panel for a day or range: ranked articles and the word shift."""
+        return {"articles": day_articles(self.store, sel, start, end),
+                "explain": explain(self.store, sel, start, end)}
+
+    def events(self, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
+        return list_events(self.store, start, end)
+
+    def export(self, sel: Selection, opts: IndexOptions) -> pd.DataFrame:
+        """The CSV of the view: exactly what `python -m tension export` writes."""
+        return build_export(self.store, sel, opts)
+
+    def sources(self) -> list[str]:
+        return self._cache.get(self._key("sources"), lambda: sources(self.store))
+
+    def bounds(self) -> tuple[dt.date | None, dt.date | None]:
+        return self._cache.get(self._key("bounds"), lambda: date_bounds(self.store))
+
+    def health(self) -> dict:
+        counts = self.store.counts()
+        return {"status": "ok", "schema": self.store.schema_version(),
+                "database": self.store.engine.dialect.name, "counts": counts,
+                "coverage": coverage(self.store)}
+
+    @staticmethod
+    def dumps(obj: object) -> str:
+        return json.dumps(obj, ensure_ascii=False, default=str)

@@ -1,0 +1,119 @@
+"""Article files dropped on the page: saved safely, ingested in the background with progress.
+
+Jobs live in a registry owned by the app (not a module global). A file name that
+tries to leave the upload folder ("../x.csv", "/etc/passwd", "a\\b.csv") is refused,
+as is a file over the size limit; everything else goes through the same `ingest`
+as the CLI, so quarantine and idempotency are the same.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tension.ingest import ingest
+from tension.store import Store
+
+ALLOWED_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".txt", ".csv.gz", ".tsv.gz", ".json.gz",
+                    ".jsonl.gz")
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,150}$")
+
+
+class UploadError(ValueError):
+    """A refused upload; the message says why."""
+
+
+def safe_name(filename: str | None) -> str:
+    """The file name to store, or UploadError if it tries to escape the folder or is odd."""
+    name = (filename or "").strip()
+    if not name or "/" in name or "\\" in name or name in (".", "..") or ".." in name:
+        raise UploadError(f"refused file name {filename!r}: it must be a plain file name")
+    if "\x00" in name or not _SAFE.match(name):
+        raise UploadError(f"refused file name {filename!r}: use letters, digits, '.', '_', '-' and spaces")
+    if not name.lower().endswith(ALLOWED_SUFFIXES):
+        raise UploadError(f"refused {name!r}: upload a .csv, .tsv, .json or .jsonl file (optionally .gz)")
+    return name
+
+
+def decode_upload(contents: str, max_bytes: int) -> bytes:
+    """Bytes of a dcc.Upload data URL; UploadError if malformed or too large."""
+    try:
+        _, b64 = contents.split(",", 1)
+        if len(b64) * 3 // 4 > max_bytes + 3:
+            raise UploadError(f"file is over the {max_bytes // (1024 * 1024)} MB upload limit")
+        data = base64.b64decode(b64, validate=True)
+    except (ValueError, binascii.Error) as exc:
+        if isinstance(exc, UploadError):
+            raise
+        raise UploadError("the upload could not be decoded") from None
+    if len(data) > max_bytes:
+        raise UploadError(f"file is over the {max_bytes // (1024 * 1024)} MB upload limit")
+    return data
+
+
+@dataclass
+class Job:
+    id: str
+    name: str
+    status: str = "queued"  # queued | running | done | failed
+    rows: int = 0
+    summary: dict = field(default_factory=dict)
+    error: str = ""
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "status": self.status, "rows": self.rows,
+                "summary": self.summary, "error": self.error}
+
+
+class Uploads:
+    """Saves uploads under `folder` and ingests them, one background thread per file."""
+
+    def __init__(self, store: Store, folder: Path, max_bytes: int) -> None:
+        self.store = store
+        self.folder = folder
+        self.max_bytes = max_bytes
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def save(self, filename: str | None, contents: str) -> Path:
+        name = safe_name(filename)
+        data = decode_upload(contents, self.max_bytes)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        path = (self.folder / f"{stamp}_{uuid.uuid4().hex[:6]}_{name}").resolve()
+        if self.folder.resolve() not in path.parents:
+            raise UploadError(f"refused file name {filename!r}")
+        path.write_bytes(data)
+        return path
+
+    def start(self, filename: str | None, contents: str) -> Job:
+        path = self.save(filename, contents)
+        job = Job(uuid.uuid4().hex, safe_name(filename))
+        with self._lock:
+            self._jobs[job.id] = job
+        threading.Thread(target=self._run, args=(job, path), daemon=True).start()
+        return job
+
+    def _run(self, job: Job, path: Path) -> None:
+        job.status = "running"
+
+        def progress(_path: str, n: int) -> None:
+            job.rows += n
+
+        try:
+            summary = ingest(self.store, [str(path)], progress=progress, batch_size=1000)
+            job.summary = summary.as_dict()
+            job.status = "done"
+        except Exception as exc:  # noqa: BLE001 - reported to the user, not swallowed
+            job.error = f"{type(exc).__name__}: {exc}"
+            job.status = "failed"
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)

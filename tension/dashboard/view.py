@@ -1,0 +1,85 @@
+"""The view state (dates, sources, smoothing, …) and its URL form, so a view can be shared.
+
+A view is a plain dict; `parse_query` and `to_query` convert it to and from the
+URL's query string, `to_params` into the Selection and IndexOptions the library
+takes. Bad values in a hand-edited URL fall back to defaults instead of failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs, urlencode
+
+from tension.dashboard.figures import DEFAULT_LAYERS, LAYERS
+from tension.filters import FilterError, parse_filter
+from tension.index import IndexOptions
+from tension.query import Selection
+
+DEFAULTS: dict = {"from": None, "to": None, "sources": [], "categories": [], "freq": "D",
+                  "smooth": 7, "normalize": "raw", "filter": "", "layers": list(DEFAULT_LAYERS)}
+
+
+def _date(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10]).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_query(search: str | None) -> dict:
+    """A view from `?from=…&to=…&source=…&freq=…&smooth=…&norm=…&q=…&layers=…`."""
+    q = parse_qs((search or "").lstrip("?"))
+    first = lambda k: (q.get(k) or [None])[0]  # noqa: E731
+    view = dict(DEFAULTS)
+    view["from"], view["to"] = _date(first("from")), _date(first("to"))
+    view["sources"] = [s for s in q.get("source", []) if s]
+    view["categories"] = [c for c in q.get("category", []) if c]
+    if first("freq") in ("D", "W", "M"):
+        view["freq"] = first("freq")
+    try:
+        view["smooth"] = max(1, min(365, int(first("smooth") or DEFAULTS["smooth"])))
+    except ValueError:
+        pass
+    if first("norm") in ("raw", "zscore", "base100"):
+        view["normalize"] = first("norm")
+    text = first("q") or ""
+    try:
+        parse_filter(text)
+        view["filter"] = text
+    except FilterError:
+        view["filter"] = ""
+    if "layers" in q:
+        view["layers"] = [x for x in (first("layers") or "").split(",") if x in LAYERS]
+    return view
+
+
+def to_query(view: dict) -> str:
+    """The query string for a view; defaults are left out to keep links short."""
+    pairs: list[tuple[str, str]] = []
+    if view.get("from"):
+        pairs.append(("from", view["from"]))
+    if view.get("to"):
+        pairs.append(("to", view["to"]))
+    pairs += [("source", s) for s in view.get("sources") or []]
+    pairs += [("category", c) for c in view.get("categories") or []]
+    for key, name in (("freq", "freq"), ("smooth", "smooth"), ("normalize", "norm"), ("filter", "q")):
+        if view.get(key) not in (None, "", DEFAULTS[key]):
+            pairs.append((name, str(view[key])))
+    if sorted(view.get("layers") or []) != sorted(DEFAULTS["layers"]):
+        pairs.append(("layers", ",".join(view.get("layers") or [])))
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def to_params(view: dict) -> tuple[Selection, IndexOptions]:
+    """The library's Selection and IndexOptions for a view."""
+    start = dt.date.fromisoformat(view["from"]) if view.get("from") else None
+    end = dt.date.fromisoformat(view["to"]) if view.get("to") else None
+    if start and end and start > end:
+        start, end = end, start
+    sel = Selection(sources=tuple(view.get("sources") or ()),
+                    categories=tuple(view.get("categories") or ()), filter=view.get("filter") or "")
+    opts = IndexOptions(start=start, end=end, freq=view.get("freq") or "D",
+                        smooth=int(view.get("smooth") or 1), normalize=view.get("normalize") or "raw")
+    return sel, opts
