@@ -356,15 +356,24 @@ def _warn_unscored(store) -> None:  # noqa: ANN001
 @main.command()
 @click.option("--out", required=True, metavar="FILE|-",
               help="Output file (.csv, .parquet, .json) or - for CSV on stdout.")
+@click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas", show_default=True,
+              help="dask: read and aggregate the articles on a Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: LocalCluster).")
 @index_options
-def export(out: str, **kw) -> None:  # noqa: ANN003
+def export(out: str, engine: str, scheduler: str | None, **kw) -> None:  # noqa: ANN003
     """Export the index: one row per period in range, empty periods as blank cells."""
     from tension.export import build_export, write_export
 
     sel, opts = _selection_and_options(kw)
     store = _store(kw["db"])
     _warn_unscored(store)
-    table = build_export(store, sel, opts)
+    if engine == "dask":
+        from tension.engine_dask import dask_client
+
+        with dask_client(scheduler):
+            table = build_export(store, sel, opts, engine="dask")
+    else:
+        table = build_export(store, sel, opts)
     try:
         fmt = write_export(table, out)
     except ValueError as exc:

@@ -17,9 +17,9 @@ import pandas as pd
 
 from tension.annotations import list_annotations
 from tension.csvsafe import neutralise
-from tension.index import IndexOptions, compute_index, period_start
+from tension.index import IndexOptions, compute_index, finish, period_start, window
 from tension.query import Selection, date_bounds, load_articles
-from tension.spikes import SpikeOptions, find_spikes
+from tension.spikes import SpikeOptions, find_spikes, spikes_in_range
 from tension.store import Store
 
 EXPORT_COLUMNS = ["date", "tension", "tension_smoothed", "ci_low", "ci_high", "hostility",
@@ -29,25 +29,35 @@ FORMATS = ("csv", "parquet", "json")
 
 
 def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions | None = None,
-                 spike_opts: SpikeOptions | None = None,
-                 articles: pd.DataFrame | None = None) -> pd.DataFrame:
+                 spike_opts: SpikeOptions | None = None, articles: pd.DataFrame | None = None,
+                 engine: str = "pandas") -> pd.DataFrame:
     """The export table. Default range: first to last article day in the store.
 
-    Spikes are found on the daily index; a week or month is flagged when it
-    holds a spike day. `articles` may be passed in when the caller has them.
+    Spikes are judged on the selection's whole daily history; a week or month is
+    flagged when it holds a spike day. With engine="dask" the article-level work
+    runs on the current Dask client (see `tension.engine_dask`); the result is the same.
     """
     sel = sel or Selection()
     opts = opts or IndexOptions()
     if opts.start is None or opts.end is None:
         lo, hi = date_bounds(store)
         opts = replace(opts, start=opts.start or lo, end=opts.end or hi)
-    if articles is None:
-        articles = load_articles(store, replace(sel, start=None, end=None))
-    table = compute_index(articles, opts)
+    if engine == "dask":
+        from tension.engine_dask import aggregate_dask, compute_index_dask
+
+        table = compute_index_dask(store, sel, opts)
+        full = aggregate_dask(store, replace(sel, start=None, end=None), "D", n_boot=0)
+        daily = finish(window(full, full.index.min(), full.index.max(), "D"),
+                       IndexOptions(n_boot=0, smooth=1)) if len(full) else full
+        spikes = spikes_in_range(daily, spike_opts, opts.start, opts.end) if len(daily) else None
+    else:
+        if articles is None:
+            articles = load_articles(store, replace(sel, start=None, end=None))
+        table = compute_index(articles, opts)
+        spikes = find_spikes(articles, spike_opts, opts.start, opts.end)
     if not len(table):
         return pd.DataFrame(columns=EXPORT_COLUMNS)
-    spikes = find_spikes(articles, spike_opts, opts.start, opts.end)
-    table["spike"] = _period_flags(table, spikes, opts.freq)
+    table["spike"] = _period_flags(table, spikes, opts.freq) if spikes is not None else ""
     table["annotations"] = _period_annotations(table, store, opts)
     return table[EXPORT_COLUMNS]
 

@@ -108,8 +108,9 @@ def aggregate(articles: pd.DataFrame, freq: str = "D", n_boot: int = 200, ci: fl
     articles only). Daily tables can be sliced by date and still equal a recomputation,
     which is what lets the dashboard cache them."""
     key = period_start(articles["date"], freq)
-    g = articles.assign(_p=key, _h=articles["label"].eq("hostile"),
-                        _c=articles["label"].eq("conciliatory")).groupby("_p")
+    label = articles["label"].astype(object).to_numpy()
+    g = articles.assign(_p=key, _h=(label == "hostile").astype("float64"),
+                        _c=(label == "conciliatory").astype("float64")).groupby("_p")
     out = pd.DataFrame({
         "tension": g["tension"].mean(), "hostility": g["hostility"].mean(),
         "conciliation": g["conciliation"].mean(), "share_hostile": g["_h"].mean(),

@@ -14,9 +14,9 @@ Guarantees
   first original, and are not scored (their original's score stands).
 
 Scoring runs on an executor (a process pool here, Dask workers in
-`tension.engine_dask`) while this process prepares the next batch, so reading,
-deduplicating and writing overlap with scoring. At most two batches are in
-flight: memory stays bounded whatever the corpus size.
+`tension.engine_dask`) while this process reads, deduplicates and writes, so
+the two overlap. A bounded number of batches is in flight (workers + 1), so
+memory stays bounded whatever the corpus size.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -138,7 +138,8 @@ class Ingester:
         self.split = max(1, split)  # scoring tasks per batch (≈ workers)
         self.summary = Summary()
         self._occurrences: Counter[tuple[str, str]] = Counter()
-        self._in_flight: tuple[_Prepared, list[Future]] | None = None
+        self.max_in_flight = max(2, self.split + 1)  # keeps every worker busy while we write
+        self._in_flight: deque[tuple[_Prepared, list[Future]]] = deque()
 
     # -- run bookkeeping -------------------------------------------------------------
     def start(self, paths: list[str]) -> int:
@@ -162,19 +163,21 @@ class Ingester:
 
     # -- the pipeline ----------------------------------------------------------------
     def feed(self, items: list[Article | Problem]) -> None:
-        """Prepare a batch and start scoring it; write the batch before it meanwhile."""
+        """Prepare a batch and start scoring it; write the oldest batches in flight meanwhile."""
         prepared = self._prepare(items)
         futures = [self.executor.submit(score_rows_for, self.lexicon, part)
                    for part in _split(prepared.to_score, self.split)]
-        self.drain()
-        self._in_flight = (prepared, futures)
+        self._in_flight.append((prepared, futures))
+        while len(self._in_flight) >= self.max_in_flight:
+            self._write_oldest()
 
     def drain(self) -> None:
-        """Wait for the batch in flight and write it."""
-        if self._in_flight is None:
-            return
-        prepared, futures = self._in_flight
-        self._in_flight = None
+        """Wait for every batch in flight and write them, in order."""
+        while self._in_flight:
+            self._write_oldest()
+
+    def _write_oldest(self) -> None:
+        prepared, futures = self._in_flight.popleft()
         scores, terms = [], []
         for fut in futures:
             s, t = fut.result()
@@ -191,11 +194,11 @@ class Ingester:
             occurrence = self._occurrences[(a.origin, base)]
             self._occurrences[(a.origin, base)] += 1
             keyed.append((_row_key(a, occurrence) if occurrence else base, a))
-        pending = self._in_flight[0] if self._in_flight else None
+        pending = [p for p, _ in self._in_flight]  # prepared, not yet written
         with self.store.read() as conn:
             existing = self._existing_keys(conn, [k for k, _ in keyed])
-            if pending:
-                existing |= {k for k, _ in keyed if k in pending.keys}
+            for p in pending:
+                existing |= {k for k, _ in keyed if k in p.keys}
             fresh = [(k, a) for k, a in keyed if k not in existing]
             rows, finder = self._dedupe(conn, fresh, pending)
             originals = [r for r in rows if r["copy_of"] is None]
@@ -262,15 +265,15 @@ class Ingester:
         return found
 
     def _dedupe(self, conn, fresh: list[tuple[str, Article]],  # noqa: ANN001
-                pending: _Prepared | None) -> tuple[list[dict], CopyFinder]:
+                pending: list[_Prepared]) -> tuple[list[dict], CopyFinder]:
         """Article rows with copy_of set: a stored id, or the key of an original not yet stored."""
         finder = CopyFinder(self.window_days)
         if not fresh:
             return [], finder
         prepared = [(k, a, content_hash(a.title, a.text), minhash(a.text)) for k, a in fresh]
         self._load_originals(conn, finder, prepared)
-        if pending:
-            finder.merge(pending.finder)
+        for p in pending:
+            finder.merge(p.finder)
         rows = []
         for key, a, chash, sig in prepared:
             hit = finder.find(a.date, chash, sig)

@@ -90,7 +90,12 @@ def find_spikes(articles: pd.DataFrame, opts: SpikeOptions | None = None,
     their episode overlaps [start, end]: a narrow view still shows its spikes."""
     from tension.index import IndexOptions, compute_index
 
-    daily = compute_index(articles, IndexOptions(n_boot=0, smooth=1))
+    return spikes_in_range(compute_index(articles, IndexOptions(n_boot=0, smooth=1)), opts, start, end)
+
+
+def spikes_in_range(daily: pd.DataFrame, opts: SpikeOptions | None = None,
+                    start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
+    """Spikes of a full daily index table whose episode overlaps [start, end]."""
     found = detect_spikes(daily, opts)
     if start:
         found = found[found["end"] >= pd.Timestamp(start)]

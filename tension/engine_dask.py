@@ -1,0 +1,136 @@
+"""The Dask engine: the same ingest, rescoring and index, with the heavy work on a cluster.
+
+- Ingest and rescore: this process streams each file in partitions through the
+  readers (validation and quarantine stay exact, with row numbers), and Dask
+  workers score the partitions in parallel; results come back as rows and are
+  written to the store in batches, a bounded number in flight. Same code path as
+  the pandas engine (`tension.ingest`), only the executor differs, so the scores
+  are the same.
+- Index: articles and scores are read from the store with
+  `dask.dataframe.read_sql_query` in partitions, re-partitioned so that every
+  period sits in one partition, and each partition is aggregated by the same
+  pandas function as the pandas engine (`tension.index.aggregate`). Only the
+  per-period table (one row per day) comes back to this process.
+
+Without a scheduler address, a LocalCluster with one single-threaded worker
+process per core is started (and stopped afterwards).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+import pandas as pd
+
+from tension.index import INDEX_COLUMNS, IndexOptions, aggregate, finish, period_start, window
+from tension.query import Selection
+from tension.store import Store, engine_url
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator:
+    """A distributed Client: to `scheduler`, or to a LocalCluster started here."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)  # routine shuffle chatter
+    if scheduler:
+        client = Client(scheduler)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    n = workers or os.cpu_count() or 1
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                      host="127.0.0.1") as cluster, Client(cluster) as client:
+        yield client
+
+
+@contextmanager
+def dask_executor(scheduler: str | None = None, workers: int | None = None) -> Iterator[tuple]:
+    """(concurrent.futures-style executor on the cluster, number of workers)."""
+    with dask_client(scheduler, workers) as client:
+        n = len(client.scheduler_info().get("workers", {})) or 1
+        yield client.get_executor(pure=False), n
+
+
+def _aggregate_partition(part: pd.DataFrame, freq: str, n_boot: int, ci: float, seed: int) -> pd.DataFrame:
+    part = part.reset_index(drop=True)
+    if not len(part):
+        return _empty_aggregate()
+    return aggregate(part, freq, n_boot, ci, seed).reset_index()
+
+
+def _empty_aggregate() -> pd.DataFrame:
+    cols = {"date": "datetime64[ns]", "tension": "float64", "hostility": "float64",
+            "conciliation": "float64", "share_hostile": "float64", "share_conciliatory": "float64",
+            "n_articles": "int64", "ci_low": "float64", "ci_high": "float64"}
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
+
+
+def read_articles(store: Store, sel: Selection, npartitions: int = 8):  # noqa: ANN201
+    """A dask DataFrame of original articles with their scores (text only when filtering)."""
+    import dask.dataframe as dd
+    from sqlalchemy import select
+
+    from tension import schema
+
+    a, s = schema.articles.c, schema.article_scores.c
+    cols = [a.id.label("row_id"), a.date, a.source, s.hostility, s.conciliation, s.tension, s.label]
+    if sel.filter:
+        cols += [a.title, a.text]
+    q = (select(*cols)
+         .join_from(schema.articles, schema.article_scores,
+                    (s.content_hash == a.content_hash) & (s.scorer_version == sel.version))
+         .where(a.copy_of.is_(None)))
+    if sel.start:
+        q = q.where(a.date >= sel.start)
+    if sel.end:
+        q = q.where(a.date <= sel.end)
+    if sel.sources:
+        q = q.where(a.source.in_(list(sel.sources)))
+    ddf = dd.read_sql_query(q, engine_url(store.url), index_col="row_id", npartitions=npartitions)
+    ddf["date"] = dd.to_datetime(ddf["date"].astype(str), format="ISO8601")
+    if sel.filter:
+        from tension.filters import filter_mask
+
+        def keep(part: pd.DataFrame) -> pd.DataFrame:
+            mask = filter_mask(part["title"].fillna("") + "\n" + part["text"].fillna(""), sel.filter)
+            return part[mask].drop(columns=["title", "text"])
+
+        ddf = ddf.map_partitions(keep)
+    return ddf
+
+
+def aggregate_dask(store: Store, sel: Selection, freq: str = "D", n_boot: int = 200,
+                   ci: float = 0.95, seed: int = 0, npartitions: int = 8) -> pd.DataFrame:
+    """Per-period aggregates (as `tension.index.aggregate`) computed on the cluster."""
+    if sel.categories:
+        raise ValueError("--category is not supported by the dask engine yet; use --engine pandas")
+    ddf = read_articles(store, sel, npartitions)
+    ddf = ddf.assign(_p=ddf["date"].map_partitions(period_start, freq, meta=("date", "datetime64[ns]")))
+    ddf = ddf.set_index("_p", drop=False)  # every period now lies in a single partition
+    meta = _empty_aggregate()
+    parts = ddf.map_partitions(_aggregate_partition, freq, n_boot, ci, seed, meta=meta)
+    table = parts.compute()
+    if not len(table):
+        return meta.set_index("date")
+    table["date"] = pd.to_datetime(table["date"])
+    return table.set_index("date").sort_index()
+
+
+def compute_index_dask(store: Store, sel: Selection, opts: IndexOptions) -> pd.DataFrame:
+    """The index table, with the article-level work on the cluster (`compute_index` twin)."""
+    opts = opts.check()
+    table = aggregate_dask(store, replace(sel, start=opts.start, end=opts.end), opts.freq,
+                           opts.n_boot, opts.ci, opts.seed)
+    if not len(table) and not (opts.start and opts.end):
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in INDEX_COLUMNS})
+    start = pd.Timestamp(opts.start) if opts.start else table.index.min()
+    end = pd.Timestamp(opts.end) if opts.end else table.index.max()
+    return finish(window(table, start, end, opts.freq), opts)
