@@ -454,3 +454,27 @@ def explain(when: str, baseline_days: int, top: int, as_json: bool, **kw) -> Non
     click.echo("articles that moved it most:")
     for a in result["articles"][:10]:
         click.echo(f"  {a['contribution']:+.4f}  {a['date']}  {a['title'][:90]}")
+
+
+@main.command()
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Folder with the real corpora (default: ../shared/data).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("docs/validation"),
+              show_default=True, help="Folder for figures and metrics.json; the report is <out>.md.")
+@click.option("--no-figures", is_flag=True, help="Numbers only (what CI runs).")
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="Scoring processes while building the store.")
+def validate(data: Path | None, out: Path, no_figures: bool, jobs: int) -> None:
+    """Validate the index against the real world on a fresh temporary store: event study
+    around weapons tests, dev-set scores vs VADER, extreme days, headlines vs stories."""
+    from tension.config import PROJECT_ROOT
+    from tension.validate import run_validation
+
+    data = data or PROJECT_ROOT.parent / "shared" / "data"
+    metrics = run_validation(data, out, figures=not no_figures, jobs=jobs,
+                             log=lambda m: click.echo(m, err=True))
+    es = metrics["event_study"]["all"]
+    click.echo(f"dev macro-F1 {metrics['dev']['scorer']['macro_f1']:.3f} "
+               f"(plain VADER {metrics['dev']['vader']['macro_f1']:.3f}); event effect "
+               f"{es['effect']:+.4f} (95% CI {es['ci_low']:+.4f}..{es['ci_high']:+.4f}, placebo p "
+               f"{es['p_value']:.3f}, {es['n_events']} tests); report: {out.with_suffix('.md')}")

@@ -1,0 +1,38 @@
+"""CI re-runs the validation's numbers on the real data and guards what they reached."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tension.validate import run_validation
+
+BASELINE = json.loads((Path(__file__).parent / "validation_baseline.json").read_text())
+TOLERANCE = 1e-9  # the procedure is deterministic (seeded); any drop is a real change
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_validation_numbers_do_not_get_worse(shared_data, tmp_path: Path) -> None:
+    data = shared_data("kcna_headlines_1997_2014.csv.gz").parent
+    for name in ("kcna_stories_2011_2012.jsonl.gz", "nk_weapons_tests_1984_2025.csv",
+                 "gold_sentences_dev.jsonl"):
+        shared_data(name)
+    m = run_validation(data, tmp_path / "validation", figures=False, jobs=2, log=lambda _m: None)
+    got = {
+        "dev_macro_f1": m["dev"]["scorer"]["macro_f1"],
+        "event_effect_all": m["event_study"]["all"]["effect"],
+        "event_effect_nuclear_test": m["event_study"]["nuclear_test"]["effect"],
+        "headlines_vs_stories_pearson_daily": m["headlines_vs_stories"]["pearson_daily"],
+    }
+    worse = {k: (v, BASELINE[k]) for k, v in got.items() if v < BASELINE[k] - TOLERANCE}
+    assert not worse, f"validation got worse (got, reached before): {worse}"
+    assert m["dev"]["scorer"]["macro_f1"] >= 0.80  # the issue's floor
+    assert m["dev"]["scorer"]["macro_f1"] > m["dev"]["vader"]["macro_f1"]
+    assert m["corpus"]["headline_articles"] > 99_000 and m["corpus"]["story_articles"] > 20_000
+    assert m["event_study"]["all"]["n_events"] == 23
+    report = (tmp_path / "validation.md").read_text()
+    assert "Event study" in report and "macro-F1" in report
+    assert (tmp_path / "validation" / "metrics.json").exists()
