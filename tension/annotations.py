@@ -62,6 +62,13 @@ def _next_stamp(previous: str | None) -> str:
     return _stamp(now)
 
 
+def _valid_stamp(value: object) -> bool:
+    try:
+        return isinstance(value, str) and bool(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return False
+
+
 def _day(value: object, field: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -158,13 +165,18 @@ def _fetch(conn: Connection, ann_id: int, include_deleted: bool = False) -> dict
     return dict(row)
 
 
-def create(store: Store, payload: dict) -> dict:
-    """Store a new annotation; returns it with its id and timestamps."""
+def create(store: Store, payload: dict, stamps: tuple[str, str] | None = None) -> dict:
+    """Store a new annotation; returns it with its id and timestamps.
+
+    `stamps` (created_at, updated_at) keeps the times of an imported annotation.
+    """
     values = validate(payload)
-    stamp = _stamp(_now())
+    created = updated = _stamp(_now())
+    if stamps and all(_valid_stamp(x) for x in stamps):
+        created, updated = stamps
     with store.write() as conn:
         new_id = conn.execute(schema.annotations.insert().values(
-            **values, created_at=stamp, updated_at=stamp)).inserted_primary_key[0]
+            **values, created_at=created, updated_at=updated)).inserted_primary_key[0]
         return as_dict(_fetch(conn, new_id))
 
 
@@ -257,7 +269,7 @@ def import_csv(store: Store, text: str) -> dict:
         if key in existing:
             skipped += 1
             continue
-        create(store, payload)
+        create(store, payload, (rec.get("created_at", ""), rec.get("updated_at", "")))
         existing.add(key)
         added += 1
     return {"added": added, "skipped": skipped, "errors": errors}

@@ -478,3 +478,110 @@ def validate(data: Path | None, out: Path, no_figures: bool, jobs: int) -> None:
                f"(plain VADER {metrics['dev']['vader']['macro_f1']:.3f}); event effect "
                f"{es['effect']:+.4f} (95% CI {es['ci_low']:+.4f}..{es['ci_high']:+.4f}, placebo p "
                f"{es['p_value']:.3f}, {es['n_events']} tests); report: {out.with_suffix('.md')}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+def backup(path: Path, db: str | None) -> None:
+    """Write the whole store (articles, scores, annotations, events, quarantine) to a new
+    SQLite file, from one consistent snapshot."""
+    from tension.backup import backup as run_backup
+
+    try:
+        counts = run_backup(_store(db), path)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written to {path}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+@click.option("--replace", is_flag=True, help="Replace everything in a non-empty store.")
+def restore(path: Path, db: str | None, replace: bool) -> None:
+    """Load a backup made by `backup` into the store (empty unless --replace), in one transaction."""
+    from tension.backup import restore as run_restore
+
+    try:
+        counts = run_restore(_store(db), path, replace=replace)
+    except (ValueError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored from {path}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+
+@main.group()
+def annotations() -> None:
+    """Analyst annotations: list, add, export and import (CSV)."""
+
+
+@annotations.command("list")
+@db_option
+@click.option("--from", "start", metavar="DATE")
+@click.option("--to", "end", metavar="DATE")
+@click.option("--tag")
+@click.option("--json", "as_json", is_flag=True)
+def annotations_list(db: str | None, start: str | None, end: str | None, tag: str | None,
+                     as_json: bool) -> None:
+    """List annotations (oldest first)."""
+    from tension.annotations import list_annotations
+
+    rows = list_annotations(_store(db), _date(start, "--from"), _date(end, "--to"), tag)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        span = r["start"] if r["start"] == r["end"] else f"{r['start']}..{r['end']}"
+        tags = f" [{', '.join(r['tags'])}]" if r["tags"] else ""
+        click.echo(f"#{r['id']} {span}  {r['title']}{tags}  ({r['author'] or 'anonymous'}, {r['updated_at']})")
+
+
+@annotations.command("add")
+@click.argument("when", metavar="DATE|START..END")
+@click.argument("title")
+@click.option("--note", default="")
+@click.option("--tag", "tags", multiple=True)
+@click.option("--author", default="")
+@db_option
+def annotations_add(when: str, title: str, note: str, tags: tuple[str, ...], author: str,
+                    db: str | None) -> None:
+    """Add an annotation for a day or a range."""
+    from tension.annotations import AnnotationError, create
+
+    start, _, end = when.partition("..")
+    try:
+        saved = create(_store(db), {"start": start, "end": end or start, "title": title, "note": note,
+                                    "tags": list(tags), "author": author})
+    except AnnotationError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"annotation {saved['id']} saved")
+
+
+@annotations.command("export")
+@click.option("--out", required=True, metavar="FILE|-")
+@db_option
+def annotations_export(out: str, db: str | None) -> None:
+    """Write all annotations as CSV (formulas neutralised)."""
+    from tension.annotations import list_annotations, to_csv
+
+    text = to_csv(list_annotations(_store(db)))
+    if out == "-":
+        sys.stdout.write(text)
+    else:
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {text.count(chr(10)) - 1} annotations to {out}", err=True)
+
+
+@annotations.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+def annotations_import(path: Path, db: str | None) -> None:
+    """Add the annotations of a CSV (as written by `annotations export`); re-importing adds nothing."""
+    from tension.annotations import import_csv
+
+    result = import_csv(_store(db), path.read_text(encoding="utf-8-sig"))
+    for e in result["errors"]:
+        click.echo(f"problem: {e}", err=True)
+    click.echo(f"added {result['added']}, already present {result['skipped']}, "
+               f"problems {len(result['errors'])}")
+    sys.exit(1 if result["errors"] else 0)
