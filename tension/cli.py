@@ -289,48 +289,61 @@ def _date(value: str | None, name: str):  # noqa: ANN202
         raise click.BadParameter(f"{value!r} is not a date like 2018-01-03", param_hint=name) from None
 
 
-def index_options(fn):  # noqa: ANN001, ANN201
-    """Options shared by every command that computes the index."""
-    opts = [
-        click.option("--from", "start", metavar="DATE", help="First day (default: first article day)."),
-        click.option("--to", "end", metavar="DATE", help="Last day (default: last article day)."),
-        click.option("--freq", type=click.Choice(["D", "W", "M"]), default="D", show_default=True,
-                     help="Days, weeks (from Monday) or months."),
-        click.option("--smooth", default=7, show_default=True, type=click.IntRange(1, 3650),
-                     help="Smoothing window in periods (1 = none)."),
-        click.option("--smoother", type=click.Choice(["rolling", "ewm"]), default="rolling",
-                     show_default=True),
-        click.option("--center", is_flag=True, help="Centred instead of trailing window."),
-        click.option("--normalize", type=click.Choice(["raw", "zscore", "base100"]), default="raw",
-                     show_default=True, help="zscore / base100 against the base period."),
-        click.option("--base-from", "base_start", metavar="DATE", help="Base period start."),
-        click.option("--base-to", "base_end", metavar="DATE", help="Base period end."),
-        click.option("--source", "sources", multiple=True, help="Only these sources (repeatable)."),
-        click.option("--category", "categories", multiple=True,
-                     help="Only these lexicon categories' contributions (repeatable)."),
-        click.option("--filter", "filter_expr", default="",
-                     help="Keyword/actor filter, e.g. 'Seoul|South Korea' or 'missile & -test'."),
-        click.option("--n-boot", default=200, show_default=True, type=click.IntRange(0, 10_000),
-                     help="Bootstrap resamples for the confidence band (0 = none)."),
-        click.option("--seed", default=0, show_default=True, help="Bootstrap seed."),
-        db_option,
-    ]
-    for o in reversed(opts):
-        fn = o(fn)
-    return fn
+def with_options(*groups: list):  # noqa: ANN201
+    """Apply groups of shared click options to a command."""
+    def deco(fn):  # noqa: ANN001, ANN202
+        for o in reversed([o for g in groups for o in g]):
+            fn = o(fn)
+        return fn
+
+    return deco
 
 
-def _selection_and_options(kw: dict):  # noqa: ANN202
+SELECTION_OPTIONS = [
+    click.option("--source", "sources", multiple=True, help="Only these sources (repeatable)."),
+    click.option("--category", "categories", multiple=True,
+                 help="Only these lexicon categories' contributions (repeatable)."),
+    click.option("--filter", "filter_expr", default="",
+                 help="Keyword/actor filter, e.g. 'Seoul|South Korea' or 'missile & -test'."),
+    db_option,
+]
+RANGE_OPTIONS = [
+    click.option("--from", "start", metavar="DATE", help="First day (default: first article day)."),
+    click.option("--to", "end", metavar="DATE", help="Last day (default: last article day)."),
+]
+INDEX_OPTIONS = [
+    click.option("--freq", type=click.Choice(["D", "W", "M"]), default="D", show_default=True,
+                 help="Days, weeks (from Monday) or months."),
+    click.option("--smooth", default=7, show_default=True, type=click.IntRange(1, 3650),
+                 help="Smoothing window in periods (1 = none)."),
+    click.option("--smoother", type=click.Choice(["rolling", "ewm"]), default="rolling",
+                 show_default=True),
+    click.option("--center", is_flag=True, help="Centred instead of trailing window."),
+    click.option("--normalize", type=click.Choice(["raw", "zscore", "base100"]), default="raw",
+                 show_default=True, help="zscore / base100 against the base period."),
+    click.option("--base-from", "base_start", metavar="DATE", help="Base period start."),
+    click.option("--base-to", "base_end", metavar="DATE", help="Base period end."),
+    click.option("--n-boot", default=200, show_default=True, type=click.IntRange(0, 10_000),
+                 help="Bootstrap resamples for the confidence band (0 = none)."),
+    click.option("--seed", default=0, show_default=True, help="Bootstrap seed."),
+]
+
+
+def _selection(kw: dict):  # noqa: ANN202
     from tension.filters import FilterError, parse_filter
-    from tension.index import IndexOptions
     from tension.query import Selection
 
     try:
         parse_filter(kw["filter_expr"])
     except FilterError as exc:
         raise click.BadParameter(str(exc), param_hint="--filter") from None
-    sel = Selection(sources=tuple(kw["sources"]), categories=tuple(kw["categories"]),
-                    filter=kw["filter_expr"])
+    return Selection(sources=tuple(kw["sources"]), categories=tuple(kw["categories"]),
+                     filter=kw["filter_expr"])
+
+
+def _index_options(kw: dict):  # noqa: ANN202
+    from tension.index import IndexOptions
+
     opts = IndexOptions(start=_date(kw["start"], "--from"), end=_date(kw["end"], "--to"),
                         freq=kw["freq"], smooth=kw["smooth"], smoother=kw["smoother"],
                         center=kw["center"], normalize=kw["normalize"],
@@ -338,10 +351,9 @@ def _selection_and_options(kw: dict):  # noqa: ANN202
                         base_end=_date(kw["base_end"], "--base-to"), n_boot=kw["n_boot"],
                         seed=kw["seed"])
     try:
-        opts.check()
+        return opts.check()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    return sel, opts
 
 
 def _warn_unscored(store) -> None:  # noqa: ANN001
@@ -359,12 +371,12 @@ def _warn_unscored(store) -> None:  # noqa: ANN001
 @click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas", show_default=True,
               help="dask: read and aggregate the articles on a Dask cluster.")
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: LocalCluster).")
-@index_options
+@with_options(SELECTION_OPTIONS, RANGE_OPTIONS, INDEX_OPTIONS)
 def export(out: str, engine: str, scheduler: str | None, **kw) -> None:  # noqa: ANN003
     """Export the index: one row per period in range, empty periods as blank cells."""
     from tension.export import build_export, write_export
 
-    sel, opts = _selection_and_options(kw)
+    sel, opts = _selection(kw), _index_options(kw)
     store = _store(kw["db"])
     _warn_unscored(store)
     if engine == "dask":
@@ -390,18 +402,22 @@ def export(out: str, engine: str, scheduler: str | None, **kw) -> None:  # noqa:
 @click.option("--evidence/--no-evidence", default=True, show_default=True,
               help="Show each spike's top articles and terms.")
 @click.option("--json", "as_json", is_flag=True)
-@index_options
+@with_options(SELECTION_OPTIONS, RANGE_OPTIONS)
 def spikes(top: int, threshold: float, window: int, min_articles: int, evidence: bool,
            as_json: bool, **kw) -> None:  # noqa: ANN003
-    """Spike candidates: hostility spikes and conciliation dips, strongest first."""
+    """Spike candidates: hostility spikes and conciliation dips, strongest first.
+
+    Each day is judged against its own preceding days over the whole store;
+    --from/--to only choose which spikes to list.
+    """
     from tension.query import load_articles
     from tension.spikes import SpikeOptions, as_records, find_spikes, spike_evidence
 
-    sel, opts = _selection_and_options(kw)
+    sel = _selection(kw)
     store = _store(kw["db"])
     found = find_spikes(load_articles(store, sel),
                         SpikeOptions(window=window, threshold=threshold, min_articles=min_articles),
-                        opts.start, opts.end).head(top)
+                        _date(kw["start"], "--from"), _date(kw["end"], "--to")).head(top)
     records = as_records(found)
     if evidence:
         for r in records:
@@ -428,7 +444,7 @@ def spikes(top: int, threshold: float, window: int, min_articles: int, evidence:
 @click.option("--baseline-days", default=28, show_default=True)
 @click.option("--top", default=15, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-@index_options
+@with_options(SELECTION_OPTIONS)
 def explain(when: str, baseline_days: int, top: int, as_json: bool, **kw) -> None:  # noqa: ANN003
     """What moved a day or range compared with the weeks before it (a word shift)."""
     from tension.explain import explain as run_explain
@@ -437,7 +453,7 @@ def explain(when: str, baseline_days: int, top: int, as_json: bool, **kw) -> Non
     start, end = _date(start_s, "DATE"), _date(end_s or start_s, "DATE")
     if end < start:
         raise click.BadParameter(f"{end} is before {start}", param_hint="START..END")
-    sel, _ = _selection_and_options(kw)
+    sel = _selection(kw)
     result = run_explain(_store(kw["db"]), sel, start, end, baseline_days, top)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
