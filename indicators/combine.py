@@ -211,9 +211,8 @@ class Scorer:
         """Score an article: title plus distinct sentences, weighted means, top evidence."""
         units: list[tuple[SentenceScore, float]] = []
         seen: set[str] = set()
-        title = title.strip()
-        if title:
-            for s in split_sentences(title):
+        if title.strip():
+            for s in split_sentences(title):  # spans index the title as given
                 seen.add(_key(s.text))
                 units.append((self.score_sentence(s.text, start=s.start, part="title"), self.title_weight))
         for s in split_sentences(text) if text else ():

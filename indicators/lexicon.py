@@ -118,20 +118,21 @@ class Modifiers:
                 out |= bit if len(phrase) == 1 else _PHRASE[bit]
         return out
 
+    def starts(self, looked: list[Looked], ks: list[int], kind: int) -> list[int]:
+        """Positions in `ks` where a modifier of `kind` (one word, or a phrase within ks) starts."""
+        found = [k for k in ks if looked[k][3] & kind]
+        if any(looked[k][3] & _PHRASE[kind] for k in ks):
+            words_ = dict(self._sets())[kind]
+            for n, k in enumerate(ks):
+                for phrase in words_.get(looked[k][0], ()) + words_.get(looked[k][1], ()):
+                    if len(phrase) > 1 and n + len(phrase) <= len(ks) and all(
+                        phrase[x] in looked[ks[n + x]][:2] for x in range(len(phrase))
+                    ):
+                        found.append(k)
+        return sorted(set(found))
+
     def has(self, looked: list[Looked], ks: list[int], kind: int) -> bool:
-        """Does a modifier of `kind` occur at positions `ks` (one word, or a phrase within ks)?"""
-        if any(looked[k][3] & kind for k in ks):
-            return True
-        if not any(looked[k][3] & _PHRASE[kind] for k in ks):
-            return False
-        words_ = dict(self._sets())[kind]
-        for n, k in enumerate(ks):
-            for phrase in words_.get(looked[k][0], ()) + words_.get(looked[k][1], ()):
-                if len(phrase) > 1 and n + len(phrase) <= len(ks) and all(
-                    phrase[x] in looked[ks[n + x]][:2] for x in range(len(phrase))
-                ):
-                    return True
-        return False
+        return bool(self.starts(looked, ks, kind))
 
 
 @dataclass(frozen=True)
@@ -161,15 +162,17 @@ class Lexicon:
         spans = word_spans(sentence)
         clause = _clause_ids(sentence, spans)
         matches: list[Match] = []
-        i, n = 0, len(looked)
+        i, n, floor, prev = 0, len(looked), 0, None
         while i < n:
             entry = self._longest_at(looked, i) if looked[i][2] else None
             if entry is None:
                 i += 1
                 continue
+            if prev is not None and prev[1] != entry.pole:
+                floor = prev[0]  # words before a match of the other pole belong to it
             j = i + len(entry.stems)
-            matches.append(self._modify(entry, sentence, looked, spans, clause, i, j))
-            i = j
+            matches.append(self._modify(entry, sentence, looked, spans, clause, i, j, floor))
+            prev, i = (i, entry.pole), j
         return matches
 
     def _lookup(self, word: str) -> Looked:
@@ -195,21 +198,35 @@ class Lexicon:
         return best
 
     def _modify(self, entry: Entry, sentence: str, looked: list[Looked], spans: list[tuple[int, int]],
-                clause: list[int], i: int, j: int) -> Match:
+                clause: list[int], i: int, j: int, floor: int) -> Match:
+        """Apply negation, refusal and hedging found around words i..j.
+
+        Negators and refusals before a match do not reach past a previous match of
+        the other pole (`floor`): words before it belong to it, so the "non" of "non-aggression pact"
+        does not also cancel "pact" and "anti-war" leaves "peace" alone, while
+        "destroying peace and stability" refuses both and "rejected talks" still
+        refuses. A refusal that is itself negated ("did not reject talks") does not count.
+        """
         mods = self.modifiers
 
         def window(lo: int, hi: int, anchor: int) -> list[int]:
             return [k for k in range(max(0, lo), min(len(looked), hi)) if clause[k] == clause[anchor]]
 
+        def negated(k: int) -> bool:
+            near_k = window(k - mods.negation_window, k, k)
+            return mods.has(looked, near_k, NEGATOR) and looked[near_k[-1]][0] != "only"
+
         before = window(i - mods.window, i, i)
         after = window(j, j + mods.window, j - 1)
-        near = window(i - mods.negation_window, i, i)
+        near = window(max(i - mods.negation_window, floor), i, i)
         if near and looked[near[-1]][0] == "only":
             near = []  # "not only condemned ... but also" is no negation
+        refusals = [k for k in mods.starts(looked, [k for k in before if k >= floor], REFUSAL)
+                    + mods.starts(looked, after, REFUSAL) if not negated(k)]
         pole, weight, applied = entry.pole, entry.weight, []
         if pole == "neutral":
             weight = 0.0
-        elif pole == "conciliation" and (mods.has(looked, before, REFUSAL) or mods.has(looked, after, REFUSAL)):
+        elif pole == "conciliation" and refusals:
             pole, weight = "hostility", weight * mods.refusal_factor
             applied.append("refused")
         elif mods.has(looked, near, NEGATOR):
@@ -235,11 +252,13 @@ def _clause_ids(sentence: str, spans: list[tuple[int, int]]) -> list[int]:
 
 
 def _entry_stems(term: str) -> tuple[str, ...]:
-    words = term.split()
     out = []
-    for w in words:
+    for w in term.split():
         if w.endswith("*"):
-            out.append(tokenize(w[:-1])[0][0] + "*")
+            head = tokenize(w[:-1])
+            if len(head) != 1:
+                raise ValueError(f"lexicon term {term!r}: '*' must end a word, as in 'warmonger*'")
+            out.append(head[0][0] + "*")
         else:
             out.extend(stem(t) for t, _, _ in tokenize(w))
     return tuple(out)
@@ -247,8 +266,12 @@ def _entry_stems(term: str) -> tuple[str, ...]:
 
 def parse_lexicon(data: bytes) -> Lexicon:
     """Build a lexicon from the bytes of a TOML file (pure: no I/O)."""
-    doc = tomllib.loads(data.decode("utf-8"))
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"lexicon is not valid UTF-8 TOML: {exc}") from None
     m = doc.get("modifiers", {})
+
     def fold(words: list[str]) -> WordSet:
         out: dict[str, tuple[tuple[str, ...], ...]] = {}
         for w in words:
@@ -257,24 +280,46 @@ def parse_lexicon(data: bytes) -> Lexicon:
                 out[stems[0]] = out.get(stems[0], ()) + (stems,)
         return out
 
+    def factor(key: str, default: float) -> float:
+        value = float(m.get(key, default))
+        if not 0 < value <= 1:
+            raise ValueError(f"lexicon modifiers: {key} must be in (0, 1], not {value}")
+        return value
+
     modifiers = Modifiers(
         negators=fold(m.get("negators", [])),
         refusals=fold(m.get("refusals", [])),
         hedges=fold(m.get("hedges", [])),
         window=int(m.get("window", 4)),
         negation_window=int(m.get("negation_window", 2)),
-        hedge_factor=float(m.get("hedge_factor", 0.6)),
-        refusal_factor=float(m.get("refusal_factor", 0.7)),
+        hedge_factor=factor("hedge_factor", 0.6),
+        refusal_factor=factor("refusal_factor", 0.7),
     )
     entries: dict[tuple[str, ...], Entry] = {}
-    for cat in doc.get("category", []):
-        name, pole, cat_weight = cat["name"], cat["pole"], float(cat["weight"])
+    for n, cat in enumerate(doc.get("category", []), 1):
+        name = cat.get("name") or f"category #{n}"
+        pole = cat.get("pole")
         if pole not in POLES:
-            raise ValueError(f"lexicon category {name!r}: pole must be one of {POLES}, not {pole!r}")
+            first = next((t if isinstance(t, str) else t.get("term") for t in cat.get("terms", [])), None)
+            raise ValueError(f"lexicon category {name!r} (terms {first!r}, …): pole must be one of "
+                             f"{POLES}, not {pole!r}")
+        try:
+            cat_weight = float(cat["weight"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"lexicon category {name!r}: needs a numeric 'weight'") from None
         for item in cat.get("terms", []):
-            term, weight = (item, cat_weight) if isinstance(item, str) else (item["term"], float(item["weight"]))
+            if isinstance(item, str):
+                term, weight = item, cat_weight
+            elif isinstance(item, dict) and isinstance(item.get("term"), str):
+                term = item["term"]
+                try:
+                    weight = float(item["weight"])
+                except (KeyError, TypeError, ValueError):
+                    raise ValueError(f"lexicon term {term!r} in {name!r}: needs a numeric 'weight'") from None
+            else:
+                raise ValueError(f"lexicon category {name!r}: a term must be text or {{term = ..., weight = ...}}")
             if not 0 < weight <= 1:
-                raise ValueError(f"lexicon term {term!r}: weight must be in (0, 1], not {weight}")
+                raise ValueError(f"lexicon term {term!r} in {name!r}: weight must be in (0, 1], not {weight}")
             stems = _entry_stems(term)
             if not stems:
                 raise ValueError(f"lexicon term {term!r} in {name!r} has no words")

@@ -51,7 +51,7 @@ class Sentence:
 
 def _is_abbreviation(text: str, dot: int) -> bool:
     """True when the period at `dot` closes an abbreviation or an initial, not a sentence."""
-    match = _WORD_BEFORE.search(text, 0, dot)
+    match = _WORD_BEFORE.search(text, max(0, dot - 40), dot)  # a bounded look-back: linear time
     if not match:
         return False
     word = match.group(1)
@@ -99,7 +99,7 @@ def _lines(text: str) -> list[tuple[int, int]]:
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start] in _STRIP_LEAD:
+    while start < end and (text[start] in _STRIP_LEAD or text[start].isspace()):
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1

@@ -56,7 +56,8 @@ def stem(token: str) -> str:
     """A light, predictable English suffix stripper (not Porter: fewer surprises).
 
     threaten/threatens/threatened/threatening → threaten; talks → talk;
-    provoke/provoked/provoking → provok; sanctions → sanction; allies → ally.
+    provoke/provoked/provoking → provok; sanctions → sanction; allies → ally;
+    agree/agreed/agreeing → agre; cancel/cancelled → cancel.
     Short words (≤ 3 letters) are left alone so "us", "war", "aid" stay themselves.
     """
     t = token
@@ -66,21 +67,24 @@ def stem(token: str) -> str:
         t = t[:-3] + "y"
     elif t.endswith("ied") and len(t) > 4:
         t = t[:-3] + "y"
+    elif t.endswith("eed") and len(t) > 4:
+        t = t[:-1]  # agreed → agree (not agr)
     elif t.endswith("ing") and len(t) > 5:
-        t = _undouble(t[:-3])
+        t = t[:-3]
     elif t.endswith("ed") and len(t) > 4:
-        t = _undouble(t[:-2])
+        t = t[:-2]
     elif t.endswith(("sses", "shes", "ches", "xes", "zes")):
         t = t[:-2]
     elif t.endswith("s") and not t.endswith(("ss", "us", "is")):
         t = t[:-1]
     if t.endswith("e") and len(t) > 3:
         t = t[:-1]
-    return t
+    return _undouble(t)
 
 
 def _undouble(t: str) -> str:
-    """stopp → stop, but keep "ll"/"ss" endings (kill, press) and short stems."""
-    if len(t) > 3 and t[-1] == t[-2] and t[-1] not in _VOWELS and t[-1] not in "ls":
+    """A final doubled consonant becomes single, for every form alike: stopped/stop → stop,
+    cancelled/cancel → cancel, rebuffed/rebuff → rebuf, kill/killed → kil."""
+    if len(t) > 3 and t[-1] == t[-2] and t[-1] not in _VOWELS:
         return t[:-1]
     return t

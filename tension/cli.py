@@ -39,6 +39,7 @@ def score_text(fmt: str, lexicon: Path | None) -> None:
     everything before it has been written.
     """
     scorer = _scorer(lexicon)
+    sys.stdout.reconfigure(encoding="utf-8")  # JSON lines are UTF-8 whatever the locale says
     out = sys.stdout
     if fmt == "table":
         out.write(f"{'label':<13}{'tension':>8}{'host':>7}{'conc':>7}  evidence | text\n")

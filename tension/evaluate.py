@@ -63,17 +63,25 @@ def metrics(name: str, gold: list[str], predicted: list[str]) -> Report:
 def read_labelled(path: Path) -> list[dict]:
     """Rows of a JSONL file with at least `text` and `label`; a bad line is a clear error."""
     rows = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
+    with open(path, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"{path}, line {n}: not valid UTF-8 ({exc.reason})") from None
             if not line.strip():
                 continue
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}, line {n}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict) or "text" not in row or row.get("label") not in LABELS:
-                raise ValueError(f"{path}, line {n}: needs 'text' and a 'label' in {LABELS}")
+            if not isinstance(row, dict) or not isinstance(row.get("text"), str) \
+                    or row.get("label") not in LABELS:
+                raise ValueError(f"{path}, line {n}: needs 'text' and a 'label' in {LABELS} "
+                                 "('text' must be a string)")
             rows.append(row)
+    if not rows:
+        raise ValueError(f"{path}: no labelled sentences")
     return rows
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -98,13 +100,16 @@ def test_label_thresholds():
     assert Scorer(threshold=0.5).label(0.4) == "neutral"
 
 
-def test_more_cues_push_further_but_saturate_below_one():
-    one = SCORER.score_sentence("They threatened the South.").hostility
-    two = SCORER.score_sentence("They threatened the South with a nuclear strike.").hostility
-    many = SCORER.score_sentence(
+def test_more_cues_push_further_but_saturate_at_one():
+    scorer = with_vader(0.0)
+    one = scorer.score_sentence("They condemned the South.").hostility
+    two = scorer.score_sentence("They condemned the South and imposed sanctions.").hostility
+    three = scorer.score_sentence("They condemned the South, imposed sanctions and staged a drill.").hostility
+    assert 0 < one < two < three < 1.0
+    many = scorer.score_sentence(
         "The warmongers threatened a nuclear strike, fired missiles, imposed sanctions and "
         "staged provocative war drills.").hostility
-    assert 0 < one < two < many <= 1.0
+    assert three < many <= 1.0
 
 
 def test_mixed_sentence_is_split_by_weight():
@@ -143,7 +148,13 @@ def test_stubbed_vader_scales_but_never_flips_fire_and_fury(compound):
     base = with_vader(0.0).score_sentence(sentence)
     assert s.label == "hostile"
     assert s.vader == compound
-    assert s.hostility == pytest.approx(min(1.0, base.hostility * (1 - 0.25 * compound)), abs=0.02)
+    # VADER moves the intensity by at most vader_gain (25 %), in the direction of its tone
+    if compound > 0:
+        assert 0.75 * base.hostility <= s.hostility < base.hostility
+    elif compound < 0:
+        assert base.hostility < s.hostility <= min(1.0, 1.25 * base.hostility)
+    else:
+        assert s.hostility == base.hostility
 
 
 @pytest.mark.parametrize("compound", [-1.0, 1.0])
@@ -267,7 +278,7 @@ def test_terms_sum_to_tension_on_the_seed():
     assert sum(a.terms.values()) == pytest.approx(a.tension, abs=1e-5)
     assert sum(v for v in a.terms.values() if v > 0) == pytest.approx(a.hostility, abs=1e-5)
     assert -sum(v for v in a.terms.values() if v < 0) == pytest.approx(a.conciliation, abs=1e-5)
-    for (term, pole, category), value in a.terms.items():
+    for (_term, pole, category), value in a.terms.items():
         assert pole in ("hostility", "conciliation")
         assert (value > 0) == (pole == "hostility")
         assert category in SCORER.lexicon.categories()
@@ -333,11 +344,6 @@ def test_title_evidence_spans_index_the_title():
     assert title[ev["start"] : ev["end"]] == ev["sentence"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in Scorer.score_article: the title is .strip()ped before splitting, so title "
-           "evidence spans index the stripped title, not the title given",
-)
 def test_title_evidence_spans_index_an_unstripped_title():
     title = "  Kim threatens fire and fury"
     ev = SCORER.score_article(title, "").evidence()[0]
@@ -416,12 +422,27 @@ def test_one_megabyte_of_a_single_character():
     assert (a.tension, a.label) == (0.0, "neutral")
 
 
+@contextmanager
+def time_limit(seconds: float):
+    """Raise TimeoutError if the block runs longer than `seconds` (SIGALRM, main thread)."""
+
+    def expire(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def test_one_megabyte_of_many_sentences():
     text = "The North threatened war. Talks were proposed. The harvest was good. " * 14_500
     assert len(text) > 1_000_000
-    t0 = time.perf_counter()
-    a = SCORER.score_text(text)
-    assert time.perf_counter() - t0 < 15
+    with time_limit(5):
+        a = SCORER.score_text(text)
     assert_valid(a)
     assert a.n_sentences == 3  # repeats count once
 
