@@ -37,7 +37,7 @@ from indicators.vader import VaderIndicator
 
 # Bump when the scoring logic changes; together with the lexicon digest and the
 # parameters it forms the scorer version that keys stored scores.
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 LABELS = ("hostile", "neutral", "conciliatory")
 VADER_MAX_CHARS = 2000
 _SPACES = re.compile(r"\s+")

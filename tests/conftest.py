@@ -114,3 +114,30 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'tension.db'}"
     return request.getfixturevalue("pg_url")
+
+
+# --------------------------------------------------------------------------- browser tests
+# A failed test that drives a browser (`dash_duo`) leaves a screenshot of the page in
+# tests/artifacts/<test name>.png (git-ignored) before the browser is closed.
+import re  # noqa: E402
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+    outcome = yield
+    report = outcome.get_result()
+    if report.when not in ("setup", "call") or not report.failed:
+        return
+    duo = getattr(item, "funcargs", {}).get("dash_duo")
+    if duo is None:
+        return
+    name = re.sub(r"[^\w.\[\]=-]+", "_", item.name)
+    try:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        duo.driver.save_screenshot(str(path))
+        report.sections.append(("screenshot", str(path)))
+    except Exception as exc:  # noqa: BLE001 - a missing screenshot must not hide the failure
+        report.sections.append(("screenshot", f"could not save one: {exc!r}"))
