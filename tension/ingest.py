@@ -443,6 +443,10 @@ def rescore(store: Store, *, lexicon: bytes | None = None, jobs: int = 1,
     `prune` deletes scores of other scorer versions afterwards.
     """
     version = Scorer(load_lexicon(lexicon)).version
+    with store.write() as conn:  # a run row: rescoring is part of the store's history
+        run_id = conn.execute(schema.ingest_runs.insert().values(
+            started_at=now(), status="running", paths=json.dumps(["(rescore)"]),
+            scorer_version=version)).inserted_primary_key[0]
     todo = stale_hashes(store, version)
     own_pool = executor is None and jobs > 1
     if own_pool:
@@ -476,6 +480,9 @@ def rescore(store: Store, *, lexicon: bytes | None = None, jobs: int = 1,
         if own_pool:
             executor.shutdown(cancel_futures=True)
     pruned = prune_scores(store, version) if prune else 0
+    with store.write() as conn:
+        conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.id == run_id).values(
+            finished_at=now(), status="done", n_scored=scored))
     return {"stale": len(todo), "scored": scored, "pruned": pruned, "version": version}
 
 

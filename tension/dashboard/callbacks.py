@@ -74,7 +74,7 @@ def render_view(service: Service, view: dict) -> tuple[dict, list, list]:
     days_with = int((table["n_articles"] > 0).sum()) if len(table) else 0
     status = [f"{n_art:,} articles over {len(table):,} periods ({days_with:,} with articles, "
               f"{len(table) - days_with:,} empty: shown as gaps, not zeros)."]
-    cov = service.health()["coverage"]
+    cov = service.coverage()
     if cov["unscored"]:
         status.append(html.Span(f" {cov['unscored']:,} articles await rescoring by the current "
                                 "lexicon: run python -m tension rescore.", className="error"))

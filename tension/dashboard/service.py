@@ -58,11 +58,12 @@ class Service:
 
     # -- store fingerprint -----------------------------------------------------------
     def revision(self) -> tuple:
-        """Changes whenever articles or scores change (one cheap query)."""
-        a = schema.articles.c
+        """Changes whenever articles or scores change: every ingest and rescore is a run,
+        and articles only grow. Two index lookups, no counting."""
+        a, r = schema.articles.c, schema.ingest_runs.c
         with self.store.read() as conn:
-            return tuple(conn.execute(select(func.max(a.id), func.count(a.id))).one()) + tuple(
-                conn.execute(select(func.count()).select_from(schema.article_scores)).one())
+            return (conn.execute(select(func.max(a.id))).scalar(),
+                    conn.execute(select(func.max(r.id))).scalar())
 
     def _key(self, *parts: object) -> tuple:
         return (self.revision(), *parts)
@@ -143,6 +144,10 @@ class Service:
 
     def bounds(self) -> tuple[dt.date | None, dt.date | None]:
         return self._cache.get(self._key("bounds"), lambda: date_bounds(self.store))
+
+    def coverage(self) -> dict[str, int]:
+        """How many originals the current scorer has scored (cached per revision)."""
+        return self._cache.get(self._key("coverage"), lambda: coverage(self.store))
 
     def health(self) -> dict:
         counts = self.store.counts()
