@@ -203,7 +203,8 @@ class Ingester:
             rows, finder = self._dedupe(conn, fresh, pending)
             originals = [r for r in rows if r["copy_of"] is None]
             scored = self._scored(conn, [r["content_hash"] for r in originals])
-        to_score, seen = [], set(scored)
+        # Texts already scored, or being scored in a batch still in flight, are not scored again.
+        to_score, seen = [], set(scored) | {h for p in pending for h, _, _ in p.to_score}
         for r in originals:
             if r["content_hash"] not in seen:
                 seen.add(r["content_hash"])
@@ -280,7 +281,7 @@ class Ingester:
             row = {"key": key, "date": a.date, "published_at": a.published_at, "source": a.source,
                    "title": a.title, "text": a.text, "url": a.url, "ext_id": a.ext_id,
                    "content_hash": chash, "copy_of": None, "copy_kind": None, "minhash": None,
-                   "run_id": self.summary.run_id, "origin": a.origin, "row": a.row}
+                   "run_id": self.summary.run_id, "origin": storable(a.origin), "row": a.row}
             if hit:
                 row["copy_of"], row["copy_kind"] = hit
             else:
@@ -316,8 +317,13 @@ def _split(items: list, parts: int) -> list[list]:
 
 def _problem_row(p: Problem, run_id: int | None) -> dict:
     return {"run_id": run_id, "fingerprint": digest(p.origin, str(p.row), p.field or "", p.reason),
-            "origin": p.origin, "row": p.row, "field": p.field, "reason": p.reason,
+            "origin": storable(p.origin), "row": p.row, "field": p.field, "reason": p.reason,
             "raw": p.raw, "created_at": now()}
+
+
+def storable(path: str) -> str:
+    """A file name as text any database accepts (undecodable bytes become \\x escapes)."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def file_fingerprint(path: str, options: dict) -> str | None:
@@ -396,7 +402,7 @@ def _ingest_one(ing: Ingester, path: str, options: dict, batch_size: int,
     if fingerprint:
         with ing.store.write() as conn:
             insert_ignore(conn, schema.ingest_files, [{
-                "fingerprint": fingerprint, "origin": path, "run_id": s.run_id,
+                "fingerprint": fingerprint, "origin": storable(path), "run_id": s.run_id,
                 "format": reader.format, "n_read": n_items, "n_quarantined": n_problems,
                 "completed_at": now()}], ["fingerprint"])
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import (
     Connection,
+    Date,
     Engine,
     Table,
     bindparam,
@@ -95,9 +96,12 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only snapshot (one transaction)."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        """A read-only snapshot (one transaction; REPEATABLE READ on PostgreSQL)."""
+        with self.engine.connect() as conn:
+            if self.is_postgres:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     def schema_version(self) -> str | None:
         with self.read() as conn:
@@ -162,20 +166,20 @@ def bulk_execute(conn: Connection, stmt, rows: Sequence[dict]) -> None:  # noqa:
     Values must already be what the driver takes; dates are sent as ISO text to SQLite."""
     keys = list(rows[0])
     compiled = stmt.values({k: bindparam(k) for k in keys}).compile(dialect=conn.dialect)
-    sql = str(compiled)
-    sqlite_ = conn.dialect.name == "sqlite"
+    if conn.dialect.name == "sqlite":  # SQLite stores dates as ISO text; convert only those columns
+        dates = {c.name for c in stmt.table.columns if isinstance(c.type, Date)} & set(keys)
+        if dates:
+            rows = [{**r, **{k: _iso(r[k]) for k in dates}} for r in rows]
     if compiled.positiontup is not None:
         order = compiled.positiontup
-        params = [tuple(_to_db(r[k], sqlite_) for k in order) for r in rows]
+        params = [tuple(r[k] for k in order) for r in rows]
     else:
-        params = [{k: _to_db(r[k], sqlite_) for k in keys} for r in rows]
-    conn.exec_driver_sql(sql, params)
+        params = [{k: r[k] for k in keys} for r in rows]
+    conn.exec_driver_sql(str(compiled), params)
 
 
-def _to_db(value: object, sqlite_: bool) -> object:
-    if sqlite_ and isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+def _iso(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def digest(*parts: str) -> str:
