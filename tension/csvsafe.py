@@ -6,10 +6,16 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: object) -> object:
-    """Prefix an apostrophe to text a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    """Prefix an apostrophe to text a spreadsheet would run as a formula.
+
+    Carriage returns inside the text become newlines first: Python's csv writer does not
+    quote a field with a bare CR, and a spreadsheet would start a new row (and a new,
+    un-neutralised cell) there.
+    """
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def unneutralise(value: str) -> str:

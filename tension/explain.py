@@ -40,9 +40,14 @@ def load_evidence(store: Store, hashes: list[str], version: str) -> dict[str, li
 def term_shares(store: Store, articles: pd.DataFrame, version: str) -> pd.DataFrame:
     """Per term: summed contribution / number of articles, and how many articles use it."""
     cols = ["term", "pole", "category", "share", "n_articles"]
+    empty = pd.DataFrame({"term": pd.Series(dtype=object), "pole": pd.Series(dtype=object),
+                          "category": pd.Series(dtype=object), "share": pd.Series(dtype="float64"),
+                          "n_articles": pd.Series(dtype="int64")})
     if not len(articles):
-        return pd.DataFrame(columns=cols)
+        return empty
     terms = load_terms(store, articles["content_hash"].tolist(), version)
+    if not len(terms):
+        return empty
     # An original's content can recur on other days: weight each hash by its count.
     weight = articles["content_hash"].value_counts()
     terms["w"] = terms["content_hash"].map(weight).fillna(0)
@@ -65,7 +70,10 @@ def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = 
     mean_b = float(base["tension"].mean()) if len(base) else float("nan")
     t_shares = term_shares(store, target, sel.version)
     b_shares = term_shares(store, base, sel.version)
-    shift = t_shares.merge(b_shares, on=["term", "pole", "category"], how="outer",
+    keys = ["term", "pole", "category"]
+    t_shares[keys] = t_shares[keys].astype(object)
+    b_shares[keys] = b_shares[keys].astype(object)
+    shift = t_shares.merge(b_shares, on=keys, how="outer",
                            suffixes=("_target", "_baseline"))
     for c in ("share_target", "share_baseline", "n_articles_target", "n_articles_baseline"):
         shift[c] = shift[c].fillna(0)

@@ -173,7 +173,8 @@ def normalize(table: pd.DataFrame, opts: IndexOptions) -> pd.DataFrame:
         else:
             m, s = t_mean, t_std
         if opts.normalize == "zscore":
-            out[col] = (table[col] - m) / s if s and np.isfinite(s) else np.nan
+            flat = not np.isfinite(s) or s <= 1e-12 * max(1.0, abs(m))  # a constant base has no scale
+            out[col] = np.nan if flat else (table[col] - m) / s
         elif col in ("hostility", "conciliation"):
             out[col] = 100 * table[col] / m if m else np.nan
         else:
@@ -186,29 +187,30 @@ def bootstrap_band(period: pd.Series, values: pd.Series, n_boot: int = 200, ci: 
     """Percentile bootstrap interval of each period's mean.
 
     The resampling plan for a period of n articles is an (n_boot × n) matrix of
-    draw counts from a generator seeded by (seed, n): a period's band depends
-    only on its own articles, the seed and n — not on which other periods are
-    shown — and all periods of the same size are resampled in one matrix
-    product. Periods with fewer than 2 articles get no band.
+    draws from a generator seeded by (seed, n), applied to the period's values in
+    sorted order: a period's band depends only on its own articles, the seed and
+    n — not on which other periods are shown, nor on the order rows came in — and
+    all periods of the same size are resampled at once. Periods with fewer than 2
+    articles get no band.
     """
     if n_boot < 1 or not len(values):
         empty = pd.Series(dtype="float64")
         return empty, empty
-    order = np.argsort(period.to_numpy(), kind="stable")
+    raw = values.to_numpy(dtype="float64")
+    order = np.lexsort((raw, period.to_numpy()))  # by period, then value: row order cannot matter
     keys = period.to_numpy()[order]
-    vals = values.to_numpy(dtype="float64")[order]
+    vals = raw[order]
     uniq, starts, counts = np.unique(keys, return_index=True, return_counts=True)
     lows = np.full(len(uniq), np.nan)
     highs = np.full(len(uniq), np.nan)
     qs = [100 * (1 - ci) / 2, 100 * (1 + ci) / 2]
     for n in np.unique(counts[counts >= 2]):
         which = np.flatnonzero(counts == n)
-        rng = np.random.default_rng([seed, int(n)])
-        draws = rng.integers(0, n, size=(n_boot, n))
-        plan = np.zeros((n_boot, n))
-        np.add.at(plan, (np.repeat(np.arange(n_boot), n), draws.ravel()), 1.0)
+        draws = np.random.default_rng([seed, int(n)]).integers(0, n, size=(n_boot, n))
         block = vals[starts[which][:, None] + np.arange(n)]  # periods × n
-        means = block @ plan.T / n  # periods × n_boot
-        lows[which], highs[which] = np.percentile(means, qs, axis=1)
+        step = max(1, 2_000_000 // (n_boot * n))  # bounded memory: periods × n_boot × n floats
+        for c in range(0, len(which), step):
+            means = block[c:c + step][:, draws].mean(axis=2)  # periods × n_boot
+            lows[which[c:c + step]], highs[which[c:c + step]] = np.percentile(means, qs, axis=1)
     idx = pd.DatetimeIndex(uniq)
     return pd.Series(lows, index=idx), pd.Series(highs, index=idx)

@@ -6,7 +6,8 @@ tension over the `window` days before it (the day itself excluded, empty days
 skipped, at least `min_history` days with articles). robust z = (x − median) /
 max(1.4826·MAD, `floor`). A candidate day has |z| ≥ `threshold` and at least
 `min_articles` articles (a day of one article is noise, not news). Candidate
-days of the same kind at most `merge_gap` days apart form one episode, with its
+days of the same kind with at most `merge_gap` quiet days between them form one
+episode, with its
 start, end, peak (largest |z|) and magnitude (z at the peak).
 Why robust: a mean and standard deviation are dragged by the very spikes we
 look for; median and MAD are not.

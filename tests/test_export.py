@@ -1,0 +1,406 @@
+"""Tests for tension.export: the export table over a real store (SQLite and PostgreSQL), the
+calendar of rows, annotations, spreadsheet-formula neutralisation, the file formats, the CLI
+as a subprocess, and the KCNA integration test (one row for every day, 1997–2014)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from tension import annotations
+from tension.cli import main
+from tension.csvsafe import FORMULA_START
+from tension.export import EXPORT_COLUMNS, build_export, to_csv_text, write_export
+from tension.index import IndexOptions, compute_index
+from tension.ingest import ingest
+from tension.query import Selection, load_articles
+from tension.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIRED = ["date", "tension", "tension_smoothed", "ci_low", "ci_high", "hostility",
+            "conciliation", "share_hostile", "share_conciliatory", "n_articles", "spike",
+            "annotations"]
+# missing on a day without articles (the smoothed line may bridge such a day: by design)
+LEVELS = ["tension", "ci_low", "ci_high", "hostility", "conciliation", "share_hostile",
+          "share_conciliatory"]
+
+# Articles on 2022-01-03 (Mon), 01-05, 01-10 (next Mon), 01-11 and 02-01: 30 calendar days,
+# most of them empty. One same-day exact copy (counted once).
+ARTICLES = [
+    ("2022-01-03", "KCNA", "DPRK threatens nuclear war against US imperialists", "", "u1"),
+    ("2022-01-03", "Yonhap", "Seoul proposes family reunions and talks", "", "u2"),
+    ("2022-01-05", "KCNA", "Puppets of south Korea slammed for reckless war drills", "", "u3"),
+    ("2022-01-10", "KCNA", "Weather report: sunny skies over the capital", "", "u4"),
+    ("2022-01-10", "Yonhap", "Seoul condemns missile launch", "", "u5"),
+    ("2022-01-10", "Wire", "Seoul condemns missile launch", "", "u6"),  # copy of u5
+    ("2022-01-11", "Yonhap", "Both Koreas agree to hold summit talks", "", "u7"),
+    ("2022-02-01", "KCNA", "Delegation visits factory", "", "u8"),
+]
+FIRST, LAST = dt.date(2022, 1, 3), dt.date(2022, 2, 1)
+ARTICLE_DAYS = {dt.date(2022, 1, 3): 2, dt.date(2022, 1, 5): 1, dt.date(2022, 1, 10): 2,
+                dt.date(2022, 1, 11): 1, dt.date(2022, 2, 1): 1}
+FORMULA_TITLES = ['=HYPERLINK("http://x")', "+cmd", "-2+3", "@SUM(A1)"]
+
+
+def write_corpus(folder: Path) -> Path:
+    path = folder / "articles.csv"
+    pd.DataFrame(ARTICLES, columns=["date", "source", "title", "text", "url"]).to_csv(path, index=False)
+    return path
+
+
+def make_store(url: str, folder: Path) -> Store:
+    store = Store(url)
+    summary = ingest(store, [str(write_corpus(folder))])
+    assert summary.ok and summary.copies == 1
+    return store
+
+
+def annotate(store: Store) -> None:
+    """Point and range annotations, formula-looking titles, one outside the range, one deleted."""
+    annotations.create(store, {"date": "2022-01-03", "title": '=HYPERLINK("http://x")'})
+    annotations.create(store, {"start": "2022-01-04", "end": "2022-01-05", "title": "+cmd"})
+    annotations.create(store, {"date": "2022-01-05", "title": "Summit"})
+    annotations.create(store, {"date": "2022-01-10", "title": "-2+3"})
+    annotations.create(store, {"date": "2022-01-20", "title": "@SUM(A1)"})
+    annotations.create(store, {"date": "2022-01-21", "title": "\tTab title"})
+    annotations.create(store, {"date": "2022-03-15", "title": "Outside the range"})
+    gone = annotations.create(store, {"date": "2022-01-11", "title": "Deleted"})
+    annotations.delete(store, gone["id"])
+
+
+@pytest.fixture
+def store(db_url: str, tmp_path: Path) -> Store:
+    s = make_store(db_url, tmp_path)
+    yield s
+    s.dispose()
+
+
+def day_row(table: pd.DataFrame, day: str) -> pd.Series:
+    hit = table[table["date"] == pd.Timestamp(day)]
+    assert len(hit) == 1
+    return hit.iloc[0]
+
+
+def parse_csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+# -------------------------------------------------------------------------- the table
+
+
+def test_one_row_per_day_including_empty_ones(store: Store) -> None:
+    table = build_export(store)
+    assert list(table.columns) == EXPORT_COLUMNS and set(REQUIRED) <= set(table.columns)
+    assert len(table) == (LAST - FIRST).days + 1 == 30
+    assert [d.date() for d in table["date"]] == [FIRST + dt.timedelta(days=i) for i in range(30)]
+    counts = {d.date(): int(n) for d, n in zip(table["date"], table["n_articles"], strict=True)}
+    assert {d: n for d, n in counts.items() if n} == ARTICLE_DAYS
+    empty = table["n_articles"] == 0
+    assert empty.sum() == 25
+    assert table.loc[empty, LEVELS].isna().all().all()  # missing, never 0
+    assert table.loc[~empty, ["tension", "hostility", "conciliation"]].notna().all().all()
+    # the very numbers compute_index gives on the store's articles
+    expected = compute_index(load_articles(store, Selection()), IndexOptions(start=FIRST, end=LAST))
+    pd.testing.assert_frame_equal(table[expected.columns.tolist()], expected)
+    assert day_row(table, "2022-01-03")["tension"] > 0 > day_row(table, "2022-01-11")["tension"]
+
+
+def test_range_weeks_months_and_sources(store: Store) -> None:
+    wide = build_export(store, opts=IndexOptions(start=dt.date(2021, 12, 30), end=dt.date(2022, 2, 3)))
+    assert len(wide) == 36 and wide["n_articles"].sum() == 7
+    assert wide["tension"].iloc[:4].isna().all() and wide["tension_smoothed"].iloc[:4].isna().all()
+    weeks = build_export(store, opts=IndexOptions(freq="W"))
+    assert [d.date().isoformat() for d in weeks["date"]] == [
+        "2022-01-03", "2022-01-10", "2022-01-17", "2022-01-24", "2022-01-31"]
+    assert weeks["n_articles"].tolist() == [3, 3, 0, 0, 1]
+    assert weeks.loc[2:3, LEVELS].isna().all().all()
+    months = build_export(store, opts=IndexOptions(freq="M"))
+    assert months["n_articles"].tolist() == [6, 1] and len(months) == 2
+    yonhap = build_export(store, Selection(sources=("Yonhap",)))
+    assert len(yonhap) == 30  # the range is still the store's first to last day
+    assert yonhap["n_articles"].sum() == 3
+    seoul = build_export(store, Selection(filter="Seoul"))
+    assert seoul["n_articles"].sum() == 2
+    empty = build_export(store, opts=IndexOptions(start=dt.date(2030, 1, 1), end=dt.date(2030, 1, 3)))
+    assert len(empty) == 3 and (empty["n_articles"] == 0).all()
+
+
+def test_empty_store_exports_nothing(db_url: str) -> None:
+    s = Store(db_url)
+    try:
+        table = build_export(s)
+        assert len(table) == 0 and list(table.columns) == EXPORT_COLUMNS
+        assert to_csv_text(table).strip() == ",".join(EXPORT_COLUMNS)
+    finally:
+        s.dispose()
+
+
+def test_annotations_are_joined_into_overlapping_periods(store: Store) -> None:
+    annotate(store)
+    table = build_export(store)
+    notes = {d.date().isoformat(): a for d, a in zip(table["date"], table["annotations"], strict=True) if a}
+    assert notes == {
+        "2022-01-03": '=HYPERLINK("http://x")',
+        "2022-01-04": "+cmd",  # an empty day can carry a note
+        "2022-01-05": "+cmd; Summit",
+        "2022-01-10": "-2+3",
+        "2022-01-20": "@SUM(A1)",
+        "2022-01-21": "Tab title",  # the title is stripped when stored
+    }
+    weeks = build_export(store, opts=IndexOptions(freq="W"))
+    assert weeks["annotations"].tolist() == [
+        '=HYPERLINK("http://x"); +cmd; Summit', "-2+3", "@SUM(A1); Tab title", "", ""]
+    months = build_export(store, opts=IndexOptions(freq="M"))
+    assert months["annotations"].tolist() == [
+        '=HYPERLINK("http://x"); +cmd; Summit; -2+3; @SUM(A1); Tab title', ""]
+    # a range annotation reaching into the shown range from outside is shown
+    annotations.create(store, {"start": "2021-12-01", "end": "2022-01-03", "title": "Long run"})
+    table = build_export(store)
+    assert day_row(table, "2022-01-03")["annotations"] == 'Long run; =HYPERLINK("http://x")'
+    assert day_row(table, "2022-01-04")["annotations"] == "+cmd"
+
+
+def test_formulas_are_neutralised_in_csv(store: Store) -> None:
+    annotate(store)
+    for freq in ("D", "W", "M"):
+        rows = parse_csv(to_csv_text(build_export(store, opts=IndexOptions(freq=freq))))
+        cells = [r["annotations"] for r in rows if r["annotations"]]
+        assert cells
+        for cell in cells:
+            assert not cell.startswith(FORMULA_START), cell
+    rows = parse_csv(to_csv_text(build_export(store)))
+    daily_cells = [r["annotations"] for r in rows]
+    for title in FORMULA_TITLES:  # each one leads a day's cell, behind an apostrophe
+        assert any(c.startswith("'" + title) for c in daily_cells), title
+    by_day = {r["date"]: r for r in rows}
+    assert by_day["2022-01-03"]["annotations"] == "'=HYPERLINK(\"http://x\")"
+    assert by_day["2022-01-04"]["annotations"] == "'+cmd"
+    assert by_day["2022-01-05"]["annotations"] == "'+cmd; Summit"
+    assert by_day["2022-01-10"]["annotations"] == "'-2+3"
+    assert by_day["2022-01-20"]["annotations"] == "'@SUM(A1)"
+    assert by_day["2022-01-21"]["annotations"] == "Tab title"
+    # numbers are numbers: a negative tension is not "neutralised"
+    negative = [r["tension"] for r in rows if r["tension"].startswith("-")]
+    assert negative and all(float(x) < 0 for x in negative)
+    # empty days: blank cells, n_articles 0
+    assert by_day["2022-01-04"]["tension"] == "" and by_day["2022-01-04"]["n_articles"] == "0"
+    assert by_day["2022-01-04"]["ci_low"] == "" and by_day["2022-01-04"]["hostility"] == ""
+
+
+@pytest.mark.parametrize("value", ['=HYPERLINK("http://x")', "+cmd", "-2+3", "@SUM(A1)",
+                                   "\tcmd", "\t=1+1", "=", "-"])
+def test_every_formula_start_is_neutralised(value: str) -> None:
+    table = pd.DataFrame({"date": [pd.Timestamp("2022-01-03")], "tension": [-0.5],
+                          "spike": [value], "annotations": [value]})
+    rows = parse_csv(to_csv_text(table))
+    assert rows[0]["annotations"] == "'" + value
+    assert rows[0]["spike"] == "'" + value
+    assert rows[0]["tension"] == "-0.5"
+
+
+def test_spike_flags_by_period(tmp_path: Path) -> None:
+    s = Store(f"sqlite:///{tmp_path / 'tension.db'}")
+    rng = np.random.default_rng(5)
+    days = pd.date_range("2022-01-01", periods=120, freq="D")
+    x = rng.uniform(-0.05, 0.05, len(days))
+    x[60], x[61], x[100] = 0.8, 0.9, -0.8  # Tue 2022-03-02 .. Wed 03-03; Mon 2022-04-11
+    arts = pd.DataFrame([(d, v, max(v, 0), max(-v, 0), "neutral") for d, v in zip(days, x, strict=True)
+                         for _ in range(4)],
+                        columns=["date", "tension", "hostility", "conciliation", "label"])
+    opts = IndexOptions(start=days[0].date(), end=days[-1].date())
+    table = build_export(s, opts=opts, articles=arts)
+    flagged = {d.date().isoformat(): f for d, f in zip(table["date"], table["spike"], strict=True) if f}
+    assert flagged == {"2022-03-02": "hostility", "2022-03-03": "hostility",
+                       "2022-04-11": "conciliation"}
+    weeks = build_export(s, opts=IndexOptions(start=opts.start, end=opts.end, freq="W"), articles=arts)
+    wflags = {d.date().isoformat(): f for d, f in zip(weeks["date"], weeks["spike"], strict=True) if f}
+    assert wflags == {"2022-02-28": "hostility", "2022-04-11": "conciliation"}
+    months = build_export(s, opts=IndexOptions(start=opts.start, end=opts.end, freq="M"), articles=arts)
+    assert months["spike"].tolist() == ["", "", "hostility", "conciliation"]
+    # a view of only the spike's second day still flags it (judged on the whole history)
+    one = build_export(s, opts=IndexOptions(start=days[61].date(), end=days[61].date()), articles=arts)
+    assert one["spike"].tolist() == ["hostility"]
+    s.dispose()
+
+
+def test_carriage_return_in_a_title_cannot_start_a_row(store: Store) -> None:
+    annotations.create(store, {"date": "2022-01-04", "title": "Talks\r=SUM(1+1)"})
+    table = build_export(store)
+    text = to_csv_text(table)
+    # what a spreadsheet sees: every line break (CR too) outside quotes starts a row
+    rows = list(csv.reader(io.StringIO(text.replace("\r", "\n"), newline="")))
+    assert len(rows) == len(table) + 1
+    assert not any(r and r[0].startswith(FORMULA_START) for r in rows)
+    assert parse_csv(text)[1]["annotations"] == "Talks\n=SUM(1+1)"  # CR normalised to a quoted LF
+
+
+# ---------------------------------------------------------------------------- formats
+
+
+def test_write_export_formats(store: Store, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    annotate(store)
+    table = build_export(store)
+    assert write_export(table, tmp_path / "out" / "index.csv") == "csv"
+    text = (tmp_path / "out" / "index.csv").read_text(encoding="utf-8")
+    assert text == to_csv_text(table)
+    assert text.splitlines()[0].split(",") == EXPORT_COLUMNS
+    back = pd.read_csv(tmp_path / "out" / "index.csv", keep_default_na=False)
+    assert len(back) == 30 and (back["date"] == [d.date().isoformat() for d in table["date"]]).all()
+
+    assert write_export(table, tmp_path / "index.parquet") == "parquet"
+    pq = pd.read_parquet(tmp_path / "index.parquet")
+    assert list(pq.columns) == EXPORT_COLUMNS and len(pq) == 30
+    pd.testing.assert_frame_equal(pq.drop(columns="date"), table.drop(columns="date"),
+                                  check_dtype=False)
+    assert (pd.to_datetime(pq["date"]) == table["date"]).all()
+
+    assert write_export(table, tmp_path / "index.JSON") == "json"
+    records = json.loads((tmp_path / "index.JSON").read_text(encoding="utf-8"))
+    assert len(records) == 30 and set(records[0]) == set(EXPORT_COLUMNS)
+    r4 = next(r for r in records if r["date"] == "2022-01-04")
+    assert r4["tension"] is None and r4["n_articles"] == 0
+    assert r4["annotations"] == "+cmd"
+    r3 = next(r for r in records if r["date"] == "2022-01-03")
+    assert r3["annotations"] == '=HYPERLINK("http://x")'  # JSON is data, not a sheet
+    assert r3["tension"] == pytest.approx(float(table["tension"].iloc[0]))
+
+    capsys.readouterr()
+    assert write_export(table, "-") == "csv"
+    assert capsys.readouterr().out == to_csv_text(table)
+    assert write_export(table, "-", fmt="json") == "json"
+    assert json.loads(capsys.readouterr().out) == records
+
+    for bad in ("index.xlsx", "index.txt"):
+        with pytest.raises(ValueError, match=r"cannot export to \.(xlsx|txt)"):
+            write_export(table, tmp_path / bad)
+        assert not (tmp_path / bad).exists()
+
+
+# -------------------------------------------------------------------------------- CLI
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "TENSION_DB"}
+    return subprocess.run([sys.executable, "-m", "tension", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_export(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tension.db'}"
+    s = make_store(url, tmp_path)
+    annotate(s)
+    s.dispose()
+    out = tmp_path / "weekly.csv"
+    res = run_cli("export", "--out", str(out), "--freq", "W", "--smooth", "2", "--db", url)
+    assert res.returncode == 0, res.stderr
+    assert "wrote 5 rows" in res.stderr
+    rows = parse_csv(out.read_text(encoding="utf-8"))
+    assert [r["date"] for r in rows] == ["2022-01-03", "2022-01-10", "2022-01-17", "2022-01-24",
+                                         "2022-01-31"]
+    assert [int(r["n_articles"]) for r in rows] == [3, 3, 0, 0, 1]
+    assert rows[2]["tension"] == "" and rows[2]["tension_smoothed"] != ""  # smoothed over the gap
+    assert rows[0]["annotations"] == "'=HYPERLINK(\"http://x\"); +cmd; Summit"
+
+    res = run_cli("export", "--out", "-", "--from", "2022-01-01", "--to", "2022-01-31",
+                  "--source", "KCNA", "--normalize", "zscore", "--db", url)
+    assert res.returncode == 0, res.stderr
+    rows = parse_csv(res.stdout)
+    assert len(rows) == 31 and rows[0]["date"] == "2022-01-01" and rows[-1]["date"] == "2022-01-31"
+    assert sum(int(r["n_articles"]) for r in rows) == 3
+
+    # usage errors (in-process: a subprocess each would only add start-up time)
+    runner = CliRunner()
+    res = runner.invoke(main, ["export", "--out", str(tmp_path / "index.xlsx"), "--db", url])
+    assert res.exit_code == 2 and "cannot export to .xlsx" in res.output
+    assert not (tmp_path / "index.xlsx").exists()
+    res = runner.invoke(main, ["export", "--out", "-", "--from", "2022-02-01", "--to", "2022-01-01",
+                               "--db", url])
+    assert res.exit_code == 2 and "after end" in res.output
+    res = runner.invoke(main, ["export", "--out", "-", "--filter", "a & ", "--db", url])
+    assert res.exit_code == 2 and "empty term" in res.output
+    res = runner.invoke(main, ["export", "--out", "-", "--freq", "Q", "--db", url])
+    assert res.exit_code == 2
+
+
+# ------------------------------------------------------------------ the real corpus
+
+KCNA = "kcna_headlines_1997_2014.csv.gz"
+
+
+@pytest.fixture(scope="module")
+def kcna_store(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Store]:
+    """Ingests the KCNA headlines once for this module (about 15–40 s) and hands out the store."""
+    stores: dict[Path, Store] = {}
+
+    def get(path: Path) -> Store:
+        if path not in stores:
+            folder = tmp_path_factory.mktemp("kcna")
+            store = Store(f"sqlite:///{folder / 'tension.db'}")
+            summary = ingest(store, [str(path)], jobs=min(4, os.cpu_count() or 1))
+            assert summary.ok, summary.line()
+            assert summary.read == 99_841 and summary.quarantined == 0
+            stores[path] = store
+        return stores[path]
+
+    yield get
+    for s in stores.values():
+        s.dispose()
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_kcna_export_has_one_row_per_day(shared_data: Callable[[str], Path],
+                                         kcna_store: Callable[[Path], Store]) -> None:
+    path = shared_data(KCNA)
+    store = kcna_store(path)
+    raw = pd.read_csv(path, usecols=["date"])
+    with_headlines = set(pd.to_datetime(raw["date"], format="%Y-%m-%d").dt.date)
+    calendar = [d.date() for d in pd.date_range("1997-01-01", "2014-09-25", freq="D")]
+    without = set(calendar) - with_headlines
+    assert len(without) > 100  # the corpus really has gaps
+
+    table = build_export(store)
+    assert list(table.columns) == EXPORT_COLUMNS
+    assert [d.date() for d in table["date"]] == calendar  # every day, once, in order
+    empty = table["n_articles"] == 0
+    assert set(table.loc[empty, "date"].dt.date) == without
+    assert table.loc[empty, LEVELS].isna().all().all()
+    assert table.loc[~empty, "tension"].notna().all()
+    originals = len(load_articles(store, Selection()))
+    assert table["n_articles"].sum() == originals
+    assert 99_000 < originals <= 99_841  # same-day copies count once
+
+    rows = parse_csv(to_csv_text(table))
+    assert len(rows) == len(calendar)
+    assert rows[0]["date"] == "1997-01-01" and rows[-1]["date"] == "2014-09-25"
+    blank = {r["date"] for r in rows if r["tension"] == ""}
+    assert blank == {d.isoformat() for d in without}
+    assert all(r["n_articles"] == "0" for r in rows if r["date"] in blank)
+    assert all(int(r["n_articles"]) > 0 for r in rows if r["date"] not in blank)
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_kcna_weeks_and_months_add_up(shared_data: Callable[[str], Path],
+                                      kcna_store: Callable[[Path], Store]) -> None:
+    store = kcna_store(shared_data(KCNA))
+    arts = load_articles(store, Selection())
+    n = len(arts)
+    for freq, periods in (("W", 926), ("M", (2014 - 1997) * 12 + 9)):
+        table = build_export(store, opts=IndexOptions(freq=freq, n_boot=0), articles=arts)
+        assert len(table) == periods
+        assert table["n_articles"].sum() == n
+        assert table["date"].is_unique and table["date"].is_monotonic_increasing
+        assert table["date"].iloc[0] == pd.Timestamp("1996-12-30" if freq == "W" else "1997-01-01")
