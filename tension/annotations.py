@@ -165,6 +165,15 @@ def _fetch(conn: Connection, ann_id: int, include_deleted: bool = False) -> dict
     return dict(row)
 
 
+def _winner(conn: Connection, ann_id: int, fallback: dict) -> dict:
+    """The version that beat us. The failed UPDATE waited for the winner's commit (a row
+    lock on PostgreSQL), so a fresh read now sees it rather than what we read before."""
+    try:
+        return as_dict(_fetch(conn, ann_id, include_deleted=True))
+    except NotFound:
+        return as_dict(fallback)
+
+
 def create(store: Store, payload: dict, stamps: tuple[str, str] | None = None) -> dict:
     """Store a new annotation; returns it with its id and timestamps.
 
@@ -199,7 +208,7 @@ def update_annotation(store: Store, ann_id: int, payload: dict, expected: str | 
             a.id == ann_id, a.updated_at == expected, a.deleted_at.is_(None)).values(
             **values, updated_at=stamp)).rowcount
         if not done:
-            raise Conflict(as_dict(current))
+            raise Conflict(_winner(conn, ann_id, current))
         return as_dict(_fetch(conn, ann_id))
 
 
@@ -213,7 +222,7 @@ def delete(store: Store, ann_id: int, expected: str | None = None) -> None:
             q = q.where(a.updated_at == expected)
         stamp = _next_stamp(current["updated_at"])
         if not conn.execute(q.values(deleted_at=stamp, updated_at=stamp)).rowcount:
-            raise Conflict(as_dict(current))
+            raise Conflict(_winner(conn, ann_id, current))
 
 
 def list_annotations(store: Store, start: dt.date | None = None, end: dt.date | None = None,
