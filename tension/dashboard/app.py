@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
+import flask
 
 from indicators.lexicon import load_lexicon
 from tension.config import PROJECT_ROOT, SEEDS_DIR
@@ -22,6 +23,9 @@ from tension.ingest import ingest
 from tension.store import Store
 
 DEFAULT_UPLOAD_MB = 20
+# Fetched by scripts/bootstrap.sh; when present the page loads it instead of the full
+# plotly.js (4.6 MB), which Dash would otherwise send on first load.
+PLOTLY_BASIC = PROJECT_ROOT / "vendor" / "plotly-basic.min.js"
 
 
 def seed_if_empty(store: Store) -> bool:
@@ -42,8 +46,13 @@ def create_app(db: str | None = None, *, seed: bool = True, credentials: dict[st
     service = Service(store)
     uploads = Uploads(store, Path(upload_dir) if upload_dir else PROJECT_ROOT / "data" / "uploads",
                       max_upload_mb * 1024 * 1024)
+    scripts = [{"src": "/vendor/plotly-basic.min.js"}] if PLOTLY_BASIC.is_file() else []
     app = dash.Dash(__name__, title="Tension Index", assets_folder=str(PROJECT_ROOT / "assets"),
-                    update_title=None)
+                    update_title=None, compress=True, external_scripts=scripts)
+    if scripts:
+        app.server.add_url_rule(
+            "/vendor/plotly-basic.min.js", "plotly_basic",
+            lambda: flask.send_file(PLOTLY_BASIC, mimetype="text/javascript", max_age=31_536_000))
     categories = sorted(k for k, v in load_lexicon().categories().items() if v != "neutral")
     label = store.engine.url.render_as_string(hide_password=True)
 
