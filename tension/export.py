@@ -30,19 +30,24 @@ FORMATS = ("csv", "parquet", "json")
 
 def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions | None = None,
                  spike_opts: SpikeOptions | None = None, articles: pd.DataFrame | None = None,
-                 engine: str = "pandas") -> pd.DataFrame:
+                 engine: str = "pandas", table: pd.DataFrame | None = None,
+                 spikes: pd.DataFrame | None = None) -> pd.DataFrame:
     """The export table. Default range: first to last article day in the store.
 
     Spikes are judged on the selection's whole daily history; a week or month is
     flagged when it holds a spike day. With engine="dask" the article-level work
     runs on the current Dask client (see `tension.engine_dask`); the result is the same.
+    `table` (the index for these options) and `spikes` may be passed in by a caller that
+    has them cached; everything after them is the same code.
     """
     sel = sel or Selection()
     opts = opts or IndexOptions()
     if opts.start is None or opts.end is None:
         lo, hi = date_bounds(store)
         opts = replace(opts, start=opts.start or lo, end=opts.end or hi)
-    if engine == "dask":
+    if table is not None:  # the caller computed the index and spikes (the dashboard's cache)
+        pass
+    elif engine == "dask":
         from tension.engine_dask import aggregate_dask, compute_index_dask
 
         table = compute_index_dask(store, sel, opts)

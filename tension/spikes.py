@@ -97,12 +97,16 @@ def find_spikes(articles: pd.DataFrame, opts: SpikeOptions | None = None,
 def spikes_in_range(daily: pd.DataFrame, opts: SpikeOptions | None = None,
                     start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
     """Spikes of a full daily index table whose episode overlaps [start, end]."""
-    found = detect_spikes(daily, opts)
+    return overlapping(detect_spikes(daily, opts), start, end)
+
+
+def overlapping(spikes: pd.DataFrame, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+    """The spike episodes that overlap [start, end]."""
     if start:
-        found = found[found["end"] >= pd.Timestamp(start)]
+        spikes = spikes[spikes["end"] >= pd.Timestamp(start)]
     if end:
-        found = found[found["start"] <= pd.Timestamp(end)]
-    return found.reset_index(drop=True)
+        spikes = spikes[spikes["start"] <= pd.Timestamp(end)]
+    return spikes.reset_index(drop=True)
 
 
 def spike_days(index: pd.DataFrame, spikes: pd.DataFrame) -> pd.Series:

@@ -24,7 +24,7 @@ from tension.explain import day_articles, explain, load_evidence
 from tension.export import build_export
 from tension.index import IndexOptions, aggregate, compute_index, finish, window
 from tension.query import Selection, coverage, date_bounds, load_articles, sources
-from tension.spikes import SpikeOptions, as_records, find_spikes, spike_evidence
+from tension.spikes import SpikeOptions, as_records, find_spikes, overlapping, spike_evidence
 from tension.store import Store
 
 
@@ -136,8 +136,12 @@ class Service:
         return list_events(self.store, start, end)
 
     def export(self, sel: Selection, opts: IndexOptions) -> pd.DataFrame:
-        """The CSV of the view: exactly what `python -m tension export` writes."""
-        return build_export(self.store, sel, opts)
+        """The CSV of the view: what `python -m tension export` writes, from the cached index."""
+        if opts.start is None or opts.end is None:
+            lo, hi = self.bounds()
+            opts = replace(opts, start=opts.start or lo, end=opts.end or hi)
+        return build_export(self.store, sel, opts, table=self.index(sel, opts),
+                            spikes=overlapping(self.spikes(sel), opts.start, opts.end))
 
     def sources(self) -> list[str]:
         return self._cache.get(self._key("sources"), lambda: sources(self.store))
