@@ -103,6 +103,8 @@ def _tags(value: object) -> list[str]:
         value = [t for t in value.replace(";", ",").split(",")]
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
         raise AnnotationError("'tags' must be a list of strings (or one comma-separated string)")
+    if any("," in t or ";" in t for t in value):
+        raise AnnotationError("a tag cannot contain ',' or ';' (they separate tags in CSV files)")
     tags = []
     for t in value:
         t = t.strip()

@@ -15,11 +15,12 @@ def neutralise(value: object) -> object:
     if not isinstance(value, str):
         return value
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return "'" + value if value.startswith(FORMULA_START) else value
+    # A leading apostrophe is escaped too, so that reading back strips exactly one.
+    return "'" + value if value.startswith((*FORMULA_START, "'")) else value
 
 
 def unneutralise(value: str) -> str:
     """Undo `neutralise` when reading our own CSV back."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+    if value.startswith("'") and value[1:].startswith((*FORMULA_START, "'")):
         return value[1:]
     return value

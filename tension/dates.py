@@ -57,17 +57,27 @@ def zone(tz: str) -> dt.tzinfo:
 def _finish(value: dt.datetime | dt.date, tz: str, shown: str) -> tuple[dt.date, str | None]:
     """Take the calendar day in `tz` and the UTC instant (None for a plain date)."""
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            aware = value.replace(tzinfo=zone(tz))
-            local = value
-        else:
-            aware = value
-            local = value.astimezone(zone(tz))
+        try:
+            offset = None if value.tzinfo is None else value.utcoffset()
+        except (ValueError, OverflowError):  # an offset of 24 h or more ('+25:00', '+9900')
+            raise DateError(f"impossible time zone offset in date '{shown}' "
+                            "(an offset must be less than 24 hours)") from None
+        where = zone(tz)
+        out_of_range = f"date '{shown}' is outside the years {MIN_YEAR}..{MAX_YEAR}"
+        try:
+            if offset is None:
+                aware = value.replace(tzinfo=where)
+                local = value
+            else:
+                aware = value
+                local = value.astimezone(where)
+            instant = aware.astimezone(UTC)
+        except (ValueError, OverflowError):  # near year 1 or 9999 a shift leaves datetime's range
+            raise DateError(out_of_range) from None
         day = local.date()
         if not MIN_YEAR <= day.year <= MAX_YEAR:
-            raise DateError(f"date '{shown}' is outside the years {MIN_YEAR}..{MAX_YEAR}")
-        instant = aware.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
-        return day, instant
+            raise DateError(out_of_range)
+        return day, instant.replace(tzinfo=None).isoformat() + "Z"
     if not MIN_YEAR <= value.year <= MAX_YEAR:
         raise DateError(f"date '{shown}' is outside the years {MIN_YEAR}..{MAX_YEAR}")
     return value, None

@@ -18,7 +18,6 @@ import calendar
 import codecs
 import csv
 import datetime as dt
-import gzip
 import html
 import io
 import json
@@ -79,6 +78,12 @@ _NAME_DATE = (re.compile(r"(?<!\d)(\d{4})([-_.])(\d{2})\2(\d{2})(?!\d)"),
               re.compile(r"(?<!\d)(\d{4})()(\d{2})(\d{2})(?!\d)"))
 _FEED_TIMEOUT = 30
 _FEED_MAX_BYTES = 64 * 1024 * 1024
+# Inputs that are loaded whole (a JSON array, a feed, a text article, a gzipped Parquet file)
+# stop at this many decompressed bytes: a small .gz can expand to gigabytes. CSV, TSV and
+# JSONL are streamed and have no such cap.
+MAX_LOAD_BYTES = 512 * 1024 * 1024
+CUT_UTF8 = "the file ends inside a multi-byte UTF-8 character (it was cut short)"
+CUT_UTF16 = "the file ends inside a UTF-16 character (it was cut short)"
 
 
 def _latin1_fallback(err: UnicodeError) -> tuple[str, int]:
@@ -248,11 +253,12 @@ class _SafeStream(io.RawIOBase):
 
     The first error is kept in `error` so the reader can report it after the rows that
     were read before it. Gzip is detected by its magic bytes, not by the file name.
+    `source` is a path or an open binary file (which is then closed with the stream).
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, source: str | io.BufferedIOBase | io.BytesIO) -> None:
         super().__init__()
-        self._file = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._file = open(source, "rb") if isinstance(source, str) else source  # noqa: SIM115
         self.compressed = self._file.read(2) == b"\x1f\x8b"
         self._file.seek(0)
         self._gunzip = _Gunzip(self._file) if self.compressed else None
@@ -311,10 +317,31 @@ class _SafeStream(io.RawIOBase):
             super().close()
 
 
-def _read_all(path: str) -> tuple[bytes, str | None]:
-    """All (decompressed) bytes of a file, and the gzip error that cut them short, if any."""
-    with _SafeStream(path) as stream:
-        data = stream.readall()
+class _TooLarge(Exception):
+    """An input to be loaded whole is over MAX_LOAD_BYTES; str() is the start of the reason."""
+
+
+def _load_limit() -> str:
+    limit = MAX_LOAD_BYTES
+    return f"{limit >> 20} MiB" if limit % (1 << 20) == 0 else f"{limit:,} bytes"
+
+
+def _read_all(source: str | io.BytesIO) -> tuple[bytes, str | None]:
+    """All (decompressed) bytes of a file, and the gzip error that cut them short, if any.
+
+    Raises _TooLarge past MAX_LOAD_BYTES, having read no more than that: a gzip bomb must
+    not exhaust the memory before anything can be said about it.
+    """
+    limit = MAX_LOAD_BYTES
+    with _SafeStream(source) as stream:
+        if not stream.compressed:
+            file = stream._file
+            size = os.fstat(file.fileno()).st_size if isinstance(source, str) else len(file.getvalue())
+            if size > limit:
+                raise _TooLarge(f"the file is larger than {_load_limit()}")
+        data = stream.read_up_to(limit + 1)
+        if len(data) > limit:
+            raise _TooLarge(f"the file decompresses to more than {_load_limit()}")
         return data, stream.error
 
 
@@ -326,49 +353,83 @@ def _bom_encoding(head: bytes) -> str | None:
     return None
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """Decode a whole file: BOM, else strict UTF-8, else cp1252 with Latin-1 for its holes."""
+def _cut_utf8(exc: UnicodeDecodeError, size: int) -> bool:
+    """The first (so only) UTF-8 error is an incomplete character in the last 3 bytes."""
+    return exc.reason == "unexpected end of data" and exc.end == size and size - exc.start <= 3
+
+
+def _decode(data: bytes, cut: bool = False) -> tuple[str, str, bool]:
+    """Decode a whole file: BOM, else strict UTF-8, else cp1252 with Latin-1 for its holes.
+
+    Returns (text, encoding, whether the file ends inside a UTF-8 character). A file that is
+    valid UTF-8 up to an incomplete character at its very end was cut short (a download that
+    stopped, a truncated gzip: `cut`); it stays UTF-8 and the broken tail becomes U+FFFD.
+    Only when everything before that tail is ASCII, and nothing says the file was cut, is
+    the last byte taken as a cp1252 letter (the text before it is the same in both).
+    """
     encoding = _bom_encoding(data[:4])
     if encoding is not None:
-        return data.decode(encoding, errors="tension-latin1" if encoding != "utf-16" else "replace"), encoding
+        return (data.decode(encoding, errors="tension-latin1" if encoding != "utf-16" else "replace"),
+                encoding, False)
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="tension-latin1"), "cp1252"
+        return data.decode("utf-8"), "utf-8", False
+    except UnicodeDecodeError as exc:
+        if _cut_utf8(exc, len(data)) and (cut or not data[:exc.start].isascii()):
+            return data.decode("utf-8", errors="replace"), "utf-8", True
+        return data.decode("cp1252", errors="tension-latin1"), "cp1252", False
 
 
-def _stream_encoding(path: str) -> tuple[str, bytes, str | None]:
+def _stream_encoding(path: str) -> tuple[str, bytes, str | None, bool]:
     """Decide one encoding for a whole file by validating it as UTF-8 in chunks.
 
-    Returns (encoding, the first bytes as a sample, the gzip error met on the way).
-    Why a full pass: a Latin-1 byte at row 90,000 must not turn the file into mojibake
-    after 89,999 rows were already decoded as UTF-8 (or crash the read).
+    Returns (encoding, the first bytes as a sample, the gzip error met on the way, whether
+    the file ends inside a UTF-8 character). Why a full pass: a Latin-1 byte at row 90,000
+    must not turn the file into mojibake after 89,999 rows were already decoded as UTF-8
+    (or crash the read). A file cut inside its last character stays UTF-8 (see _decode).
     """
     with _SafeStream(path) as stream:
         sample = stream.read_up_to(_SAMPLE)
         encoding = _bom_encoding(sample[:4])
         if encoding is not None:
-            return encoding, sample, stream.error
+            return encoding, sample, stream.error, False
         decoder = codecs.getincrementaldecoder("utf-8")("strict")
         chunk = sample
         valid = True
+        ascii_only = True
         while chunk:
             try:
-                decoder.decode(chunk)
+                ascii_only = decoder.decode(chunk).isascii() and ascii_only
             except UnicodeDecodeError:
                 valid = False
                 break
             chunk = stream.read(_CHUNK) or b""
+        cut = False
         if valid:
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
-                # A multi-byte character cut by a truncated gzip is not an encoding problem.
-                valid = stream.error is not None
+                # An incomplete character at the very end (the decoder holds at most 3 bytes):
+                # the file was cut short, which is not an encoding problem.
+                valid = cut = stream.error is not None or not ascii_only
         if valid:
-            return "utf-8", sample, stream.error
+            return "utf-8", sample, stream.error, cut
         # Not UTF-8: stop here; a broken gzip further on is reported by the row stream.
-        return "cp1252", sample, stream.error
+        return "cp1252", sample, stream.error, False
+
+
+def _gzip_error(path: str, known: str | None) -> str | None:
+    """The gzip error of a file, reading it through if `known` is None and it is gzip.
+
+    For an input that is fatal before its rows are read (so the row stream cannot report it).
+    """
+    if known is not None:
+        return known
+    with _SafeStream(path) as stream:
+        if not stream.compressed:
+            return None
+        while stream.read(_CHUNK):
+            pass
+        return stream.error
 
 
 def _text_stream(path: str, encoding: str, newline: str | None) -> tuple[io.TextIOWrapper, _SafeStream]:
@@ -630,13 +691,22 @@ def _sniff_delimiter(sample: str, preferred: str) -> str:
 
 
 def _probe_delimited(reader: Reader, path: str) -> None:
-    encoding, sample, gz_error = _stream_encoding(path)
+    encoding, sample, gz_error, cut = _stream_encoding(path)
     reader.encoding = encoding
     text = sample.decode(encoding, errors="replace" if encoding in ("utf-8", "utf-16") else "tension-latin1")
     if not text.strip("\ufeff \t\r\n"):
         reader._fatal = True
         reader._file_problem(gz_error if gz_error else "empty file")
         return
+    if (gz_error or cut) and len(sample) < _SAMPLE and "\n" not in text and "\r" not in text:
+        # The data ends inside the header line: its column names are cut, so the real
+        # cause is reported instead of "no date column found".
+        reader._fatal = True
+        reason = (f"{gz_error}; the file ends inside its header" if gz_error else
+                  "the file ends inside its header, in the middle of a UTF-8 character (it was cut short)")
+        reader._file_problem(reason, raw=text)
+        return
+    reader._state["cut"] = CUT_UTF8 if cut else None
     preferred = "\t" if reader.format == "tsv" else ","
     reader.delimiter = _sniff_delimiter(text, preferred)
     if reader.delimiter == "\t" and "content" in reader.detected:
@@ -649,6 +719,15 @@ def _probe_delimited(reader: Reader, path: str) -> None:
     reader._state["path"] = path
     reader._state["header"] = header
     reader._mapping_problems(header, raw=reader.delimiter.join(header))
+    if reader._fatal:
+        _fatal_gzip_note(reader, path, gz_error, "no rows were read")
+
+
+def _fatal_gzip_note(reader: Reader, path: str, gz_error: str | None, what: str) -> None:
+    """A reader made fatal by its columns still reports a broken gzip (its rows are not read)."""
+    error = _gzip_error(path, gz_error)
+    if error is not None:
+        reader._file_problem(f"{error}; {what}")
 
 
 def _rows_delimited(reader: Reader) -> Iterator[Article | Problem]:
@@ -667,10 +746,12 @@ def _rows_delimited(reader: Reader) -> Iterator[Article | Problem]:
     buffer: list[str] = []
     partial: list[str] = []
 
+    cut = reader._state.get("cut")  # the file ends inside a UTF-8 character
+
     def lines() -> Iterator[str]:
         for line in text:
-            if raw_stream.error is not None and not line.endswith(("\n", "\r")):
-                partial.append(line)  # the cut-off last line of a broken gzip: not a row
+            if (raw_stream.error is not None or cut) and not line.endswith(("\n", "\r")):
+                partial.append(line)  # the cut-off last line of a broken gzip or file: not a row
                 return
             buffer.append(line)
             yield line
@@ -711,8 +792,8 @@ def _rows_delimited(reader: Reader) -> Iterator[Article | Problem]:
             big = len(buffer) > 1 or len(buffer[0]) > limit if buffer else True
             yield build(row, pick(record), raw, None, big)
             buffer.clear()
-    if raw_stream.error is not None:
-        yield Problem(origin, None, None, f"{raw_stream.error}; the rows before it were read",
+    if raw_stream.error is not None or cut:
+        yield Problem(origin, None, None, f"{raw_stream.error or cut}; the rows before it were read",
                       _short("".join(partial)))
     elif data_rows == 0:
         yield Problem(origin, None, None, "no data rows", _short((reader.delimiter or ",").join(header)))
@@ -723,13 +804,15 @@ def _rows_delimited(reader: Reader) -> Iterator[Article | Problem]:
 
 def _probe_jsonl(reader: Reader, path: str) -> None:
     """Find the encoding, and the columns from the keys of the first 1,000 objects."""
-    encoding, sample, gz_error = _stream_encoding(path)
+    encoding, sample, gz_error, cut = _stream_encoding(path)
     reader.encoding = encoding
     text = sample.decode(encoding, errors="replace" if encoding in ("utf-8", "utf-16") else "tension-latin1")
     if not text.strip("\ufeff \t\r\n"):
         reader._fatal = True
         reader._file_problem(gz_error if gz_error else "empty file")
         return
+    reader._state["cut"] = CUT_UTF8 if cut else None
+    reader._state["gz_error"] = gz_error
     keys: dict[str, None] = {}
     seen = 0
     read = 0
@@ -752,6 +835,8 @@ def _probe_jsonl(reader: Reader, path: str) -> None:
     if keys:
         reader._mapping_problems(list(keys))
         reader._state["resolved"] = True
+        if reader._fatal:
+            _fatal_gzip_note(reader, path, gz_error, "no lines were read")
     # else: no object near the start; the columns are taken from the first object found.
 
 
@@ -765,12 +850,13 @@ def _rows_jsonl(reader: Reader) -> Iterator[Article | Problem]:
     if reader._state.get("resolved"):
         keys = tuple(reader.mapping.get(name) for name in FIELDS)
     number = 0
+    cut = reader._state.get("cut")  # the file ends inside a UTF-8 character
     with text:
         for line in text:
             number += 1
-            if raw_stream.error is not None and not line.endswith("\n"):
+            if (raw_stream.error is not None or cut) and not line.endswith("\n"):
                 yield Problem(origin, None, None,
-                              f"{raw_stream.error}; the lines before it were read (line {number} "
+                              f"{raw_stream.error or cut}; the lines before it were read (line {number} "
                               "was cut off)", _short(line))
                 return
             stripped = line.strip()
@@ -794,14 +880,15 @@ def _rows_jsonl(reader: Reader) -> Iterator[Article | Problem]:
                 known = len(reader._setup)
                 reader._mapping_problems(list(value))
                 if reader._fatal:
+                    _fatal_gzip_note(reader, path, reader._state.get("gz_error"), "no lines were read")
                     yield from reader._setup[known:]
                     return
                 keys = tuple(reader.mapping.get(name) for name in FIELDS)
             get = value.get
             values = tuple(None if k is None else get(k) for k in keys)
             yield build(number, values, lambda s=stripped: s, None, len(stripped) > limit)
-    if raw_stream.error is not None:
-        yield Problem(origin, None, None, f"{raw_stream.error}; the lines before it were read")
+    if raw_stream.error is not None or cut:
+        yield Problem(origin, None, None, f"{raw_stream.error or cut}; the lines before it were read")
 
 
 # -------------------------------------------------------------------------------- JSON
@@ -855,8 +942,13 @@ def _articles_in(obj: dict[str, Any]) -> tuple[list[Any] | None, str | None]:
 
 
 def _probe_json(reader: Reader, path: str) -> None:
-    data, gz_error = _read_all(path)
-    text, reader.encoding = _decode(data)
+    try:
+        data, gz_error = _read_all(path)
+    except _TooLarge as exc:  # a JSON array is loaded whole (a gzip bomb would exhaust memory)
+        reader._fatal = True
+        reader._file_problem(f"{exc}; split it or use JSONL, which is streamed")
+        return
+    text, reader.encoding, _ = _decode(data, cut=gz_error is not None)
     del data
     start = _WS.match(text.lstrip("\ufeff")).end() + (1 if text.startswith("\ufeff") else 0)
     if start >= len(text):
@@ -947,7 +1039,7 @@ def _parquet_file(path: str) -> Any:
 
     with open(path, "rb") as handle:
         compressed = handle.read(2) == b"\x1f\x8b"
-    if compressed:
+    if compressed:  # loaded whole: Parquet needs random access
         data, error = _read_all(path)
         if error:
             raise ValueError(error)
@@ -964,6 +1056,10 @@ def _probe_parquet(reader: Reader, path: str) -> None:
         parquet = _parquet_file(path)
         columns = list(parquet.schema_arrow.names)
         rows = parquet.metadata.num_rows
+    except _TooLarge as exc:
+        reader._fatal = True
+        reader._file_problem(f"{exc}; gunzip it first: a plain Parquet file is read in batches")
+        return
     except Exception as exc:  # pyarrow raises several types for a bad file
         reader._fatal = True
         reader._file_problem(f"not a readable Parquet file: {exc}")
@@ -1045,12 +1141,17 @@ def _sidecar(file_path: str) -> str | None:
 
 
 def _txt_article(reader: Reader, build: _Builder, file_path: str) -> Article | Problem:
-    data, gz_error = _read_all(file_path)
-    text, _ = _decode(data)
+    try:
+        data, gz_error = _read_all(file_path)
+    except _TooLarge as exc:
+        return Problem(file_path, None, None,
+                       f"{exc}; a text file is one article, of at most {reader.max_field:,} characters")
+    text, _, cut = _decode(data, cut=gz_error is not None)
+    broken = gz_error or (CUT_UTF8 if cut else None)  # the file was cut short: not stored
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     raw = _short(text)
     if not text.strip():
-        return Problem(file_path, None, None, gz_error or "empty file", raw)
+        return Problem(file_path, None, None, broken or "empty file", raw)
     meta, body = _front_matter(text)
     forced = reader._state.get("forced", {})
     info: dict[str, Any] = {}
@@ -1060,8 +1161,10 @@ def _txt_article(reader: Reader, build: _Builder, file_path: str) -> Article | P
     sidecar = _sidecar(file_path)
     if sidecar is not None:
         try:
-            side_text, _ = _decode(_read_all(sidecar)[0])
+            side_text = _decode(_read_all(sidecar)[0])[0]
             side = json.loads(side_text.lstrip("\ufeff"))
+        except _TooLarge as exc:
+            return Problem(file_path, None, None, f"sidecar {os.path.basename(sidecar)}: {exc}", raw)
         except (ValueError, RecursionError) as exc:
             return Problem(file_path, None, None,
                            f"sidecar {os.path.basename(sidecar)} is not valid JSON: {exc}", raw)
@@ -1092,8 +1195,8 @@ def _txt_article(reader: Reader, build: _Builder, file_path: str) -> Article | P
     item = build.make(1, values, lambda: raw, origin=file_path)
     if isinstance(item, Problem):
         return Problem(file_path, None, item.field, item.reason, raw)
-    if gz_error:
-        return Problem(file_path, None, None, gz_error, raw)
+    if broken:
+        return Problem(file_path, None, None, broken, raw)
     return item
 
 
@@ -1109,6 +1212,8 @@ def _rows_txt(reader: Reader) -> Iterator[Article | Problem]:
 # ------------------------------------------------------------------------------- feeds
 
 
+# The shape of the RFC 822 dates (day, month name, year) feedparser's own parse is trusted for.
+_RFC822_SHAPE = re.compile(r"\s*(?:[A-Za-z]{3,9}\.?,?\s*)?\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{2,4}\b")
 _BLOCK_TAGS = re.compile(r"<\s*(?:br|/p|/div|/li|/h[1-6]|/tr|/blockquote)\b[^>]*>", re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]*>")
 _BLANKS = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
@@ -1131,20 +1236,75 @@ def _struct_time_utc(parsed: Any) -> dt.datetime:
     return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=calendar.timegm(parsed))
 
 
-def _feed_bytes(origin: str) -> bytes:
+def _feed_bytes(origin: str) -> tuple[bytes, str | None]:
+    """The (decompressed) bytes of a feed file or URL, and the gzip error that cut them short.
+
+    Raises _TooLarge past MAX_LOAD_BYTES (a feed is parsed whole) and OSError/ValueError
+    when it cannot be fetched at all.
+    """
     if _is_url(origin):
         request = urllib.request.Request(origin, headers={"User-Agent": "tension-index/0.1 (+feed reader)"})
         with urllib.request.urlopen(request, timeout=_FEED_TIMEOUT) as response:  # noqa: S310 - http(s) only
             data = response.read(_FEED_MAX_BYTES + 1)
         if len(data) > _FEED_MAX_BYTES:
             raise ValueError(f"the feed is larger than {_FEED_MAX_BYTES:,} bytes")
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-        return data
-    data, error = _read_all(origin)
-    if error and not data:
-        raise ValueError(error)
-    return data
+        if data[:2] != b"\x1f\x8b":
+            return data, None
+        return _read_all(io.BytesIO(data))
+    return _read_all(origin)
+
+
+def _trim_cut_character(data: bytes) -> tuple[bytes, str | None]:
+    """Drop the half character at the end of a feed that was cut short, and say so.
+
+    Why: feedparser cannot decode such bytes in their declared encoding and falls back to
+    another one, so a UTF-16 feed loses every entry and a UTF-8 feed becomes windows-1252
+    mojibake. A well-formed feed ends with '>' and white space, so nothing of value is lost.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not data.startswith(
+            codecs.BOM_UTF32_LE):
+        end = len(data) - len(data) % 2
+        if end >= 4:  # a lead surrogate without its trail surrogate
+            unit = int.from_bytes(data[end - 2:end], "big" if data.startswith(codecs.BOM_UTF16_BE)
+                                  else "little")
+            if 0xD800 <= unit <= 0xDBFF:
+                end -= 2
+        return (data, None) if end == len(data) else (data[:end], CUT_UTF16)
+    if _bom_encoding(data[:4]) is None or data.startswith(codecs.BOM_UTF8):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if _cut_utf8(exc, len(data)):
+                return data[:exc.start], CUT_UTF8
+    return data, None
+
+
+_ENTRY_OPEN = re.compile(r"<(?:[\w.-]+:)?(?:item|entry)\b[^<>]*(?<!/)>", re.IGNORECASE)
+_ENTRY_CLOSE = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>", re.IGNORECASE)
+
+
+def _last_entry_open(data: bytes) -> bool:
+    """Whether the last <item>/<entry> of a broken feed is never closed (the feed ends inside it).
+
+    Tags are ASCII, so any ASCII-compatible encoding is scanned as Latin-1.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = data.decode("utf-16", errors="replace")
+    else:
+        text = data.decode("latin-1")
+    last_close = max((m.end() for m in _ENTRY_CLOSE.finditer(text)), default=0)
+    return _ENTRY_OPEN.search(text, last_close) is not None
+
+
+def _xml_error(exc: Any) -> str:
+    """feedparser's bozo exception in words: 'line 42, column 0: no element found'."""
+    if hasattr(exc, "getLineNumber") and hasattr(exc, "getMessage"):
+        return f"line {exc.getLineNumber()}, column {exc.getColumnNumber()}: {exc.getMessage()}"
+    return str(exc) or type(exc).__name__
+
+
+def _entries_phrase(count: int) -> str:
+    return "the 1 entry found in it was read" if count == 1 else f"the {count:,} entries found in it were read"
 
 
 def _probe_rss(reader: Reader, path: str) -> None:
@@ -1165,22 +1325,36 @@ def _rows_rss(reader: Reader) -> Iterator[Article | Problem]:
 
     origin = reader.origin
     try:
-        data = _feed_bytes(origin)
-    except Exception as exc:  # network errors, HTTP errors, a broken gzip
+        data, cut = _feed_bytes(origin)
+    except _TooLarge as exc:  # a feed is parsed whole (a gzip bomb would exhaust memory)
+        yield Problem(origin, None, None, f"{exc}; a feed is read whole: split it into smaller files")
+        return
+    except Exception as exc:  # network errors, HTTP errors
         yield Problem(origin, None, None, f"could not fetch the feed: {exc}")
         return
+    data, cut_character = _trim_cut_character(data)
+    cut = cut or cut_character  # why the feed is short (a broken gzip first: it is the cause)
     if not data.strip():
-        yield Problem(origin, None, None, "empty file")
+        yield Problem(origin, None, None, cut or "empty file")
         return
     feed = feedparser.parse(data)
     entries = feed.get("entries") or []
+    bozo = feed.get("bozo_exception") if feed.get("bozo") else None
+    if isinstance(bozo, feedparser.ThingsNobodyCaresAboutButMe):
+        bozo = None  # an encoding override, a content type: not broken XML
     if not entries:
-        if feed.get("bozo"):
-            yield Problem(origin, None, None, f"not a readable RSS/Atom feed: {feed.get('bozo_exception')}",
+        if cut:
+            yield Problem(origin, None, None, f"{cut}; no complete feed entry came before it",
+                          _short(data.decode("utf-8", "replace")))
+        elif feed.get("bozo"):
+            yield Problem(origin, None, None,
+                          f"not a readable RSS/Atom feed: {_xml_error(feed.get('bozo_exception'))}",
                           _short(data.decode("utf-8", "replace")))
         else:
             yield Problem(origin, None, None, "no data rows (the feed has no entries)")
         return
+    # A cut or broken feed whose last entry is never closed: that entry lost its end.
+    last_cut = len(entries) if (cut or bozo is not None) and _last_entry_open(data) else 0
     forced = reader._state.get("forced", {})
     build = reader._builder()
     feed_title = _as_text((feed.get("feed") or {}).get("title"))
@@ -1188,6 +1362,9 @@ def _rows_rss(reader: Reader) -> Iterator[Article | Problem]:
         build.default_source = feed_title
     for number, entry in enumerate(entries, start=1):
         raw = _json_raw({k: dict.get(entry, k) for k in ("title", "link", "published", "updated", "id")})
+        if number == last_cut:
+            yield Problem(origin, number, None, "the feed ends inside this entry (it was cut off)", raw)
+            continue
         # dict.get: FeedParserDict.get("updated") falls back to "published" with a warning.
         if "date" in forced:
             date_value: Any = entry.get(forced["date"])
@@ -1212,10 +1389,20 @@ def _rows_rss(reader: Reader) -> Iterator[Article | Problem]:
                   _html_text(_as_text(text)), _as_text(source),
                   entry.get(forced.get("url", "link")), entry.get(forced.get("ext_id", "id")))
         item = build.make(number, values, lambda r=raw: r)
-        if isinstance(item, Problem) and item.field == "date" and parsed is not None:
-            # feedparser understood a date our parser did not (an odd RFC 822 variant).
+        if (item.__class__ is Problem and item.field == "date" and parsed is not None
+                and item.reason.startswith("unparseable date") and isinstance(date_value, str)
+                and _RFC822_SHAPE.match(date_value)):
+            # feedparser understood an odd RFC 822 variant our parser did not. Only then:
+            # feedparser also "repairs" impossible dates (2018-02-30 -> 2018-03-02), and
+            # reads a bare time as today.
             item = build.make(number, (_struct_time_utc(parsed),) + values[1:], lambda r=raw: r)
         yield item
+    if cut:
+        yield Problem(origin, None, None, f"{cut}; the entries before it were read")
+    elif bozo is not None:
+        read = len(entries) - (1 if last_cut else 0)
+        yield Problem(origin, None, None,
+                      f"the feed is not well-formed XML ({_xml_error(bozo)}); {_entries_phrase(read)}")
 
 
 # ------------------------------------------------------------------- format detection

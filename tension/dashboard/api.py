@@ -157,4 +157,10 @@ def build_api(service: Service) -> Blueprint:
         ann.delete(service.store, ann_id, expected or None)
         return Response(status=204)
 
+    @bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
+    @bp.route("/<path:rest>", methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
+    def unknown(rest: str):  # noqa: ANN202 - otherwise Dash's page route would answer 200 with HTML
+        return _error(404, f"no API endpoint /api/{rest} for {request.method}; see /api/health "
+                           "and the README")
+
     return bp

@@ -10,6 +10,7 @@ import datetime as dt
 
 import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from tension import annotations as ann
 from tension.dashboard.figures import index_figure
@@ -101,14 +102,18 @@ def spike_list(records: list[dict], start: pd.Timestamp | None, end: pd.Timestam
 
 # --------------------------------------------------------------------------- selection + evidence
 def selection_from_graph(triggered_prop: str | None, click: dict | None,
-                         selected: dict | None) -> dict | None:
-    """A day from a click (anywhere on the chart) or a range from a box selection."""
+                         selected: dict | None, freq: str = "D") -> dict | None:
+    """A day (or the week/month clicked, in those views) from a click anywhere on the chart,
+    or a range from a box selection. Clicks are rounded to the nearest day."""
     if triggered_prop == "index-graph.selectedData" and selected:
         rng = (selected.get("range") or {}).get("x")
-        if rng:
-            a, b = (str(v)[:10] for v in rng)
-            return {"start": min(a, b), "end": max(a, b)}
-        xs = sorted(str(p["x"])[:10] for p in selected.get("points", []) if "x" in p)
+        if rng:  # the days whose slot (midnight ± 12 h, as the bars are drawn) the box touches
+            lo, hi = sorted(pd.Timestamp(str(v)) for v in rng)
+            half, day = pd.Timedelta(hours=12), pd.Timedelta(days=1)
+            start, end = (lo - half).floor("D") + day, (hi + half).ceil("D") - day
+            end = max(end, start)
+            return {"start": start.strftime("%Y-%m-%d"), "end": end.strftime("%Y-%m-%d")}
+        xs = sorted(_nearest_day(p["x"]) for p in selected.get("points", []) if "x" in p)
         if xs:
             return {"start": xs[0], "end": xs[-1]}
         return None
@@ -117,9 +122,18 @@ def selection_from_graph(triggered_prop: str | None, click: dict | None,
         if x is None and click.get("points"):
             x = click["points"][0].get("x")
         if x is not None:
-            day = str(x)[:10]
-            return {"start": day, "end": day}
+            day = pd.Timestamp(_nearest_day(x))
+            if freq == "D":
+                return {"start": day.strftime("%Y-%m-%d"), "end": day.strftime("%Y-%m-%d")}
+            period = day.to_period("W-SUN" if freq == "W" else "M")
+            return {"start": period.start_time.strftime("%Y-%m-%d"),
+                    "end": period.end_time.strftime("%Y-%m-%d")}
     return None
+
+
+def _nearest_day(x: object) -> str:
+    """plotly gives a clicked x as a datetime string; the point's day is the nearest midnight."""
+    return (pd.Timestamp(str(x)) + pd.Timedelta(hours=12)).strftime("%Y-%m-%d")
 
 
 def highlight(sentence: dict) -> list:
@@ -148,8 +162,8 @@ def evidence_panel(service: Service, view: dict, selection: dict | None) -> list
     data = service.day(sel, start, end)
     why, arts = data["explain"], data["articles"]
     span = selection["start"] if start == end else f"{selection['start']} to {selection['end']}"
-    head = html.P([html.B(span), f": {why['n_target']} articles, mean tension "
-                   f"{why['mean_target']:+.3f}" if why["n_target"] else f"{span}: no articles."])
+    head = html.P([html.B(span), f": {why['n_target']} articles, mean tension {why['mean_target']:+.3f}"
+                   if why["n_target"] else ": no articles."])
     out = [head]
     if why["n_target"] and why["n_baseline"]:
         out.append(html.P(f"Compared with the 28 days before ({why['mean_baseline']:+.3f} over "
@@ -243,10 +257,10 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:  # noqa: C9
     @app.callback(Output("selection", "data"), Output("ann-start", "value"),
                   Output("ann-end", "value"),
                   Input("index-graph", "clickData"), Input("index-graph", "selectedData"),
-                  prevent_initial_call=True)
-    def _select(click, selected):  # noqa: ANN001, ANN202
+                  State("freq", "value"), prevent_initial_call=True)
+    def _select(click, selected, freq):  # noqa: ANN001, ANN202
         prop = ctx.triggered[0]["prop_id"] if ctx.triggered else None
-        found = selection_from_graph(prop, click, selected)
+        found = selection_from_graph(prop, click, selected, freq or "D")
         if not found:
             return no_update, no_update, no_update
         return found, found["start"], "" if found["start"] == found["end"] else found["end"]
@@ -278,10 +292,12 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:  # noqa: C9
                   Output("ann-message", "children", allow_duplicate=True),
                   [Output(f, "value", allow_duplicate=True) for f in fields],
                   Input("ann-new", "n_clicks"), Input("ann-grid", "selectedRows"),
-                  prevent_initial_call=True)
-    def _edit(_n, rows):  # noqa: ANN001, ANN202
+                  State("ann-editing", "data"), prevent_initial_call=True)
+    def _edit(_n, rows, editing):  # noqa: ANN001, ANN202
         if ctx.triggered_id == "ann-grid" and rows:
             r = rows[0]
+            if editing and (editing.get("id"), editing.get("updated_at")) == (r["id"], r["updated_at"]):
+                raise PreventUpdate  # the grid re-sent the row just saved: keep the "Saved" message
             return ({"id": r["id"], "updated_at": r["updated_at"]}, f"Editing annotation {r['id']}.",
                     r["start"], "" if r["start"] == r["end"] else r["end"], r["title"], r["note"],
                     ", ".join(r["tags"]), r["author"])

@@ -7,8 +7,8 @@ from the store on every redraw, so nothing drawn in the browser can be lost.
 from __future__ import annotations
 
 import html
-import math
 
+import numpy as np
 import pandas as pd
 
 RED, BLUE, INK, GREY = "#c0392b", "#2163a6", "#222222", "#9aa0a6"
@@ -17,8 +17,16 @@ DEFAULT_LAYERS = ["band", "points", "counts", "spikes", "annotations", "events"]
 
 
 def _num(values: pd.Series, digits: int = 4) -> list:
-    return [None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), digits)
-            for v in values]
+    """Rounded floats for JSON, None for missing (a gap in the chart, never a zero)."""
+    arr = np.round(pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64"), digits)
+    out = arr.astype(object)
+    out[np.isnan(arr)] = None
+    return out.tolist()
+
+
+def _text(value: object) -> str:
+    """User or article text for plotly labels: inert (no markup), quotes left readable."""
+    return html.escape(str(value), quote=False)
 
 
 def _x(table: pd.DataFrame, freq: str) -> dict:
@@ -38,13 +46,7 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
     x = _x(table, freq)
     traces: list[dict] = []
     if "band" in layers:
-        traces += [
-            {"type": "scatter", "mode": "lines", "name": "95% band", **x, "y": _num(table["ci_high"]),
-             "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False, "legendgroup": "band"},
-            {"type": "scatter", "mode": "lines", "name": "95% band", **x, "y": _num(table["ci_low"]),
-             "line": {"width": 0}, "fill": "tonexty", "fillcolor": "rgba(120,120,120,0.22)",
-             "hoverinfo": "skip", "legendgroup": "band"},
-        ]
+        traces.append(_band_trace(table))
     if "counts" in layers:
         traces.append({"type": "bar", "name": "articles", **x, "y": table["n_articles"].astype(int).tolist(),
                        "yaxis": "y2", "marker": {"color": GREY}, "opacity": 0.35,
@@ -53,13 +55,14 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
         phrase = [""] * len(table)
         if phrases is not None and len(phrases):
             found = pd.to_datetime(table["date"]).map(phrases)
-            phrase = [html.escape(str(p)) if isinstance(p, str) else "" for p in found]
-        custom = [[lo, hi, int(n), p] for lo, hi, n, p in zip(_num(table["ci_low"]), _num(table["ci_high"]),
-                                                              table["n_articles"], phrase, strict=True)]
+            phrase = [_text(p) if isinstance(p, str) else "" for p in found]
+        custom = [list(row) for row in zip(_num(table["ci_low"]), _num(table["ci_high"]),
+                                             table["n_articles"].astype(int).tolist(), phrase, strict=True)]
+        y = _num(table["tension"])
         traces.append({
             "type": "scatter", "mode": "markers", "name": "daily index" if freq == "D" else "index",
-            **x, "y": _num(table["tension"]), "customdata": custom,
-            "marker": {"size": 4, "color": _num(table["tension"]), "colorscale": [[0, BLUE], [0.5, "#bbbbbb"], [1, RED]],
+            **x, "y": y, "customdata": custom,
+            "marker": {"size": 4, "color": y, "colorscale": [[0, BLUE], [0.5, "#bbbbbb"], [1, RED]],
                        "cmid": 0 if normalize == "raw" else None, "showscale": False},
             "hovertemplate": ("%{x|%Y-%m-%d}<br>index %{y:.3f}<br>band %{customdata[0]:.3f} to "
                               "%{customdata[1]:.3f}<br>%{customdata[2]} articles<br>"
@@ -108,6 +111,25 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
     return {"data": traces, "layout": layout}
 
 
+def _band_trace(table: pd.DataFrame) -> dict:
+    """The confidence band as one filled polygon per unbroken run of days with a band
+    (two lines with fill="tonexty" would join the runs across empty days)."""
+    dates = pd.to_datetime(table["date"]).dt.strftime("%Y-%m-%d").to_numpy()
+    lo = table["ci_low"].to_numpy(dtype="float64")
+    hi = table["ci_high"].to_numpy(dtype="float64")
+    ok = ~(np.isnan(lo) | np.isnan(hi))
+    xs: list = []
+    ys: list = []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(int), [0]])))
+    for start, end in zip(edges[::2], edges[1::2], strict=True):
+        seg = slice(start, end)
+        xs += list(dates[seg]) + list(dates[seg][::-1]) + [None]
+        ys += _num(pd.Series(hi[seg])) + _num(pd.Series(lo[seg][::-1])) + [None]
+    return {"type": "scatter", "mode": "lines", "name": "95% band", "x": xs, "y": ys,
+            "fill": "toself", "fillcolor": "rgba(120,120,120,0.22)", "line": {"width": 0},
+            "hoverinfo": "skip"}
+
+
 def _spike_traces(table: pd.DataFrame, spikes: pd.DataFrame) -> list[dict]:
     lo, hi = pd.to_datetime(table["date"]).min(), pd.to_datetime(table["date"]).max()
     out = []
@@ -129,7 +151,7 @@ def _spike_traces(table: pd.DataFrame, spikes: pd.DataFrame) -> list[dict]:
 def _annotation_shapes(annotations: list[dict]) -> tuple[list[dict], list[dict]]:
     shapes, notes = [], []
     for a in annotations:
-        title = html.escape(a["title"])
+        title = _text(a["title"][:40])
         if a["start"] == a["end"]:
             shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": a["start"], "x1": a["start"],
                            "y0": 0, "y1": 1, "line": {"color": "#7d3c98", "width": 1.5, "dash": "dot"}})
@@ -139,8 +161,8 @@ def _annotation_shapes(annotations: list[dict]) -> tuple[list[dict], list[dict]]
                            "y0": 0, "y1": 1, "fillcolor": "rgba(125,60,152,0.10)", "line": {"width": 0},
                            "layer": "below"})
         notes.append({"x": a["start"], "xref": "x", "y": 1, "yref": "paper", "yanchor": "bottom",
-                      "text": title[:40], "showarrow": False, "font": {"size": 10, "color": "#7d3c98"},
-                      "hovertext": f"{title}<br>{html.escape(a.get('author') or '')}",
+                      "text": title, "showarrow": False, "font": {"size": 10, "color": "#7d3c98"},
+                      "hovertext": f"{_text(a['title'])}<br>{_text(a.get('author') or '')}",
                       "xanchor": "left"})
     return shapes, notes
 
@@ -149,7 +171,7 @@ def _event_trace(events: pd.DataFrame) -> dict:
     xs, ys, text = [], [], []
     for e in events.itertuples():
         d = pd.Timestamp(e.start).strftime("%Y-%m-%d")
-        label = html.escape(f"{e.label} [{e.category}]")
+        label = _text(f"{e.label} [{e.category}]")
         xs += [d, d, None]
         ys += [0, 1, None]
         text += [label, label, None]

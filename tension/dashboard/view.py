@@ -30,11 +30,11 @@ def _date(value: str | None) -> str | None:
 
 def parse_query(search: str | None) -> dict:
     """A view from `?from=…&to=…&source=…&freq=…&smooth=…&norm=…&q=…&layers=…`."""
-    q = parse_qs((search or "").lstrip("?"))
+    q = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
     first = lambda k: (q.get(k) or [None])[0]  # noqa: E731
     view = dict(DEFAULTS)
     view["from"], view["to"] = _date(first("from")), _date(first("to"))
-    view["sources"] = [s for s in q.get("source", []) if s]
+    view["sources"] = [s for s in q.get("source", []) if s]  # blank values are ignored
     view["categories"] = [c for c in q.get("category", []) if c]
     if first("freq") in ("D", "W", "M"):
         view["freq"] = first("freq")

@@ -1,0 +1,380 @@
+"""End to end in a real headless Chromium (dash.testing's `dash_duo`, run with `--headless`).
+
+The store holds the real KCNA headlines (1997-2014) and the North Korean weapons tests as
+reference events. It is ingested once per module; every test gets its own copy (SQLite
+backup), its own app and its own browser, so tests can be run alone and in any order.
+On failure conftest.py saves a screenshot to tests/artifacts/<test name>.png.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from tension import annotations as ann
+from tension.dashboard.app import create_app
+from tension.dashboard.callbacks import render_view
+from tension.dashboard.view import parse_query
+from tension.events import import_events
+from tension.ingest import ingest
+from tension.store import Store
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+WAIT = 25  # seconds: a shared two-core machine
+# Drawing all 18 years (6,477 days, every trace twice with the range slider) keeps headless
+# Chromium busy for 15-30 s on that machine: see docs/benchmarks.md, "Dashboard (issue 5)".
+LOAD_WAIT = 90
+N_ORIGINALS = "99,735"  # 99,841 headlines, 106 of them same-day copies
+SPRING_2013 = "?from=2013-02-01&to=2013-04-30"
+XSS_ARTICLE = "<script>window.__pwned=1</script> Army threatens war"
+XSS_ANNOTATION = '<img src=x onerror="window.__pwned=2">'
+
+
+# --------------------------------------------------------------------------- the store
+@pytest.fixture(scope="module")
+def _template(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return {"dir": tmp_path_factory.mktemp("kcna-browser"), "db": None}
+
+
+@pytest.fixture
+def kcna_template(shared_data, _template: dict) -> Path:  # noqa: ANN001
+    """The KCNA store, built on first use in this module (shared_data decides skip/fail)."""
+    if _template["db"] is None:
+        headlines = shared_data("kcna_headlines_1997_2014.csv.gz")
+        events = shared_data("nk_weapons_tests_1984_2025.csv")
+        db = _template["dir"] / "kcna.db"
+        store = Store(f"sqlite:///{db}")
+        summary = ingest(store, [str(headlines)])
+        assert summary.read == 99_841 and summary.quarantined == 0
+        assert import_events(store, events).added > 100
+        store.dispose()
+        _template["db"] = db
+    return _template["db"]
+
+
+@pytest.fixture
+def db_url(kcna_template: Path, tmp_path: Path) -> str:
+    """A pristine copy of the KCNA store for one test."""
+    target = tmp_path / "kcna.db"
+    with sqlite3.connect(kcna_template) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(dash_duo, db_url: str, tmp_path: Path, search: str = "", seed: bool = False):  # noqa: ANN001, ANN201
+    """Serve the dashboard for `db_url` and open it at `search`; returns the app."""
+    app = create_app(db_url, seed=seed, upload_dir=tmp_path / "uploads")
+    # Warm the server's caches for the first view, so the page does not wait on a cold store.
+    render_view(app.server.extensions["tension"]["service"], parse_query(search))
+    dash_duo.driver.set_window_size(1400, 1800)
+    dash_duo.start_server(app, port=_free_port())
+    if search:
+        dash_duo.wait_for_page(url=dash_duo.server_url + "/" + search, timeout=WAIT)
+    dash_duo.wait_for_contains_text("#status", "articles over", timeout=LOAD_WAIT)
+    dash_duo.wait_for_element("#index-graph .scatterlayer .trace", timeout=LOAD_WAIT)
+    return app
+
+
+def store_of(app) -> Store:  # noqa: ANN001
+    return app.server.extensions["tension"]["service"].store
+
+
+def wait_until(predicate, timeout: float = WAIT, message: str = "condition"):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+        time.sleep(0.25)
+
+
+def plot_point(dash_duo, when: str) -> tuple[int, int]:  # noqa: ANN001
+    """Viewport pixel of date `when` on the x axis, half-way up the plot area."""
+    dash_duo.driver.execute_script(
+        "document.querySelector('#index-graph').scrollIntoView({block: 'center'})")
+    x, y = dash_duo.driver.execute_script("""
+        const g = document.querySelector('#index-graph .js-plotly-plot');
+        const xa = g._fullLayout.xaxis;
+        const r = g.querySelector('.nsewdrag').getBoundingClientRect();
+        return [r.left + xa.c2p(xa.d2c(arguments[0])), r.top + r.height * 0.5];""", when)
+    return round(x), round(y)
+
+
+def x_range(dash_duo) -> list[str]:  # noqa: ANN001
+    return dash_duo.driver.execute_script(
+        "return document.querySelector('#index-graph .js-plotly-plot')._fullLayout.xaxis.range")
+
+
+def chart_labels(dash_duo) -> list[str]:  # noqa: ANN001
+    return [e.text for e in dash_duo.find_elements("#index-graph .annotation-text")]
+
+
+def grid_rows(dash_duo) -> list[str]:  # noqa: ANN001
+    return [r.text for r in dash_duo.find_elements("#ann-grid .ag-center-cols-container .ag-row")]
+
+
+def type_into(dash_duo, selector: str, text: str) -> None:  # noqa: ANN001
+    dash_duo.clear_input(selector)
+    dash_duo.find_element(selector).send_keys(text)
+
+
+def pwned(dash_duo):  # noqa: ANN001, ANN201
+    return dash_duo.driver.execute_script("return window.__pwned")
+
+
+def kcna(test):  # noqa: ANN001, ANN201
+    """Marks of the tests that load the real KCNA corpus."""
+    return pytest.mark.corpus(pytest.mark.slow(test))
+
+
+# --------------------------------------------------------------------------- tests
+@kcna
+def test_page_loads_and_chart_draws(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+    start(dash_duo, db_url, tmp_path)
+    status = dash_duo.find_element("#status").text
+    assert status.startswith(f"{N_ORIGINALS} articles over 6,477 periods"), status
+    # the traces are drawn: points and lines, the article-count bars, spikes, events
+    assert len(dash_duo.find_elements("#index-graph .scatterlayer .trace")) >= 5
+    assert dash_duo.find_elements("#index-graph .barlayer .trace")
+    legend = [e.text for e in dash_duo.find_elements("#index-graph .legendtext")]
+    for name in ("daily index", "smoothed", "95% band", "articles", "hostility spike",
+                 "reference events", "hostility", "conciliation"):
+        assert name in legend, legend
+    # the whole store is shown: 1997 to 2014, with a range slider and quick ranges
+    lo, hi = x_range(dash_duo)  # plotly pads the autorange by a few percent
+    assert "1995-01-01" <= lo[:10] <= "1997-01-01" and "2014-09-01" <= hi[:10] <= "2016-12-31"
+    assert dash_duo.find_elements("#index-graph .rangeslider-container")
+    assert {"1M", "6M", "1Y", "all"} <= {e.text for e in dash_duo.find_elements(
+        "#index-graph .rangeselector text")}
+    # spike candidates with their one-click button
+    spikes = dash_duo.find_elements("#spike-list li.spike")
+    assert spikes and all(s.find_element(By.TAG_NAME, "button").text == "Annotate" for s in spikes)
+    errors = [e for e in dash_duo.get_logs() or [] if "favicon" not in e.get("message", "")]
+    assert errors == [], errors
+
+
+@kcna
+def test_range_from_url_from_controls_and_by_drag(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+    start(dash_duo, db_url, tmp_path, SPRING_2013)
+    # the URL set the date controls and the chart
+    dash_duo.wait_for_contains_text("#status", "articles over 89 periods", timeout=WAIT)
+    assert dash_duo.find_element("#date-range").get_attribute("value") == "2013-02-01"
+    assert dash_duo.find_element("#date-range-end-date").get_attribute("value") == "2013-04-30"
+    lo, hi = x_range(dash_duo)
+    assert "2013-01-20" <= lo[:10] <= "2013-02-01" and "2013-04-30" <= hi[:10] <= "2013-05-10"
+    # dragging across the chart selects a range: its evidence, and the annotation form
+    x1, y = plot_point(dash_duo, "2013-03-04 06:00")
+    x2, _ = plot_point(dash_duo, "2013-03-12 06:00")
+    actions = ActionChains(dash_duo.driver)
+    pointer = actions.w3c_actions.pointer_action
+    pointer.move_to_location(x1, y)
+    pointer.pointer_down()
+    for k in range(1, 6):
+        pointer.move_to_location(x1 + (x2 - x1) * k // 5, y)
+    pointer.pointer_up()
+    actions.perform()
+    dash_duo.wait_for_contains_text("#evidence", "2013-03-04 to 2013-03-12:", timeout=WAIT)
+    assert dash_duo.find_element("#ann-start").get_attribute("value") == "2013-03-04"
+    assert dash_duo.find_element("#ann-end").get_attribute("value") == "2013-03-12"
+    # a control rewrites the URL (the view can be shared) and redraws the chart
+    type_into(dash_duo, "#smooth", "14")
+    dash_duo.find_element("#smooth").send_keys(Keys.ENTER)
+    wait_until(lambda: "smooth=14" in dash_duo.driver.current_url, message="smooth=14 in the URL")
+    assert "from=2013-02-01" in dash_duo.driver.current_url
+    # ... and a shared URL opens the same view
+    dash_duo.wait_for_page(url=dash_duo.driver.current_url, timeout=WAIT)
+    dash_duo.wait_for_contains_text("#status", "articles over 89 periods", timeout=WAIT)
+    assert dash_duo.find_element("#smooth").get_attribute("value") == "14"
+
+
+@kcna
+def test_clicking_a_day_shows_its_evidence(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+    start(dash_duo, db_url, tmp_path, SPRING_2013)
+    # A real click on the plot's drag layer (plotly's `clickanywhere` sends the x value).
+    # We aim a quarter of a day right of the point: see test_callbacks'
+    # test_click_just_left_of_a_point_selects_that_day for what happens left of it.
+    x, y = plot_point(dash_duo, "2013-03-07 06:00")
+    actions = ActionChains(dash_duo.driver)
+    actions.w3c_actions.pointer_action.move_to_location(x, y)
+    actions.w3c_actions.pointer_action.click()
+    actions.perform()
+    dash_duo.wait_for_contains_text("#evidence", "2013-03-07:", timeout=WAIT)
+    assert dash_duo.find_element("#ann-start").get_attribute("value") == "2013-03-07"
+    assert dash_duo.find_element("#ann-end").get_attribute("value") == ""
+    heading = dash_duo.find_element("#evidence p").text
+    assert heading.startswith("2013-03-07: ") and "articles, mean tension" in heading
+    assert "What moved it" in dash_duo.find_element("#evidence").text
+    articles = dash_duo.find_elements("#evidence details.article")
+    assert articles
+    scores = [float(a.find_element(By.CSS_SELECTOR, "summary .score").text) for a in articles]
+    assert scores == sorted(scores, key=abs, reverse=True)
+    # open the strongest article: its sentences with the matched phrases highlighted
+    articles[0].find_element(By.TAG_NAME, "summary").click()
+    marks = wait_until(lambda: [m for m in articles[0].find_elements(By.CSS_SELECTOR, "mark.hit")
+                                if m.is_displayed() and m.text], message="highlighted phrases")
+    for m in marks:
+        sentence = m.find_element(By.XPATH, "./ancestor::li[1]").text
+        assert m.text in sentence
+        assert "weight" in m.get_attribute("title")
+
+
+@kcna
+def test_annotation_create_reload_edit_delete(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+    app = start(dash_duo, db_url, tmp_path, SPRING_2013)
+    store = store_of(app)
+    type_into(dash_duo, "#ann-start", "2013-02-12")
+    type_into(dash_duo, "#ann-title", "Third nuclear test")
+    type_into(dash_duo, "#ann-note", "KCNA reports the test")
+    type_into(dash_duo, "#ann-tags", "nuclear, test")
+    type_into(dash_duo, "#ann-author", "ana")
+    dash_duo.find_element("#ann-save").click()
+    dash_duo.wait_for_text_to_equal("#ann-message", "Annotation 1 saved.", timeout=WAIT)
+    (stored,) = ann.list_annotations(store)
+    assert (stored["date"], stored["title"], stored["tags"], stored["author"]) == (
+        "2013-02-12", "Third nuclear test", ["nuclear", "test"], "ana")
+    # seen at once in the grid and on the chart
+    dash_duo.wait_for_contains_text("#ann-grid", "Third nuclear test", timeout=WAIT)
+    wait_until(lambda: "Third nuclear test" in chart_labels(dash_duo), message="chart label")
+    # still there after a reload
+    dash_duo.driver.refresh()
+    dash_duo.wait_for_contains_text("#status", "articles over 89 periods", timeout=WAIT)
+    dash_duo.wait_for_contains_text("#ann-grid", "Third nuclear test", timeout=WAIT)
+    wait_until(lambda: "Third nuclear test" in chart_labels(dash_duo), message="label after reload")
+    # edit: select the row in the grid, change the title, save
+    dash_duo.find_element("#ann-grid .ag-center-cols-container .ag-row input.ag-checkbox-input").click()
+    dash_duo.wait_for_text_to_equal("#ann-message", "Editing annotation 1.", timeout=WAIT)
+    assert dash_duo.find_element("#ann-title").get_attribute("value") == "Third nuclear test"
+    assert dash_duo.find_element("#ann-tags").get_attribute("value") == "nuclear, test"
+    type_into(dash_duo, "#ann-title", "Third nuclear test (Punggye-ri)")
+    dash_duo.find_element("#ann-save").click()
+    # (the "Saved changes" message is soon replaced: see test_save_message_stays_after_an_edit)
+    wait_until(lambda: ann.get(store, 1)["title"] == "Third nuclear test (Punggye-ri)",
+               message="the edit in the store")
+    assert ann.get(store, 1)["updated_at"] > stored["updated_at"]
+    wait_until(lambda: any("Third nuclear test (Punggye-ri)" in r for r in grid_rows(dash_duo)),
+               message="edited title in the grid")
+    assert len(grid_rows(dash_duo)) == 1
+    wait_until(lambda: "Third nuclear test (Punggye-ri)" in chart_labels(dash_duo),
+               message="edited chart label")
+    # delete
+    dash_duo.find_element("#ann-delete").click()
+    dash_duo.wait_for_text_to_equal("#ann-message", "Annotation 1 deleted.", timeout=WAIT)
+    assert ann.list_annotations(store) == []
+    wait_until(lambda: grid_rows(dash_duo) == [], message="empty grid")
+    wait_until(lambda: chart_labels(dash_duo) == [], message="no chart label")
+
+
+@kcna
+def test_spike_is_accepted_in_one_click(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+    app = start(dash_duo, db_url, tmp_path, SPRING_2013)
+    first = dash_duo.find_element("#spike-list li.spike")
+    peak, kind = first.text.split()[:2]
+    first.find_element(By.TAG_NAME, "button").click()
+    dash_duo.wait_for_contains_text("#ann-message", f"created from the {peak} spike", timeout=WAIT)
+    (stored,) = ann.list_annotations(store_of(app))
+    assert stored["tags"] == ["spike", kind]
+    assert stored["start"] <= peak <= stored["end"]
+    assert stored["title"].startswith(("Hostility spike: ", "Conciliation dip: "))
+    assert stored["note"].startswith("Robust z ")
+    wait_until(lambda: any(f"spike, {kind}" in r and stored["title"] in r for r in grid_rows(dash_duo)),
+               message="the spike's annotation in the grid")
+
+
+@kcna
+def test_csv_download_equals_cli_export(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+    app = start(dash_duo, db_url, tmp_path, SPRING_2013 + "&smooth=14")
+    ann.create(store_of(app), {"start": "2013-03-11", "end": "2013-03-21", "title": "Key Resolve"})
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior",
+                                    {"behavior": "allow", "downloadPath": str(downloads)})
+    dash_duo.find_element("#export-btn").click()
+    path = downloads / "tension_index.csv"
+    wait_until(lambda: path.exists() and not list(downloads.glob("*.crdownload")),
+               message="the downloaded CSV")
+    cli = subprocess.run([sys.executable, "-m", "tension", "export", "--out", "-", "--db", db_url,
+                          "--from", "2013-02-01", "--to", "2013-04-30", "--smooth", "14"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=180,
+                         env={**os.environ, "TENSION_DB": ""})
+    assert cli.returncode == 0, cli.stderr
+    downloaded = path.read_text(encoding="utf-8")
+    assert downloaded == cli.stdout
+    lines = downloaded.splitlines()
+    assert len(lines) == 1 + 89 and lines[1].startswith("2013-02-01,")
+    assert sum("Key Resolve" in line for line in lines) == 11
+
+
+@kcna
+def test_upload_ingests_and_user_text_stays_inert(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+    app = start(dash_duo, db_url, tmp_path, SPRING_2013)
+    upload = tmp_path / "new_articles.csv"
+    upload.write_text("date,source,title,url\n"
+                      f'2013-04-29,Upload Wire,"{XSS_ARTICLE}",http://example.org/u1\n'
+                      "2013-04-29,Upload Wire,Leaders agree to resume talks,http://example.org/u2\n"
+                      "not-a-date,Upload Wire,Broken row,http://example.org/u3\n", encoding="utf-8")
+    dash_duo.find_element("#upload input[type=file]").send_keys(str(upload))
+    dash_duo.wait_for_contains_text("#upload-status", "quarantined", timeout=WAIT)
+    summary = dash_duo.find_element("#upload-status").text
+    assert "new_articles.csv: read 3 rows, added 2, duplicates 0, quarantined 1." in summary
+    # the chart and status are redrawn with the new articles
+    dash_duo.wait_for_contains_text("#status", "2,482 articles over 89 periods", timeout=WAIT)
+    assert store_of(app).counts()["quarantine"] == 1
+    # the uploaded <script> headline, shown in the evidence panel as text
+    x, y = plot_point(dash_duo, "2013-04-29 06:00")
+    actions = ActionChains(dash_duo.driver)
+    actions.w3c_actions.pointer_action.move_to_location(x, y)
+    actions.w3c_actions.pointer_action.click()
+    actions.perform()
+    dash_duo.wait_for_contains_text("#evidence", "2013-04-29:", timeout=WAIT)
+    dash_duo.wait_for_contains_text("#evidence", XSS_ARTICLE, timeout=WAIT)
+    # an annotation whose title is an HTML payload, in the grid and on the chart
+    type_into(dash_duo, "#ann-start", "2013-04-29")
+    type_into(dash_duo, "#ann-title", XSS_ANNOTATION)
+    dash_duo.find_element("#ann-save").click()
+    dash_duo.wait_for_contains_text("#ann-message", "saved.", timeout=WAIT)
+    dash_duo.wait_for_contains_text("#ann-grid", XSS_ANNOTATION, timeout=WAIT)
+    # on the chart: the literal text (cut to 40 characters; the '"' shows as &quot;: see
+    # test_callbacks' test_quoted_annotation_title_reads_right_on_the_chart)
+    wait_until(lambda: [t for t in chart_labels(dash_duo) if t.startswith("<img src=x onerror=")],
+               message="the annotation's chart label")
+    assert not dash_duo.find_elements("#index-graph img, #ann-grid img, #evidence img, "
+                                      "#evidence script")
+    assert pwned(dash_duo) is None
+
+
+def test_save_message_stays_after_an_edit(dash_duo, tmp_path: Path) -> None:  # noqa: ANN001
+    db_url = f"sqlite:///{tmp_path / 'seeded.db'}"
+    store = Store(db_url)  # create_app fills it from seeds/
+    ann.create(store, {"date": "2018-01-03", "title": "Hotline reopened"})
+    store.dispose()
+    app = start(dash_duo, db_url, tmp_path, seed=True)
+    dash_duo.wait_for_contains_text("#ann-grid", "Hotline reopened", timeout=WAIT)
+    dash_duo.find_element("#ann-grid .ag-center-cols-container .ag-row input.ag-checkbox-input").click()
+    dash_duo.wait_for_text_to_equal("#ann-message", "Editing annotation 1.", timeout=WAIT)
+    type_into(dash_duo, "#ann-title", "Hotline reopened at Panmunjom")
+    dash_duo.find_element("#ann-save").click()
+    wait_until(lambda: ann.get(store_of(app), 1)["title"] == "Hotline reopened at Panmunjom",
+               message="the edit in the store")
+    wait_until(lambda: any("at Panmunjom" in r for r in grid_rows(dash_duo)), message="grid row")
+    time.sleep(2)  # let the grid's refresh run its course
+    assert dash_duo.find_element("#ann-message").text == "Saved changes to annotation 1."

@@ -1,0 +1,691 @@
+"""The dashboard's callbacks as plain functions (no browser), on a small real SQLite store.
+
+The store holds ~60 days of made-up headlines whose scores are obvious: neutral days,
+a few hostile or conciliatory articles, one day of nothing but threats (a hostility
+spike), one day of nothing but talks (a conciliation dip), three days without any
+article (gaps, not zeros), and one headline carrying a <script> tag. It is built once
+per module and copied (SQLite backup) for every test, so each test starts pristine.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import html as html_lib
+import re
+import sqlite3
+import string
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dash import html, no_update
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indicators.combine import Scorer
+from tension import annotations as ann
+from tension.dashboard import callbacks as cb
+from tension.dashboard.figures import BLUE, DEFAULT_LAYERS, LAYERS, RED, index_figure
+from tension.dashboard.service import Service
+from tension.dashboard.uploads import Uploads
+from tension.dashboard.view import DEFAULTS, parse_query, to_params, to_query
+from tension.events import import_events
+from tension.export import build_export
+from tension.ingest import ingest
+from tension.store import Store
+
+START = dt.date(2020, 1, 1)
+N_DAYS = 60
+EMPTY_OFFSETS = (10, 11, 25)  # 2020-01-11, 2020-01-12, 2020-01-26: no articles at all
+SPIKE_OFFSET, DIP_OFFSET = 45, 52  # 2020-02-15: only threats; 2020-02-22: only talks
+SCRIPT_OFFSET = 20  # 2020-01-21 carries the <script> headline
+SPIKE_DAY = (START + dt.timedelta(days=SPIKE_OFFSET)).isoformat()
+DIP_DAY = (START + dt.timedelta(days=DIP_OFFSET)).isoformat()
+SCRIPT_DAY = (START + dt.timedelta(days=SCRIPT_OFFSET)).isoformat()
+SCRIPT_TITLE = "<script>window.__pwned=1</script> Army threatens war"
+
+NEUTRAL = ["Farmers harvest rice in province {n}", "Factory workers increase output at plant {n}",
+           "Students tour museum number {n}", "New apartment houses built in district {n}"]
+HOSTILE = ["DPRK threatens nuclear war and merciless retaliation against US aggression {n}",
+           "Army warns of fire and fury against warmongers {n}",
+           "KPA vows to crush puppet provocations in sector {n}",
+           "Spokesman condemns hostile sanctions racket {n}"]
+CONCILIATORY = ["Leaders agree to resume talks and sign peace agreement {n}",
+                "Foreign minister welcomes summit and cooperation {n}",
+                "Delegations hold friendly talks on reconciliation {n}"]
+
+
+def day(offset: int) -> str:
+    return (START + dt.timedelta(days=offset)).isoformat()
+
+
+def corpus_rows() -> list[tuple[str, str]]:
+    """(date, title) rows: see the module docstring."""
+    rows = []
+    for i in range(N_DAYS):
+        d = day(i)
+        if i in EMPTY_OFFSETS:
+            continue
+        if i == SPIKE_OFFSET:
+            rows += [(d, t.format(n=k)) for k, t in enumerate(HOSTILE)]
+            continue
+        if i == DIP_OFFSET:
+            rows += [(d, t.format(n=k)) for k, t in enumerate(CONCILIATORY)]
+            continue
+        rows += [(d, NEUTRAL[(i + k) % 4].format(n=f"{i}-{k}")) for k in range(3)]
+        if i % 9 == 0:
+            rows.append((d, HOSTILE[i % 4].format(n=i)))
+        if i % 13 == 0:
+            rows.append((d, CONCILIATORY[i % 3].format(n=i)))
+        if i == SCRIPT_OFFSET:
+            rows.append((d, SCRIPT_TITLE))
+    return rows
+
+
+def write_corpus(path: Path) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["date", "source", "title", "text", "url"])
+        for n, (d, title) in enumerate(corpus_rows()):
+            w.writerow([d, "KCNA" if n % 2 else "Rodong", title, "", f"http://example.org/{n}"])
+    return path
+
+
+EVENTS_CSV = ("date,label,category\n"
+              f"{day(5)},Missile launch: Scud,missile_test\n"
+              f"{day(40)},<b>Nuclear</b> test <script>alert(1)</script>,nuclear_test\n")
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The corpus and two reference events, ingested once."""
+    base = tmp_path_factory.mktemp("callbacks-store")
+    db = base / "template.db"
+    store = Store(f"sqlite:///{db}")
+    summary = ingest(store, [str(write_corpus(base / "articles.csv"))])
+    assert summary.quarantined == 0 and summary.added == len(corpus_rows())
+    (base / "events.csv").write_text(EVENTS_CSV, encoding="utf-8")
+    assert import_events(store, base / "events.csv").added == 2
+    store.dispose()
+    return db
+
+
+@pytest.fixture
+def service(template_db: Path, tmp_path: Path) -> Service:
+    """A pristine copy of the template store for one test."""
+    target = tmp_path / "tension.db"
+    with sqlite3.connect(template_db) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    store = Store(f"sqlite:///{target}")
+    yield Service(store)
+    store.dispose()
+
+
+def view(search: str = "") -> dict:
+    return parse_query(search)
+
+
+def trace(fig: dict, name: str) -> dict:
+    found = [t for t in fig["data"] if t["name"] == name]
+    assert len(found) == 1, f"expected one trace named {name!r}, got {[t['name'] for t in fig['data']]}"
+    return found[0]
+
+
+def names(fig: dict) -> list[str]:
+    return [t["name"] for t in fig["data"]]
+
+
+def walk(component: object):  # noqa: ANN201
+    """Every component and string in a Dash component tree (lists included)."""
+    if isinstance(component, list | tuple):
+        for c in component:
+            yield from walk(c)
+        return
+    yield component
+    children = getattr(component, "children", None)
+    if children is not None:
+        yield from walk(children)
+
+
+def text_of(component: object) -> str:
+    return "".join(c for c in walk(component) if isinstance(c, str))
+
+
+# =========================================================================== sync_view / URL
+def test_sync_view_url_sets_controls_and_leaves_url_alone() -> None:
+    search = ("?from=2020-01-05&to=2020-02-01&source=KCNA&category=threat&freq=W&smooth=14"
+              "&norm=zscore&q=Seoul%7CSouth+Korea&layers=points,counts")
+    controls, new_search = cb.sync_view("url", search, [None] * 9)
+    assert controls == ["2020-01-05", "2020-02-01", ["KCNA"], ["threat"], "W", 14, "zscore",
+                        "Seoul|South Korea", ["points", "counts"]]
+    assert new_search is no_update
+    # the initial call (nothing triggered yet) reads the URL the same way
+    assert cb.sync_view(None, search, [None] * 9)[0] == controls
+
+
+def test_sync_view_control_change_writes_the_url() -> None:
+    values = ["2020-01-05T00:00:00", "2020-02-01", [], [], "D", 3, "raw", "", list(DEFAULT_LAYERS)]
+    controls, search = cb.sync_view("smooth", "?from=2019-01-01", values)
+    assert controls == [no_update] * 9  # the controls are not touched
+    assert search == "?from=2020-01-05&to=2020-02-01&smooth=3"
+    # and that URL, read back, gives the same controls: no ping-pong between URL and controls
+    assert cb.sync_view("url", search, [None] * 9)[0] == cb.controls_from_view(
+        cb.view_from_controls(values))
+
+
+def test_sync_view_defaults_give_an_empty_query() -> None:
+    values = cb.controls_from_view(dict(DEFAULTS))
+    assert cb.sync_view("freq", "?freq=W", values)[1] == ""
+
+
+def test_bad_url_values_fall_back_to_defaults() -> None:
+    bad = parse_query("?from=2020-13-45&to=yesterday&freq=X&smooth=abc&norm=zz&q=a%7C%7Cb"
+                      "&source=&layers=bogus,points")
+    assert bad["from"] is None and bad["to"] is None
+    assert bad["freq"] == DEFAULTS["freq"]
+    assert bad["smooth"] == DEFAULTS["smooth"]
+    assert bad["normalize"] == DEFAULTS["normalize"]
+    assert bad["filter"] == ""  # "a||b" has an empty term
+    assert bad["sources"] == []
+    assert bad["layers"] == ["points"]  # unknown layer dropped, known one kept
+    assert parse_query("?smooth=100000")["smooth"] == 365
+    assert parse_query("?smooth=-4")["smooth"] == 1
+    # a broken URL must still render (no exception, a chart with the whole store)
+    assert parse_query(None) == DEFAULTS
+
+
+_word = st.text(alphabet=string.ascii_letters + " ", min_size=1, max_size=12).map(str.strip).filter(bool)
+_date = st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)).map(dt.date.isoformat)
+
+
+@st.composite
+def views(draw: st.DrawFn) -> dict:
+    layers = draw(st.lists(st.sampled_from(LAYERS), unique=True, min_size=1))  # [] below
+    if sorted(layers) == sorted(DEFAULT_LAYERS):
+        layers = list(DEFAULT_LAYERS)  # the canonical order of the defaults
+    return {"from": draw(st.none() | _date), "to": draw(st.none() | _date),
+            "sources": draw(st.lists(_word, max_size=3)),
+            "categories": draw(st.lists(_word, max_size=2)),
+            "freq": draw(st.sampled_from(["D", "W", "M"])),
+            "smooth": draw(st.integers(1, 365)),
+            "normalize": draw(st.sampled_from(["raw", "zscore", "base100"])),
+            "filter": draw(st.sampled_from(["", "Seoul", "Seoul|South Korea", "missile & -test",
+                                            "NOT talks", '"fire and fury"'])),
+            "layers": layers}
+
+
+@settings(max_examples=150, deadline=None)
+@given(views())
+def test_url_round_trip(v: dict) -> None:
+    assert parse_query(to_query(v)) == v
+
+
+def test_url_round_trip_with_every_layer_off() -> None:
+    v = {**DEFAULTS, "layers": []}
+    assert to_query(v) == "?layers="
+    assert parse_query(to_query(v)) == v
+
+
+# =========================================================================== render_view
+def test_render_view_draws_every_layer(service: Service) -> None:
+    fig, status, spikes = cb.render_view(service, view())
+    got = names(fig)
+    for expected in ("95% band", "articles", "daily index", "smoothed", "hostility",
+                     "conciliation", "hostility spike", "conciliation spike", "reference events"):
+        assert expected in got, f"{expected!r} missing from {got}"
+    pts = trace(fig, "daily index")
+    # one point per calendar day, from the first to the last article day
+    assert pts["x0"] == day(0) and pts["dx"] == 86_400_000 and len(pts["y"]) == N_DAYS
+    assert pts["y"][SPIKE_OFFSET] > 0.9 and pts["y"][DIP_OFFSET] < -0.9
+    # the band: one filled polygon per run of days (upper edge forward, lower edge back)
+    band = [t for t in fig["data"] if t["name"] == "95% band"]
+    assert len(band) == 1 and band[0]["fill"] == "toself"
+    ys = band[0]["y"]
+    runs, run = [], []
+    for v in ys:
+        if v is None:
+            runs.append(run)
+            run = []
+        else:
+            run.append(v)
+    for r in runs:
+        upper, lower = r[: len(r) // 2], r[len(r) // 2:][::-1]
+        assert all(lo <= hi for lo, hi in zip(lower, upper, strict=True))
+    # counts as bars on a second y axis overlaying the first
+    bars = trace(fig, "articles")
+    assert bars["type"] == "bar" and bars["yaxis"] == "y2"
+    assert fig["layout"]["yaxis2"]["overlaying"] == "y"
+    assert sum(bars["y"]) == len(corpus_rows())
+    assert bars["y"][SPIKE_OFFSET] == len(HOSTILE)
+    # sub-series: off by default but one legend click away; hostility red, conciliation blue
+    assert trace(fig, "hostility")["visible"] == "legendonly"
+    assert trace(fig, "hostility")["line"]["color"] == RED
+    assert trace(fig, "conciliation")["line"]["color"] == BLUE
+    # spikes: markers at the spike day and the dip day
+    assert SPIKE_DAY in trace(fig, "hostility spike")["x"]
+    assert trace(fig, "hostility spike")["marker"]["color"] == RED
+    assert DIP_DAY in trace(fig, "conciliation spike")["x"]
+    assert trace(fig, "conciliation spike")["marker"]["color"] == BLUE
+    # status line and the spike list with its one-click "Annotate" buttons
+    assert f"{len(corpus_rows()):,} articles over {N_DAYS} periods" in text_of(status)
+    buttons = [c for c in walk(spikes) if isinstance(c, html.Button)]
+    assert buttons and all(b.children == "Annotate" for b in buttons)
+    assert SPIKE_DAY in text_of(spikes) and DIP_DAY in text_of(spikes)
+
+
+def test_empty_days_are_gaps_not_zeros(service: Service) -> None:
+    fig, status, _ = cb.render_view(service, view())
+    pts = trace(fig, "daily index")
+    for i in EMPTY_OFFSETS:
+        assert pts["y"][i] is None, f"{day(i)} has no articles but is drawn at {pts['y'][i]}"
+        assert pts["customdata"][i][2] == 0
+        assert trace(fig, "articles")["y"][i] == 0
+    # a neutral day with articles is a real zero, not a gap
+    assert pts["y"][1] == 0.0
+    assert f"{len(EMPTY_OFFSETS)} empty: shown as gaps" in text_of(status)
+
+
+def _filled_spans(fig: dict) -> list[tuple[str, str]]:
+    """(first, last) x of every filled area of the band, as plotly.js draws it; fails for a
+    'tonexty' band with missing values inside, which plotly.js joins into wrong polygons."""
+    spans = []
+    for t in fig["data"]:
+        if not t.get("fill"):
+            continue
+        n = len(t["y"])
+        xs = t.get("x") or [(pd.Timestamp(t["x0"]) + pd.Timedelta(milliseconds=t["dx"] * i))
+                            .strftime("%Y-%m-%d") for i in range(n)]
+        if t["fill"] == "tonexty":
+            present = [i for i, y in enumerate(t["y"]) if y is not None]
+            inner_gaps = [i for i in range(present[0], present[-1]) if t["y"][i] is None]
+            assert not inner_gaps, (f"{t['name']}: fill 'tonexty' over {len(inner_gaps)} missing "
+                                    f"values, first at {xs[inner_gaps[0]]}")
+            spans.append((xs[present[0]], xs[present[-1]]))
+        else:  # 'toself': one closed shape per run between None separators
+            run: list[str] = []
+            for x, y in [*zip(xs, t["y"], strict=True), (None, None)]:
+                if x is None or y is None:
+                    if run:
+                        spans.append((min(run), max(run)))
+                    run = []
+                else:
+                    run.append(str(x)[:10])
+    return spans
+
+
+def test_band_leaves_empty_days_open(service: Service) -> None:
+    fig, _, _ = cb.render_view(service, view())
+    spans = _filled_spans(fig)
+    assert spans
+    for i in EMPTY_OFFSETS:
+        assert not any(lo <= day(i) <= hi for lo, hi in spans), f"the band covers {day(i)}"
+
+
+def test_chart_shows_the_numbers_the_export_writes(service: Service) -> None:
+    v = view("?from=2020-01-20&to=2020-02-25&smooth=3")
+    fig, _, _ = cb.render_view(service, v)
+    table = build_export(service.store, *to_params(v))
+    assert len(table) == len(trace(fig, "daily index")["y"]) == 37
+
+    def rounded(values: object) -> list:
+        return [None if x != x else round(float(x), 4) for x in values]  # NaN -> None
+
+    assert trace(fig, "daily index")["y"] == rounded(table["tension"])
+    assert trace(fig, "smoothed")["y"] == rounded(table["tension_smoothed"])
+    assert trace(fig, "daily index")["x0"] == "2020-01-20"
+
+
+def test_render_view_layers_switch_traces_off(service: Service) -> None:
+    fig, _, _ = cb.render_view(service, view("?layers=points"))
+    got = names(fig)
+    assert "daily index" in got and "smoothed" in got
+    for absent in ("95% band", "articles", "hostility spike", "reference events"):
+        assert absent not in got
+    fig, _, _ = cb.render_view(service, view("?layers=points,hostility,conciliation"))
+    assert trace(fig, "hostility")["visible"] is True
+    assert trace(fig, "conciliation")["visible"] is True
+
+
+def test_reference_events_are_a_toggleable_layer_escaped(service: Service) -> None:
+    fig, _, _ = cb.render_view(service, view())
+    ev = trace(fig, "reference events")
+    assert ev["yaxis"] == "y3" and fig["layout"]["yaxis3"]["visible"] is False
+    assert [x for x in ev["x"] if x] == [day(5), day(5), day(40), day(40)]
+    labels = [t for t in ev["text"] if t]
+    assert "Missile launch: Scud [missile_test]" in labels
+    assert not any("<script>" in t or "<b>" in t for t in labels)
+    assert "&lt;b&gt;Nuclear&lt;/b&gt; test &lt;script&gt;alert(1)&lt;/script&gt; [nuclear_test]" in labels
+    # outside the view, events are not drawn
+    fig, _, _ = cb.render_view(service, view(f"?from={day(20)}&to={day(30)}"))
+    assert "reference events" not in names(fig)
+
+
+def test_annotations_become_shapes(service: Service) -> None:
+    ann.create(service.store, {"date": SPIKE_DAY, "title": "Fire and fury", "author": "ana"})
+    ann.create(service.store, {"start": day(4), "end": day(8), "title": "Talks week"})
+    fig, _, _ = cb.render_view(service, view())
+    shapes = fig["layout"]["shapes"]
+    lines = [s for s in shapes if s["type"] == "line"]
+    rects = [s for s in shapes if s["type"] == "rect"]
+    assert len(lines) == 1 and lines[0]["x0"] == lines[0]["x1"] == SPIKE_DAY
+    assert lines[0]["yref"] == "paper"
+    # a range covers its last day completely: the rectangle ends at the next midnight
+    assert len(rects) == 1 and rects[0]["x0"] == day(4) and rects[0]["x1"] == day(9)
+    labels = {a["text"]: a for a in fig["layout"]["annotations"]}
+    assert set(labels) == {"Fire and fury", "Talks week"}
+    assert labels["Fire and fury"]["x"] == SPIKE_DAY
+    # a view that does not reach January shows only the February annotation
+    fig, _, _ = cb.render_view(service, view(f"?from={day(40)}"))
+    assert [s["type"] for s in fig["layout"]["shapes"]] == ["line"]
+    # and the layer can be switched off
+    fig, _, _ = cb.render_view(service, view("?layers=points"))
+    assert fig["layout"]["shapes"] == [] and fig["layout"]["annotations"] == []
+
+
+def test_hover_and_labels_escape_user_text(service: Service) -> None:
+    title = '<script>window.__pwned=1</script><img src=x onerror="alert(2)">'
+    ann.create(service.store, {"date": SPIKE_DAY, "title": title, "author": "<b>eve</b>"})
+    fig, _, _ = cb.render_view(service, view())
+    note = fig["layout"]["annotations"][0]
+    for field in ("text", "hovertext"):
+        assert "<script" not in note[field] and "<img" not in note[field] and "<b>" not in note[field]
+    assert note["hovertext"] == (html_lib.escape(title, quote=False) + "<br>"
+                                 + html_lib.escape("<b>eve</b>", quote=False))
+    # the day of the <script> headline: its hover phrase is the matched word, escaped
+    pts = trace(fig, "daily index")
+    assert pts["customdata"][SCRIPT_OFFSET][3] in ("threatens", "war")
+    # phrases are escaped whatever they contain (figure built from the same kind of table)
+    table = pd.DataFrame({  # a two-day table, no store needed
+        "date": pd.to_datetime([SPIKE_DAY, DIP_DAY]),
+        "tension": [0.5, -0.5], "tension_smoothed": [0.5, 0.0], "ci_low": [0.4, -0.6],
+        "ci_high": [0.6, -0.4], "hostility": [0.5, 0.0], "conciliation": [0.0, 0.5],
+        "n_articles": [2, 2]})
+    phrases = pd.Series(
+        {table["date"][0]: "<script>x</script>"}, dtype=object)
+    fig2 = index_figure(table, phrases=phrases)
+    assert trace(fig2, "daily index")["customdata"][0][3] == "&lt;script&gt;x&lt;/script&gt;"
+
+
+# What plotly.js does with text before drawing it (svg_text_utils.convertEntities): only
+# these named entities and numeric ones become characters; anything else stays literal.
+PLOTLY_ENTITIES = {"mu": "\u03bc", "amp": "&", "lt": "<", "gt": ">", "nbsp": "\xa0",
+                   "times": "\xd7", "plusmn": "\xb1", "deg": "\xb0"}
+
+
+def plotly_shows(text: str) -> str:
+    def one(m: re.Match) -> str:
+        code = m.group(1)
+        if code.startswith("#"):
+            return chr(int(code[2:], 16) if code[1] == "x" else int(code[1:]))
+        return PLOTLY_ENTITIES.get(code, m.group(0))
+
+    return re.sub(r"&(#\d+|#x[\da-fA-F]+|[a-z]+);", one, text)
+
+
+def test_plotly_shows_escaped_labels_literally(service: Service) -> None:
+    title = "<b>Talks</b> & 5 > 4"  # escaped, still under the 40-character cut
+    ann.create(service.store, {"date": SPIKE_DAY, "title": title})
+    fig, _, _ = cb.render_view(service, view())
+    note = fig["layout"]["annotations"][0]
+    assert "<" not in note["text"] and plotly_shows(note["text"]) == title
+
+
+def test_quoted_annotation_title_reads_right_on_the_chart(service: Service) -> None:
+    title = 'Trump: "fire and fury"'
+    ann.create(service.store, {"date": SPIKE_DAY, "title": title, "author": "ana"})
+    fig, _, _ = cb.render_view(service, view())
+    note = fig["layout"]["annotations"][0]
+    assert plotly_shows(note["text"]) == title
+    assert plotly_shows(note["hovertext"]) == f"{title}<br>ana"
+
+
+def test_long_annotation_label_is_cut_before_escaping(service: Service) -> None:
+    title = "a" * 38 + "<b> and more"
+    ann.create(service.store, {"date": SPIKE_DAY, "title": title})
+    fig, _, _ = cb.render_view(service, view())
+    label = fig["layout"]["annotations"][0]["text"]
+    assert title.startswith(plotly_shows(label)) and "&" not in plotly_shows(label), label
+
+
+def test_render_view_weekly_filter_and_errors(service: Service) -> None:
+    fig, status, _ = cb.render_view(service, view("?freq=W"))
+    pts = trace(fig, "index")
+    assert pts["dx"] == 7 * 86_400_000 and pts["x0"] == "2019-12-30"  # the Monday of the first week
+    assert len(pts["y"]) == 9
+    fig, status, _ = cb.render_view(service, view("?q=talks"))
+    n_talks = sum("talks" in t for _, t in corpus_rows())
+    assert text_of(status).startswith(f"{n_talks:,} articles")
+    # an invalid filter typed in the box: a clear message, an empty chart, no exception
+    v = view()
+    v["filter"] = "Seoul | "
+    fig, status, spikes = cb.render_view(service, v)
+    assert fig["data"] and all(not t.get("y") for t in fig["data"])
+    err = [c for c in walk(status) if isinstance(c, html.Span) and c.className == "error"]
+    assert err and "empty term" in err[0].children
+    assert spikes == []
+
+
+# =========================================================================== selection
+@pytest.mark.parametrize("click,expected", [
+    ({"points": [], "xvals": ["2020-02-15 00:00"], "yvals": [0.2]}, "2020-02-15"),
+    ({"points": [{"x": "2020-02-16", "y": 0.1, "curveNumber": 3}]}, "2020-02-16"),
+    ({"points": [{"x": "2020-02-17 12:00", "y": 0.1}], "xvals": ["2020-02-18"]}, "2020-02-18"),
+])
+def test_selection_from_click(click: dict, expected: str) -> None:
+    got = cb.selection_from_graph("index-graph.clickData", click, None)
+    assert got == {"start": expected, "end": expected}
+
+
+def test_click_just_left_of_a_point_selects_that_day() -> None:
+    click = {"points": [], "xvals": ["2020-02-14 23:10:00"]}
+    assert cb.selection_from_graph("index-graph.clickData", click, None) == {
+        "start": "2020-02-15", "end": "2020-02-15"}
+
+
+def test_selection_from_box_and_lasso() -> None:
+    box = {"range": {"x": ["2020-02-10 12:00:00.0", "2020-02-03 06:00"]}, "points": []}
+    assert cb.selection_from_graph("index-graph.selectedData", None, box) == {
+        "start": "2020-02-03", "end": "2020-02-10"}
+    lasso = {"points": [{"x": "2020-01-09", "y": 0}, {"x": "2020-01-05", "y": 1},
+                        {"y": 2, "curveNumber": 9}]}
+    assert cb.selection_from_graph("index-graph.selectedData", None, lasso) == {
+        "start": "2020-01-05", "end": "2020-01-09"}
+    assert cb.selection_from_graph("index-graph.selectedData", None, {"points": []}) is None
+    assert cb.selection_from_graph("index-graph.clickData", {"points": []}, None) is None
+    assert cb.selection_from_graph(None, None, None) is None
+
+
+# =========================================================================== evidence
+def test_evidence_panel_ranks_articles_and_highlights_phrases(service: Service) -> None:
+    out = cb.evidence_panel(service, view(), {"start": SPIKE_DAY, "end": SPIKE_DAY})
+    assert text_of(out[0]).startswith(f"{SPIKE_DAY}: {len(HOSTILE)} articles, mean tension +")
+    h3 = [c.children for c in out if isinstance(c, html.H3)]
+    assert h3 == ["What moved it", "Articles, by contribution"]
+    details = [c for c in out if isinstance(c, html.Details)]
+    assert len(details) == len(HOSTILE)
+    scores = [float(d.children[0].children[0].children) for d in details]
+    assert scores == sorted(scores, key=abs, reverse=True) and all(s > 0 for s in scores)
+    titles = {HOSTILE[k].format(n=k) for k in range(len(HOSTILE))}
+    scorer = Scorer()
+    for d in details:
+        title = d.children[0].children[1]
+        assert title in titles
+        assert d.className == "article hostile"
+        sentences = d.children[1].children
+        expected = [(m["start"], m["end"]) for e in scorer.score_text(title).evidence()
+                    for m in e["matches"]]
+        assert expected, title
+        for li in sentences:
+            parts = li.children
+            # no text lost or added: the pieces spell the sentence
+            assert "".join(p if isinstance(p, str) else p.children for p in parts) == title
+            pos, spans = 0, []
+            for p in parts:
+                n = len(p if isinstance(p, str) else p.children)
+                if isinstance(p, html.Mark):
+                    spans.append((pos, pos + n))
+                    assert p.className == "hit hostility" and "weight" in p.title
+                pos += n
+            assert spans == sorted(expected), (title, spans, expected)
+        link = d.children[2]
+        assert link.href.startswith("http://example.org/") and "noopener" in link.rel
+    # the word shift explains the jump with hostile terms
+    shifts = next(c for c in out if isinstance(c, html.Ul) and c.className == "shift")
+    assert shifts.children[0].children[0].className == "hostility"
+
+
+def test_evidence_for_a_range_and_for_an_empty_day(service: Service) -> None:
+    out = cb.evidence_panel(service, view(), {"start": day(44), "end": day(46)})
+    assert text_of(out[0]).startswith(f"{day(44)} to {day(46)}: {len(HOSTILE) + 6} articles")
+    assert text_of(cb.evidence_panel(service, view(), None)).startswith("Click a day")
+    empty = cb.evidence_panel(service, view(), {"start": day(10), "end": day(10)})
+    assert len(empty) == 1 and not [c for c in empty if isinstance(c, html.Details)]
+    assert text_of(empty[0]).endswith(": no articles.")
+
+
+def test_evidence_heading_of_an_empty_day(service: Service) -> None:
+    empty = cb.evidence_panel(service, view(), {"start": day(10), "end": day(10)})
+    assert text_of(empty[0]) == f"{day(10)}: no articles."
+
+
+def test_evidence_text_is_never_raw_html(service: Service) -> None:
+    out = cb.evidence_panel(service, view(), {"start": SCRIPT_DAY, "end": SCRIPT_DAY})
+    summaries = [c for c in walk(out) if isinstance(c, html.Summary)]
+    assert SCRIPT_TITLE in [s.children[1] for s in summaries]  # a plain string: React escapes it
+    for c in walk(out):
+        assert type(c).__name__ not in ("Markdown", "Iframe", "Script")
+        assert not getattr(c, "dangerously_allow_html", False)
+
+
+# =========================================================================== annotations
+FORM = {"start": SPIKE_DAY, "end": "", "title": "Fire and fury", "note": "first take",
+        "tags": "trump, threat", "author": "ana"}
+
+
+def test_save_annotation_creates(service: Service) -> None:
+    msg, editing, saved = cb.save_annotation(service, None, FORM)
+    assert saved and msg == f"Annotation {editing['id']} saved."
+    stored = ann.get(service.store, editing["id"])
+    assert stored["updated_at"] == editing["updated_at"]
+    assert stored["start"] == stored["end"] == stored["date"] == SPIKE_DAY
+    assert stored["tags"] == ["trump", "threat"] and stored["author"] == "ana"
+
+
+def test_save_annotation_updates_with_the_new_version(service: Service) -> None:
+    _, editing, _ = cb.save_annotation(service, None, FORM)
+    first = editing["updated_at"]
+    msg, editing2, saved = cb.save_annotation(service, editing, {**FORM, "title": "Fire and fury (2)",
+                                                                  "end": day(47)})
+    assert saved and msg == f"Saved changes to annotation {editing['id']}."
+    stored = ann.get(service.store, editing["id"])
+    assert stored["title"] == "Fire and fury (2)" and stored["end"] == day(47)
+    assert editing2 == {"id": editing["id"], "updated_at": stored["updated_at"]}
+    assert stored["updated_at"] > first
+    # a second edit with the version we just got back also works (no false conflict)
+    _, _, saved = cb.save_annotation(service, editing2, {**FORM, "title": "third"})
+    assert saved and ann.get(service.store, editing["id"])["title"] == "third"
+
+
+def test_save_annotation_conflict_overwrites_nothing(service: Service) -> None:
+    _, mine, _ = cb.save_annotation(service, None, FORM)
+    theirs = ann.update_annotation(service.store, mine["id"], {"title": "Bo's title", "author": "bo"},
+                                   mine["updated_at"])
+    msg, editing, saved = cb.save_annotation(service, mine, {**FORM, "title": "Ana's stale edit"})
+    assert not saved
+    assert "bo changed this annotation" in msg and theirs["updated_at"] in msg
+    assert editing["reload"]["title"] == "Bo's title"  # the form shows their version
+    assert editing["updated_at"] == theirs["updated_at"]  # so the next save can apply on top
+    assert ann.get(service.store, mine["id"]) == theirs  # nothing overwritten
+    # saving again from the reloaded form now works
+    _, _, saved = cb.save_annotation(service, editing, {**FORM, "title": "Ana, on top of Bo"})
+    assert saved and ann.get(service.store, mine["id"])["title"] == "Ana, on top of Bo"
+
+
+def test_save_annotation_validation_and_deleted(service: Service) -> None:
+    msg, editing, saved = cb.save_annotation(service, None, {**FORM, "title": "  "})
+    assert not saved and editing is None and msg == "Not saved: 'title' is required"
+    msg, _, saved = cb.save_annotation(service, None, {**FORM, "start": "15/02/2020"})
+    assert not saved and "'start' must be a date" in msg
+    msg, _, saved = cb.save_annotation(service, None, {**FORM, "end": day(1)})
+    assert not saved and "is before 'start'" in msg
+    msg, _, saved = cb.save_annotation(service, None, {**FORM, "title": "x" * 201})
+    assert not saved and "limit is 200" in msg
+    assert ann.list_annotations(service.store) == []
+    _, editing, _ = cb.save_annotation(service, None, FORM)
+    ann.delete(service.store, editing["id"])
+    msg, editing2, saved = cb.save_annotation(service, editing, FORM)
+    assert not saved and editing2 is None and "deleted meanwhile" in msg
+
+
+def test_accept_spike_creates_a_prefilled_annotation(service: Service) -> None:
+    v = view()
+    sel, _ = to_params(v)
+    records = service.spike_records(sel, 12)
+    record = next(r for r in records if r["peak"] == SPIKE_DAY)
+    msg = cb.accept_spike(service, v, record, author="ana")
+    assert msg.endswith(f"from the {SPIKE_DAY} spike.")
+    (saved,) = ann.list_annotations(service.store)
+    assert saved["tags"] == ["spike", "hostility"]
+    assert saved["start"] == record["start"] and saved["end"] == record["end"]
+    assert saved["author"] == "ana"
+    # the title names the strongest matched phrase of that day's articles
+    assert saved["title"].startswith("Hostility spike: ")
+    phrase = saved["title"].removeprefix("Hostility spike: ")
+    first_article = HOSTILE[0].format(n=0)
+    assert phrase and phrase.lower() in first_article.lower()
+    spike_titles = [HOSTILE[k].format(n=k) for k in range(len(HOSTILE))]
+    assert any(t in saved["note"] for t in spike_titles)
+    assert saved["note"].startswith(f"Robust z {record['magnitude']:+.1f}")
+    # a conciliation dip is labelled and tagged as such
+    dip = next(r for r in records if r["peak"] == DIP_DAY)
+    cb.accept_spike(service, v, dip)
+    dip_ann = ann.list_annotations(service.store, tag="conciliation")
+    assert len(dip_ann) == 1 and dip_ann[0]["title"].startswith("Conciliation dip: ")
+    assert dip_ann[0]["tags"] == ["spike", "conciliation"]
+
+
+def test_grid_rows_filter_by_tag(service: Service) -> None:
+    ann.create(service.store, {"date": day(3), "title": "one", "tags": ["spike", "hostility"]})
+    ann.create(service.store, {"date": day(2), "title": "two", "tags": "talks"})
+    ann.create(service.store, {"start": day(30), "end": day(33), "title": "three", "tags": []})
+    rows = cb.grid_rows(service)
+    assert [r["title"] for r in rows] == ["two", "one", "three"]  # oldest day first
+    assert rows[1]["tags_text"] == "spike, hostility" and rows[2]["tags_text"] == ""
+    assert [r["title"] for r in cb.grid_rows(service, "spike")] == ["one"]
+    assert [r["title"] for r in cb.grid_rows(service, "  talks ")] == ["two"]
+    assert cb.grid_rows(service, "nothing") == []
+    assert len(cb.grid_rows(service, "   ")) == 3
+
+
+# =========================================================================== upload
+def data_url(text: str) -> str:
+    return "data:text/csv;base64," + base64.b64encode(text.encode()).decode()
+
+
+def test_upload_message_running_done_failed(service: Service, tmp_path: Path) -> None:
+    uploads = Uploads(service.store, tmp_path / "uploads", 1024 * 1024)
+    body = ("date,source,title,url\n"
+            "2020-03-01,KCNA,Army threatens war upload,http://example.org/u1\n"
+            "2020-03-02,KCNA,Leaders agree to talks upload,http://example.org/u2\n"
+            "not a date,KCNA,Bad row,http://example.org/u3\n")
+    job = uploads.start("new articles.csv", data_url(body))
+    deadline = time.monotonic() + 60
+    while uploads.get(job.id).status in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    done = uploads.get(job.id).as_dict()
+    assert done["status"] == "done", done
+    msg = text_of(cb.upload_message(done))
+    assert msg.startswith("new articles.csv: read 3 rows, added 2, duplicates 0, quarantined 1.")
+    assert "quarantine list" in msg
+    fig, status, _ = cb.render_view(service, view())  # the new days are on the chart at once
+    assert len(trace(fig, "daily index")["y"]) == N_DAYS + 2
+
+    running = cb.upload_message({"status": "running", "name": "big.csv", "rows": 12000})
+    assert isinstance(running[0], html.Progress) and "big.csv: 12,000 rows read" in text_of(running)
+    failed = cb.upload_message({"status": "failed", "name": "x.csv", "rows": 0,
+                                "error": "OperationalError: disk full"})
+    assert failed[0].className == "error"
+    assert text_of(failed) == "x.csv: import failed: OperationalError: disk full"
