@@ -198,7 +198,11 @@ def parse_date(value: object, tz: str = "UTC") -> tuple[dt.date, str | None]:
     if isinstance(value, bool):
         raise DateError(f"unparseable date {value!r}")
     if isinstance(value, dt.datetime):
-        return _finish(value, tz, value.isoformat())
+        try:
+            shown = value.isoformat()
+        except (ValueError, OverflowError):  # isoformat() asks a broken tzinfo for its offset
+            shown = value.replace(tzinfo=None).isoformat()
+        return _finish(value, tz, shown)
     if isinstance(value, dt.date):
         return _finish(value, tz, value.isoformat())
     if isinstance(value, int | float):

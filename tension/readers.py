@@ -747,14 +747,16 @@ def _rows_delimited(reader: Reader) -> Iterator[Article | Problem]:
     partial: list[str] = []
 
     cut = reader._state.get("cut")  # the file ends inside a UTF-8 character
+    ended: list[bool] = []  # csv.reader asked for a line after the last one
 
     def lines() -> Iterator[str]:
         for line in text:
             if (raw_stream.error is not None or cut) and not line.endswith(("\n", "\r")):
                 partial.append(line)  # the cut-off last line of a broken gzip or file: not a row
-                return
+                break
             buffer.append(line)
             yield line
+        ended.append(True)
 
     def raw() -> str:
         return "".join(buffer).rstrip("\r\n")
@@ -775,6 +777,14 @@ def _rows_delimited(reader: Reader) -> Iterator[Article | Problem]:
                 continue
             row += 1
             if row == 1:  # the header
+                buffer.clear()
+                continue
+            if ended and (raw_stream.error is not None or cut):
+                # A record that csv.reader closed at the end of the data was inside a quoted
+                # field when the file was cut: its end is lost.
+                data_rows += 1
+                yield Problem(origin, row, None, "the file ends inside this row (it was cut short)",
+                              _short(raw()))
                 buffer.clear()
                 continue
             if len(record) != width:
@@ -1296,10 +1306,17 @@ def _last_entry_open(data: bytes) -> bool:
     return _ENTRY_OPEN.search(text, last_close) is not None
 
 
-def _xml_error(exc: Any) -> str:
-    """feedparser's bozo exception in words: 'line 42, column 0: no element found'."""
+def _xml_error(exc: Any, data: bytes) -> str:
+    """feedparser's bozo exception in words: 'line 42, column 0: no element found'.
+
+    feedparser puts an XML declaration line in front of a feed that has none, so the
+    parser's line numbers are then one too high.
+    """
     if hasattr(exc, "getLineNumber") and hasattr(exc, "getMessage"):
-        return f"line {exc.getLineNumber()}, column {exc.getColumnNumber()}: {exc.getMessage()}"
+        line = exc.getLineNumber()
+        if not _decode(data[:400])[0].lstrip("\ufeff").startswith("<?xml") and line > 1:
+            line -= 1
+        return f"line {line}, column {exc.getColumnNumber()}: {exc.getMessage()}"
     return str(exc) or type(exc).__name__
 
 
@@ -1345,11 +1362,11 @@ def _rows_rss(reader: Reader) -> Iterator[Article | Problem]:
     if not entries:
         if cut:
             yield Problem(origin, None, None, f"{cut}; no complete feed entry came before it",
-                          _short(data.decode("utf-8", "replace")))
+                          _decode(data[:4 * RAW_CHARS])[0])
         elif feed.get("bozo"):
             yield Problem(origin, None, None,
-                          f"not a readable RSS/Atom feed: {_xml_error(feed.get('bozo_exception'))}",
-                          _short(data.decode("utf-8", "replace")))
+                          f"not a readable RSS/Atom feed: {_xml_error(feed.get('bozo_exception'), data)}",
+                          _decode(data[:4 * RAW_CHARS])[0])
         else:
             yield Problem(origin, None, None, "no data rows (the feed has no entries)")
         return
@@ -1402,7 +1419,7 @@ def _rows_rss(reader: Reader) -> Iterator[Article | Problem]:
     elif bozo is not None:
         read = len(entries) - (1 if last_cut else 0)
         yield Problem(origin, None, None,
-                      f"the feed is not well-formed XML ({_xml_error(bozo)}); {_entries_phrase(read)}")
+                      f"the feed is not well-formed XML ({_xml_error(bozo, data)}); {_entries_phrase(read)}")
 
 
 # ------------------------------------------------------------------- format detection

@@ -8,6 +8,7 @@ import http.server
 import json
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tension import readers
 from tension.dates import DateError, parse_date
 from tension.readers import (
     FORMATS,
@@ -251,6 +253,173 @@ def test_latin1_decided_per_file_even_late_in_the_file(tmp_path: Path) -> None:
     assert len(articles) == 20_001 and articles[-1].title == "Café"
 
 
+CUT_UTF8 = "the file ends inside a multi-byte UTF-8 character (it was cut short)"
+
+
+def _gzip_cut(data: bytes) -> bytes:
+    """A gzip stream that stops right after `data` (no end-of-stream marker)."""
+    deflate = zlib.compressobj(wbits=31)
+    return deflate.compress(data) + deflate.flush(zlib.Z_SYNC_FLUSH)
+
+
+def test_cp1252_letter_at_the_very_end_of_an_ascii_file_stays_cp1252(tmp_path: Path) -> None:
+    # Also an incomplete UTF-8 character: only non-ASCII text before it tells a cut UTF-8 file.
+    path = tmp_path / "last.csv"
+    path.write_bytes("date,title\n2018-01-03,Café".encode("cp1252"))
+    reader, articles, problems = read(path)
+    assert (reader.encoding, problems, [a.title for a in articles]) == ("cp1252", [], ["Café"])
+
+
+def test_cut_utf8_csv_and_jsonl_report_the_cut_row(tmp_path: Path) -> None:
+    path = tmp_path / "cut.csv"
+    path.write_bytes("date,title\n2018-01-03,Café\n2018-01-04,평양".encode()[:-2])
+    reader, articles, problems = read(path)
+    assert reader.encoding == "utf-8" and [a.title for a in articles] == ["Café"]
+    assert [(p.row, p.field, p.reason, p.raw) for p in problems] == [
+        (None, None, CUT_UTF8 + "; the rows before it were read", "2018-01-04,평\ufffd")]
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes('{"date": "2018-01-03", "title": "Café"}\n{"date": "2018-01-04", "title": "평양"}'
+                     .encode()[:-3])
+    reader, articles, problems = read(path)
+    assert reader.encoding == "utf-8" and [a.title for a in articles] == ["Café"]
+    assert triples(problems) == [(None, None, CUT_UTF8 + "; the lines before it were read "
+                                                         "(line 2 was cut off)")]
+
+
+@pytest.mark.parametrize("how", ["gzip", "utf-8"])
+def test_row_cut_inside_a_quoted_field_is_not_stored(tmp_path: Path, how: str) -> None:
+    data = 'date,title,text\n2018-01-03,Whole,"one\ntwo"\n2018-01-04,Cut,"first line\nsecond 평양'.encode()
+    path = tmp_path / "quoted.csv"
+    if how == "gzip":
+        path = tmp_path / "quoted.csv.gz"
+        path.write_bytes(_gzip_cut(data))
+    else:
+        path.write_bytes(data[:-2])
+    _, articles, problems = read(path)
+    assert [(a.title, a.text) for a in articles] == [("Whole", "one\ntwo")]
+    assert triples(problems) == [
+        (3, None, "the file ends inside this row (it was cut short)"),
+        (None, None, (TRUNCATED if how == "gzip" else CUT_UTF8) + "; the rows before it were read")]
+    assert problems[0].raw == '2018-01-04,Cut,"first line'
+
+
+def test_cut_utf8_text_file_is_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "20180103-note.txt"
+    path.write_bytes("Café talks\n\nThe talks in 평양".encode()[:-1])
+    _, articles, problems = read(path)
+    assert articles == [] and triples(problems) == [(None, None, CUT_UTF8)]
+
+
+def test_cut_utf8_header_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "cut.csv"
+    path.write_bytes("date,titré,평".encode()[:-1])
+    _, articles, problems = read(path)
+    assert articles == [] and triples(problems) == [
+        (None, None, "the file ends inside its header, in the middle of a UTF-8 character (it was cut short)")]
+
+
+def test_gzip_cut_in_a_file_fatal_for_its_columns_is_still_reported(tmp_path: Path) -> None:
+    path = tmp_path / "nodate.csv.gz"
+    path.write_bytes(_gzip_cut(b"day,title\n2018-01-01,x\n2018-01-02,y\n"))
+    _, articles, problems = read(path)
+    assert articles == [] and triples(problems) == [
+        (None, "date", "no date column found; columns found: day, title; use --map date=COLUMN"),
+        (None, None, TRUNCATED + "; no rows were read")]
+    path = tmp_path / "nodate.jsonl.gz"
+    path.write_bytes(_gzip_cut(b'{"day": "2018-01-01", "title": "x"}\n'))
+    _, articles, problems = read(path)
+    assert articles == [] and triples(problems) == [
+        (None, "date", "no date column found; columns found: day, title; use --map date=COLUMN"),
+        (None, None, TRUNCATED + "; no lines were read")]
+
+
+# ------------------------------------------------------------------ decompression bombs
+
+
+def _bomb(tmp_path: Path, name: str, text: str) -> Path:
+    """A small .gz that expands to `text` (highly compressible, 8 times the cap or more)."""
+    data = gzip.compress(text.encode(), compresslevel=9, mtime=0)
+    assert len(data) * 100 < len(text) and len(text) > 8 * readers.MAX_LOAD_BYTES
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture
+def small_cap(monkeypatch: pytest.MonkeyPatch) -> int:
+    """MAX_LOAD_BYTES at 1 MiB, and the decompressed bytes the readers pull out, counted."""
+    monkeypatch.setattr(readers, "MAX_LOAD_BYTES", 1 << 20)
+    pulled = [0]
+    read_gzip = readers._Gunzip.read
+
+    def counting(self, size: int) -> bytes:
+        data = read_gzip(self, size)
+        pulled[0] += len(data)
+        return data
+
+    monkeypatch.setattr(readers._Gunzip, "read", counting)
+    return pulled
+
+
+ROW = {"date": "2018-01-03", "title": "Bomb", "text": "calm " * 200}
+
+
+def test_gzip_bomb_json_is_one_file_problem_not_a_memory_blowup(tmp_path: Path, small_cap) -> None:
+    assert readers.MAX_LOAD_BYTES == 1 << 20  # 512 MiB outside this test
+    path = _bomb(tmp_path, "bomb.json.gz", json.dumps([ROW] * 9000))
+    _, articles, problems = read(path)
+    assert articles == []
+    assert triples(problems) == [
+        (None, None, "the file decompresses to more than 1 MiB; split it or use JSONL, which is streamed")]
+    # It stopped at the cap (plus the byte that tells, and the 64 KiB head format detection reads).
+    assert small_cap[0] <= (1 << 20) + 1 + (64 << 10)
+
+
+def test_json_larger_than_the_cap_without_gzip(tmp_path: Path, small_cap) -> None:
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps([ROW] * 1200))
+    _, articles, problems = read(path)
+    assert articles == [] and triples(problems) == [
+        (None, None, "the file is larger than 1 MiB; split it or use JSONL, which is streamed")]
+
+
+def test_jsonl_of_the_same_size_is_streamed_not_capped(tmp_path: Path, small_cap) -> None:
+    path = _bomb(tmp_path, "bomb.jsonl.gz", (json.dumps(ROW) + "\n") * 9000)
+    _, articles, problems = read(path)
+    assert problems == [] and len(articles) == 9000
+    path = _bomb(tmp_path, "bomb.csv.gz", "date,title,text\n" + f"2018-01-03,Bomb,{'calm ' * 200}\n" * 9000)
+    _, articles, problems = read(path)
+    assert problems == [] and len(articles) == 9000
+
+
+def test_gzip_bombs_of_other_inputs_loaded_whole(tmp_path: Path, small_cap) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    item = f"<item><title>Bomb</title><pubDate>2018-01-03</pubDate><description>{'calm ' * 200}</description></item>"
+    path = _bomb(tmp_path, "bomb.rss.gz", f'<rss version="2.0"><channel>{item * 9000}</channel></rss>')
+    _, articles, problems = read(path)
+    assert articles == [] and triples(problems) == [
+        (None, None, "the file decompresses to more than 1 MiB; a feed is read whole: split it into smaller files")]
+
+    path = _bomb(tmp_path, "20180103-bomb.txt.gz", "calm " * 2_000_000)
+    _, articles, problems = read(path)
+    assert articles == [] and triples(problems) == [
+        (None, None, "the file decompresses to more than 1 MiB; a text file is one article, "
+                     "of at most 2,000,000 characters")]
+
+    table = pa.table({"date": ["2018-01-03"] * 9000, "text": ["calm " * 200] * 9000})
+    plain = tmp_path / "bomb.parquet"
+    pq.write_table(table, plain, compression="NONE", use_dictionary=False)
+    path = tmp_path / "bomb.parquet.gz"
+    path.write_bytes(gzip.compress(plain.read_bytes(), mtime=0))
+    _, articles, problems = read(path)
+    assert articles == [] and triples(problems) == [
+        (None, None, "the file decompresses to more than 1 MiB; gunzip it first: a plain Parquet file "
+                     "is read in batches")]
+    assert small_cap[0] <= 4 * ((1 << 20) + 1)
+
+
 # ----------------------------------------------------------------------- good formats
 
 
@@ -394,6 +563,55 @@ def test_feed_from_a_url(tmp_path: Path) -> None:
         server.server_close()
 
 
+def test_cut_gzipped_feed_from_a_url_keeps_its_entries(tmp_path: Path) -> None:
+    items = "".join(f"<item><title>Entry {i}</title><pubDate>Wed, 03 Jan 2018 10:00:00 GMT</pubDate>"
+                    f"<description>{'text ' * 50}</description></item>\n" for i in range(30))
+    feed = f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>{items}</channel></rss>'
+    whole = gzip.compress(feed.encode(), mtime=0)
+    body = _gzip_cut(feed.encode()[: len(feed) // 2])
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(whole if self.path == "/whole.xml" else body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        _, articles, problems = read(f"http://127.0.0.1:{server.server_port}/whole.xml")
+        assert len(articles) == 30 and problems == []
+        _, articles, problems = read(f"http://127.0.0.1:{server.server_port}/cut.xml")
+        assert [a.title for a in articles] == [f"Entry {i}" for i in range(len(articles))]
+        assert 5 < len(articles) < 30
+        assert triples(problems) == [
+            (len(articles) + 1, None, "the feed ends inside this entry (it was cut off)"),
+            (None, None, TRUNCATED + "; the entries before it were read")]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_broken_feed_reasons_give_the_line_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "plain.rss"
+    path.write_text("not a feed at all")
+    _, articles, problems = read(path)
+    assert articles == [] and triples(problems) == [
+        (None, None, "not a readable RSS/Atom feed: line 1, column 0: syntax error")]
+    # No XML declaration: feedparser adds one line in front, which the line number leaves out.
+    path.write_text('<rss version="2.0"><channel>\n<item><title>a &amp b</title>'
+                    "<pubDate>2018-01-03</pubDate></item>\n</channel></rss>")
+    _, articles, problems = read(path)
+    assert [a.title for a in articles] == ["a & b"]
+    assert triples(problems) == [
+        (None, None, "the feed is not well-formed XML (line 2, column 19: not well-formed (invalid "
+                     "token)); the 1 entry found in it was read")]
+
+
 def test_unreachable_url_is_a_problem_not_an_exception() -> None:
     _, articles, problems = read("http://127.0.0.1:9/feed.xml")
     assert articles == []
@@ -511,11 +729,34 @@ def test_parse_date_numbers_and_objects() -> None:
     (float("nan"), "missing date"),
     (2018, "incomplete date '2018' (needs a year, a month and a day)"),
     ("x" * 500, f"unparseable date '{'x' * 57}...' (500 characters)"),
+    # An offset of a day or more is one bad date, not a ValueError that stops the file.
+    ("2018-01-03T10:00:00+25:00",
+     "impossible time zone offset in date '2018-01-03T10:00:00+25:00' (an offset must be less than 24 hours)"),
+    ("Wed, 03 Jan 2018 10:00:00 -9900",
+     "impossible time zone offset in date 'Wed, 03 Jan 2018 10:00:00 -9900' "
+     "(an offset must be less than 24 hours)"),
+    # Moving these to UTC leaves datetime's years 1..9999 (an OverflowError once).
+    ("9999-12-31T23:00:00-05:00", "date '9999-12-31T23:00:00-05:00' is outside the years 1800..2100"),
+    ("0001-01-01T00:00:00+05:00", "date '0001-01-01T00:00:00+05:00' is outside the years 1800..2100"),
 ])
 def test_parse_date_errors(value, reason) -> None:
     with pytest.raises(DateError) as info:
         parse_date(value)
     assert str(info.value) == reason
+
+
+def test_parse_date_of_a_datetime_with_a_broken_zone() -> None:
+    class DayAndAHalf(dt.tzinfo):
+        def utcoffset(self, when):
+            return dt.timedelta(hours=36)
+
+        def dst(self, when):
+            return None
+
+    with pytest.raises(DateError, match=r"^impossible time zone offset in date '2018-01-03T00:00:00'"):
+        parse_date(dt.datetime(2018, 1, 3, tzinfo=DayAndAHalf()))
+    with pytest.raises(DateError, match="outside the years"):
+        parse_date(dt.datetime(9999, 12, 31, 23, tzinfo=dt.UTC), "Asia/Seoul")
 
 
 def test_reader_timezone_option(tmp_path: Path) -> None:
