@@ -76,24 +76,13 @@ def _empty_aggregate() -> pd.DataFrame:
 def read_articles(store: Store, sel: Selection, npartitions: int = 8):  # noqa: ANN201
     """A dask DataFrame of original articles with their scores (text only when filtering)."""
     import dask.dataframe as dd
-    from sqlalchemy import select
 
     from tension import schema
+    from tension.query import articles_query
 
     a, s = schema.articles.c, schema.article_scores.c
     cols = [a.id.label("row_id"), a.date, a.source, s.hostility, s.conciliation, s.tension, s.label]
-    if sel.filter:
-        cols += [a.title, a.text]
-    q = (select(*cols)
-         .join_from(schema.articles, schema.article_scores,
-                    (s.content_hash == a.content_hash) & (s.scorer_version == sel.version))
-         .where(a.copy_of.is_(None)))
-    if sel.start:
-        q = q.where(a.date >= sel.start)
-    if sel.end:
-        q = q.where(a.date <= sel.end)
-    if sel.sources:
-        q = q.where(a.source.in_(list(sel.sources)))
+    q = articles_query(sel, cols + ([a.title, a.text] if sel.filter else []))
     ddf = dd.read_sql_query(q, engine_url(store.url), index_col="row_id", npartitions=npartitions)
     ddf["date"] = dd.to_datetime(ddf["date"].astype(str), format="ISO8601")
     if sel.filter:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pandas as pd
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import Select, String, func, select, type_coerce
 
 from indicators.combine import Scorer
 from tension import schema
@@ -44,17 +44,11 @@ def _to_day(value: object) -> pd.Timestamp:
     return pd.Timestamp(value)
 
 
-def load_articles(store: Store, sel: Selection) -> pd.DataFrame:
-    """One row per original article with its scores, filtered as `sel` says.
-
-    With `sel.categories`, hostility/conciliation/tension are recomputed from the
-    per-term contributions of those lexicon categories only (a sub-index, like the
-    Geopolitical Risk index's threats and acts); articles without such terms score 0.
-    """
+def articles_query(sel: Selection, columns: list) -> Select:
+    """Originals joined with their scores by `sel.version`, dates and sources applied in SQL
+    (the keyword filter and categories are applied afterwards, never in SQL)."""
     a, s = schema.articles.c, schema.article_scores.c
-    # type_coerce: let pandas parse the dates in one go instead of SQLAlchemy row by row.
-    q = (select(a.id, type_coerce(a.date, String), a.source, a.title, a.url, a.content_hash, s.hostility,
-                s.conciliation, s.tension, s.label)
+    q = (select(*columns)
          .join_from(schema.articles, schema.article_scores,
                     (s.content_hash == a.content_hash) & (s.scorer_version == sel.version))
          .where(a.copy_of.is_(None)))
@@ -64,6 +58,20 @@ def load_articles(store: Store, sel: Selection) -> pd.DataFrame:
         q = q.where(a.date <= sel.end)
     if sel.sources:
         q = q.where(a.source.in_(list(sel.sources)))
+    return q
+
+
+def load_articles(store: Store, sel: Selection) -> pd.DataFrame:
+    """One row per original article with its scores, filtered as `sel` says.
+
+    With `sel.categories`, hostility/conciliation/tension are recomputed from the
+    per-term contributions of those lexicon categories only (a sub-index, like the
+    Geopolitical Risk index's threats and acts); articles without such terms score 0.
+    """
+    a, s = schema.articles.c, schema.article_scores.c
+    # type_coerce: let pandas parse the dates in one go instead of SQLAlchemy row by row.
+    q = articles_query(sel, [a.id, type_coerce(a.date, String), a.source, a.title, a.url,
+                             a.content_hash, s.hostility, s.conciliation, s.tension, s.label])
     with store.read() as conn:
         df = frame(conn.execute(q.order_by(a.date, a.id)).all(), ARTICLE_COLUMNS)
     df["date"] = pd.to_datetime(df["date"].astype(str), format="ISO8601")

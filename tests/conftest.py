@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
+import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from _servers import free_port
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -37,20 +43,9 @@ def shared_data() -> Callable[[str], Path]:
 # temporary folder, a free localhost port, run as a non-root user (initdb refuses root).
 # TENSION_TEST_PG_URL points the tests at an existing server instead.
 
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import uuid  # noqa: E402
 
 PG_BIN = Path(os.environ.get("TENSION_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_USER = "nobody"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_pg_user(cmd: list[str]) -> list[str]:
@@ -77,7 +72,7 @@ def pg_server() -> str:
     if os.geteuid() == 0:
         shutil.chown(base, PG_USER)
         shutil.chown(sock, PG_USER)
-    port = _free_port()
+    port = free_port()
     log = base / "server.log"
     subprocess.run(_as_pg_user([str(PG_BIN / "initdb"), "-D", str(data), "-U", "tension",
                                 "--auth=trust", "-E", "UTF8", "--no-sync"]),
@@ -119,7 +114,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 # --------------------------------------------------------------------------- browser tests
 # A failed test that drives a browser (`dash_duo`) leaves a screenshot of the page in
 # tests/artifacts/<test name>.png (git-ignored) before the browser is closed.
-import re  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 

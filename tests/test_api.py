@@ -7,14 +7,12 @@ import base64
 import csv
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from _servers import launch, stop, wait_for_health  # noqa: E402
 
 from tension import annotations as ann
 from tension.dashboard.app import create_app
@@ -364,55 +362,21 @@ def test_basic_auth_guards_every_route(tmp_path: Path) -> None:
     assert open_app.server.test_client().get("/api/health").status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(tmp_path: Path, host: str, env_extra: dict | None = None) -> tuple[subprocess.Popen, int, Path]:
-    """`python app.py --host HOST` on a free port; its stderr goes to a file we read afterwards."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("TENSION_AUTH", "TENSION_DB")}
-    env.update(env_extra or {})
-    log = tmp_path / f"stderr-{port}.txt"
-    with log.open("w") as err:
-        proc = subprocess.Popen([sys.executable, "app.py", "--host", host, "--port", str(port),
-                                 "--db", f"sqlite:///{tmp_path / 'served.db'}"],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    """`python app.py --host HOST` on a free port; its output goes to a file we read afterwards."""
+    log = tmp_path / "server.log"
+    proc, port = launch(f"sqlite:///{tmp_path / 'served.db'}", log, "--host", host,
+                        env_extra=env_extra)
     return proc, port, log
-
-
-def _wait_until_up(proc: subprocess.Popen, port: int, headers: dict | None = None,
-                   timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/health", headers=headers or {})
-        try:
-            with urllib.request.urlopen(req, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"server on port {port} did not come up (exit code {proc.poll()})")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 @pytest.mark.slow
 def test_public_host_without_login_warns_loudly(tmp_path: Path) -> None:
     proc, port, log = _serve(tmp_path, "0.0.0.0")
     try:
-        _wait_until_up(proc, port)  # it still serves: the warning is loud, not fatal
+        wait_for_health(proc, port, log)  # it still serves: the warning is loud, not fatal
     finally:
-        _stop(proc)
+        stop(proc)
     err = log.read_text()
     assert "!" * 78 in err
     assert "WARNING: serving on 0.0.0.0, reachable from other machines, WITHOUT a login." in err
@@ -423,13 +387,13 @@ def test_public_host_without_login_warns_loudly(tmp_path: Path) -> None:
 def test_loopback_or_login_does_not_warn(tmp_path: Path) -> None:
     proc, port, log = _serve(tmp_path, "127.0.0.1")
     try:
-        _wait_until_up(proc, port)
+        wait_for_health(proc, port, log)
     finally:
-        _stop(proc)
+        stop(proc)
     assert "WITHOUT a login" not in log.read_text()
     proc, port, log = _serve(tmp_path, "0.0.0.0", {"TENSION_AUTH": "ana:pw"})
     try:
-        _wait_until_up(proc, port, headers=_basic("ana", "pw"))
+        wait_for_health(proc, port, log, headers=_basic("ana", "pw"))
     finally:
-        _stop(proc)
+        stop(proc)
     assert "WITHOUT a login" not in log.read_text()

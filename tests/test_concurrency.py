@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+from _servers import start_server, stop  # noqa: E402
 from sqlalchemy import func, select, text
 
 from tension import annotations as ann
@@ -38,51 +35,6 @@ EDITORS = 8
 
 
 # --------------------------------------------------------------------------- server helpers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(db: str, log: Path, port: int | None = None) -> tuple[subprocess.Popen, int]:
-    """`python app.py --db DB --port PORT`, waited for until /api/health answers."""
-    port = port or free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("TENSION_AUTH", "TENSION_DB")}
-    with log.open("a") as out:
-        proc = subprocess.Popen([sys.executable, "app.py", "--db", db, "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for_health(proc, port, log)
-    except BaseException:
-        stop(proc)
-        raise
-    return proc, port
-
-
-def wait_for_health(proc: subprocess.Popen, port: int, log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"server on port {port} not up after {timeout} s:\n{log.read_text()[-3000:]}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
 
 
 def api(port: int, method: str, path: str, body: dict | None = None) -> tuple[int, object]:

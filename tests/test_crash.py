@@ -18,7 +18,6 @@ import datetime as dt
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from _servers import start_server, stop  # noqa: E402
 from sqlalchemy import func, select
 
 from indicators.combine import Scorer
@@ -43,44 +43,6 @@ N_STORIES = 20_305
 
 
 # --------------------------------------------------------------------------- server helpers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(db: str, log: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("TENSION_AUTH", "TENSION_DB")}
-    with log.open("a") as out:
-        proc = subprocess.Popen([sys.executable, "app.py", "--db", db, "--port", str(port)],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as r:
-                    if r.status == 200:
-                        return proc, port
-            except OSError:
-                assert time.monotonic() < deadline, f"server not up:\n{log.read_text()[-3000:]}"
-                time.sleep(0.2)
-    except BaseException:
-        kill(proc)
-        raise
-
-
-def kill(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait(timeout=30)
-
-
-# --------------------------------------------------------------------------- writes and checks
 
 
 def burst_then_kill(proc: subprocess.Popen, port: int, tag: str) -> tuple[dict[str, int | None], float]:
@@ -197,7 +159,7 @@ def test_server_killed_during_a_burst_of_writes(crash_db: str, tmp_path: Path,
             acked, seconds = burst_then_kill(proc, port, f"round {round_}")
             kills += 1
         finally:
-            kill(proc)
+            stop(proc, kill=True)
         all_acked.update(acked)
         stored = check_store(crash_db, all_acked)
         unacked = stored - len(all_acked)
@@ -218,7 +180,7 @@ def test_server_killed_during_a_burst_of_writes(crash_db: str, tmp_path: Path,
             listed = json.loads(r.read())
         assert {a["title"] for a in listed} >= set(all_acked) | {"after the crashes"}
     finally:
-        kill(proc)
+        stop(proc, kill=True)
     backend = crash_db.split(":", 1)[0].split("+")[0]
     record_property(f"{backend}_kills_survived", kills)
     record_property(f"{backend}_acknowledged_writes_kept", f"{len(all_acked)} of {len(all_acked)}")

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from _servers import launch, stop  # noqa: E402
 from sqlalchemy import func, inspect, select
 
 from tension import annotations as ann
@@ -360,22 +361,11 @@ def test_formulas_neutralised_in_every_csv(db_url: str, tmp_path: Path) -> None:
 # =========================================================================== binding and login
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def serve(tmp_path: Path, *args: str, env_extra: dict | None = None) -> tuple[subprocess.Popen, int, Path]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("TENSION_AUTH", "TENSION_DB")}
-    env.update(env_extra or {})
-    err = tmp_path / f"stderr-{port}.txt"
-    with err.open("w") as fh:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--db",
-                                 f"sqlite:///{tmp_path / 'served.db'}", *args],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=fh)
-    return proc, port, err
+    """`python app.py` on a SQLite file; its output (the warning goes to stderr) in a file."""
+    log = tmp_path / "server.log"
+    proc, port = launch(f"sqlite:///{tmp_path / 'served.db'}", log, *args, env_extra=env_extra)
+    return proc, port, log
 
 
 def listening(proc: subprocess.Popen, port: int, timeout: float = 120) -> list[str]:
@@ -403,16 +393,6 @@ def connects(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
 
 
 @pytest.mark.slow
