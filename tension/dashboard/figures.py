@@ -114,17 +114,15 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
 def _band_trace(table: pd.DataFrame) -> dict:
     """The confidence band as one filled polygon per unbroken run of days with a band
     (two lines with fill="tonexty" would join the runs across empty days)."""
-    dates = pd.to_datetime(table["date"]).dt.strftime("%Y-%m-%d").to_numpy()
-    lo = table["ci_low"].to_numpy(dtype="float64")
-    hi = table["ci_high"].to_numpy(dtype="float64")
-    ok = ~(np.isnan(lo) | np.isnan(hi))
+    dates = pd.to_datetime(table["date"]).dt.strftime("%Y-%m-%d").tolist()
+    lo, hi = _num(table["ci_low"]), _num(table["ci_high"])
+    ok = ~(table["ci_low"].isna() | table["ci_high"].isna()).to_numpy()
     xs: list = []
     ys: list = []
     edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(int), [0]])))
     for start, end in zip(edges[::2], edges[1::2], strict=True):
-        seg = slice(start, end)
-        xs += list(dates[seg]) + list(dates[seg][::-1]) + [None]
-        ys += _num(pd.Series(hi[seg])) + _num(pd.Series(lo[seg][::-1])) + [None]
+        xs += dates[start:end] + dates[start:end][::-1] + [None]
+        ys += hi[start:end] + lo[start:end][::-1] + [None]
     return {"type": "scatter", "mode": "lines", "name": "95% band", "x": xs, "y": ys,
             "fill": "toself", "fillcolor": "rgba(120,120,120,0.22)", "line": {"width": 0},
             "hoverinfo": "skip"}
