@@ -595,11 +595,10 @@ def report(payload: dict | None, page: Page, extra: dict, where: str, rounds: in
                       "`build_export` (`articles=self.articles(sel)`; measured above) and reuse "
                       "the cached spikes; the CSV text itself is ~60 ms for 18 years")
     if slow_views:
-        advice.append("render_view on the full 18-year view: `figures.index_figure` rounds every "
-                      "value in Python (`_num`, `customdata`), ~10× slower than numpy "
-                      "(`np.where(col.isna(), None, col.round(4)).tolist()`), and the JSON of "
-                      "6,477 days × 8 series follows; also consider opening on the last few "
-                      "years (or weeks) and letting the range slider reach the rest")
+        advice.append("render_view on the full 18-year view: most of its time is now Dash "
+                      "serialising the figure (6,477 days × 8 series, with hover data) to JSON; "
+                      "opening on the last few years and letting the range slider reach the "
+                      "rest, or sending weekly points beyond a zoom level, would cut it")
     if advice:
         lines.append("- What to change: " + "; ".join(advice) + ".")
     lines.append(f"- Load average (1/5/15 min) {'/'.join(f'{x:.1f}' for x in load[0])} before "
