@@ -79,28 +79,13 @@ class CopyFinder:
     window_days: int = 0
     _exact: dict[str, list[tuple[dt.date, object]]] = field(default_factory=dict)
     _bands: dict[bytes, list[tuple[dt.date, object, bytes]]] = field(default_factory=dict)
-    _added: list[tuple[object, dt.date, str, bytes | None]] = field(default_factory=list)
 
-    def add(self, ref: object, day: dt.date, chash: str, sig: bytes | None,
-            remember: bool = True) -> None:
-        """Know an original; `remember` it for `only_added` unless it came from the store."""
-        if remember:
-            self._added.append((ref, day, chash, sig))
+    def add(self, ref: object, day: dt.date, chash: str, sig: bytes | None) -> None:
+        """Know an original (from the store, or earlier in the batch)."""
         self._exact.setdefault(chash, []).append((day, ref))
         if sig is not None:
             for key in band_keys(sig):
                 self._bands.setdefault(key, []).append((day, ref, sig))
-
-    def only_added(self) -> CopyFinder:
-        """A finder with just the originals added by `add(remember=True)` (a batch not yet stored)."""
-        out = CopyFinder(self.window_days)
-        out.merge(self, remember=True)
-        return out
-
-    def merge(self, other: CopyFinder, remember: bool = False) -> None:
-        """Know the originals `other` added (a batch still being written)."""
-        for ref, day, chash, sig in other._added:
-            self.add(ref, day, chash, sig, remember=remember)
 
     def find(self, day: dt.date, chash: str, sig: bytes | None) -> tuple[object, str] | None:
         """(ref of the original, "exact" | "near"), or None for a new original."""

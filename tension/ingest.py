@@ -13,10 +13,12 @@ Guarantees
 - Copies count once: exact and near copies are stored, marked `copy_of` their
   first original, and are not scored (their original's score stands).
 
-Scoring runs on an executor (a process pool here, Dask workers in
-`tension.engine_dask`) while this process reads, deduplicates and writes, so
-the two overlap. A bounded number of batches is in flight (workers + 1), so
-memory stays bounded whatever the corpus size.
+The per-article CPU work (MinHash signature, scoring) runs on an
+executor (in this process, a process pool, or Dask workers in
+`tension.engine_dask`) while this process reads, keys, deduplicates and writes,
+so the two overlap. A bounded number of batches is in flight (workers + 1), so
+memory stays bounded whatever the corpus size. Batches are written in order,
+each deduplicated against everything written before it in the same transaction.
 """
 
 from __future__ import annotations
@@ -36,10 +38,10 @@ from sqlalchemy import and_, or_, select, update
 from indicators.combine import Scorer
 from indicators.lexicon import load_lexicon
 from tension import schema
-from tension.dedupe import CopyFinder, content_hash, minhash
+from tension.dedupe import CopyFinder, content_hash
 from tension.readers import ReadError, expand_paths, open_reader
 from tension.records import Article, Problem
-from tension.scoring import ScoreItem, score_rows_for
+from tension.scoring import score_one, score_rows_for, sign_and_score
 from tension.store import Store, bulk_insert, digest, insert_ignore
 
 BATCH_SIZE = 5000
@@ -84,15 +86,15 @@ class Summary:
 
 @dataclass
 class _Prepared:
-    """A batch after dedupe, before writing: rows, problems and the scoring still owed."""
+    """A batch read and keyed, waiting for its hashes and scores: the fresh rows, the problems."""
 
-    rows: list[dict]
+    fresh: list[tuple[str, Article]]
+    hashes: list[str]
     problems: list[Problem]
     n_items: int
     n_already: int
-    to_score: list[ScoreItem]
-    finder: CopyFinder
     keys: set[str]
+    scoring: set[str]  # content hashes this batch's workers score
 
 
 class InlineExecutor(Executor):
@@ -132,12 +134,14 @@ class Ingester:
                  executor: Executor | None = None, split: int = 1) -> None:
         self.store = store
         self.lexicon = lexicon
-        self.version = Scorer(load_lexicon(lexicon)).version
+        self.scorer = Scorer(load_lexicon(lexicon))
+        self.version = self.scorer.version
         self.window_days = window_days
         self.executor = executor or InlineExecutor()
         self.split = max(1, split)  # scoring tasks per batch (≈ workers)
         self.summary = Summary()
-        self._occurrences: Counter[tuple[str, str]] = Counter()
+        self._origin: str | None = None
+        self._occurrences: Counter[str] = Counter()
         self.max_in_flight = max(2, self.split + 1)  # keeps every worker busy while we write
         self._in_flight: deque[tuple[_Prepared, list[Future]]] = deque()
 
@@ -163,10 +167,13 @@ class Ingester:
 
     # -- the pipeline ----------------------------------------------------------------
     def feed(self, items: list[Article | Problem]) -> None:
-        """Prepare a batch and start scoring it; write the oldest batches in flight meanwhile."""
+        """Key a batch and send its texts to be hashed and scored; write the oldest batches
+        in flight meanwhile (in order: each is deduplicated against everything before it)."""
         prepared = self._prepare(items)
-        futures = [self.executor.submit(score_rows_for, self.lexicon, part)
-                   for part in _split(prepared.to_score, self.split)]
+        work = [(h, a.title, a.text, h in prepared.scoring)
+                for (_, a), h in zip(prepared.fresh, prepared.hashes, strict=True)]
+        futures = [self.executor.submit(sign_and_score, self.lexicon, part)
+                   for part in _split(work, self.split)]
         self._in_flight.append((prepared, futures))
         while len(self._in_flight) >= self.max_in_flight:
             self._write_oldest()
@@ -178,46 +185,47 @@ class Ingester:
 
     def _write_oldest(self) -> None:
         prepared, futures = self._in_flight.popleft()
-        scores, terms = [], []
+        sigs: list[bytes | None] = []
+        scored: dict[str, tuple[dict, list[dict]]] = {}
         for fut in futures:
-            s, t = fut.result()
-            scores += s
-            terms += t
-        self._write(prepared, scores, terms)
+            g, sc = fut.result()
+            sigs += g
+            scored.update(sc)
+        self._write(prepared, sigs, scored)
 
     def _prepare(self, items: list[Article | Problem]) -> _Prepared:
+        """Row keys, and which rows are new (not in the store, not in a batch in flight)."""
         arts = [x for x in items if isinstance(x, Article)]
         problems = [x for x in items if isinstance(x, Problem)]
         keyed = []
         for a in arts:
+            if a.origin != self._origin:  # occurrence numbers count within one input
+                self._origin, self._occurrences = a.origin, Counter()
             base = _row_key(a, 0)
-            occurrence = self._occurrences[(a.origin, base)]
-            self._occurrences[(a.origin, base)] += 1
+            occurrence = self._occurrences[base]
+            self._occurrences[base] += 1
             keyed.append((_row_key(a, occurrence) if occurrence else base, a))
-        pending = [p for p, _ in self._in_flight]  # prepared, not yet written
+        pending = [p for p, _ in self._in_flight]
         with self.store.read() as conn:
             existing = self._existing_keys(conn, [k for k, _ in keyed])
             for p in pending:
                 existing |= {k for k, _ in keyed if k in p.keys}
             fresh = [(k, a) for k, a in keyed if k not in existing]
-            rows, finder = self._dedupe(conn, fresh, pending)
-            originals = [r for r in rows if r["copy_of"] is None]
-            scored = self._scored(conn, [r["content_hash"] for r in originals])
-        # Texts already scored, or being scored in a batch still in flight, are not scored again.
-        to_score, seen = [], set(scored) | {h for p in pending for h, _, _ in p.to_score}
-        for r in originals:
-            if r["content_hash"] not in seen:
-                seen.add(r["content_hash"])
-                to_score.append((r["content_hash"], r["title"], r["text"]))
-        return _Prepared(rows, problems, len(items), len(keyed) - len(fresh), to_score, finder,
-                         {r["key"] for r in rows})
+            hashes = [content_hash(a.title, a.text) for _, a in fresh]
+            # Texts scored before, or being scored for a batch in flight, are not scored again.
+            known = self._scored(conn, hashes).union(*(p.scoring for p in pending))
+        return _Prepared(fresh, hashes, problems, len(items), len(keyed) - len(fresh),
+                         {k for k, _ in fresh}, set(hashes) - known)
 
-    def _write(self, p: _Prepared, scores: list[dict], terms: list[dict]) -> None:
-        """One transaction: originals, then copies (pointing at originals' ids), scores, quarantine."""
+    def _write(self, p: _Prepared, sigs: list[bytes | None],
+               scored: dict[str, tuple[dict, list[dict]]]) -> None:
+        """One transaction: dedupe against the store, then originals, copies (pointing at the
+        originals' ids), the scores of texts not scored before, and the quarantine entries."""
         s = self.summary
-        originals = [r for r in p.rows if r["copy_of"] is None]
-        copies = [r for r in p.rows if r["copy_of"] is not None]
         with self.store.write() as conn:
+            rows = self._dedupe(conn, p.fresh, p.hashes, sigs)
+            originals = [r for r in rows if r["copy_of"] is None]
+            copies = [r for r in rows if r["copy_of"] is not None]
             if originals:
                 bulk_insert(conn, schema.articles, originals)
             if copies:
@@ -226,16 +234,22 @@ class Ingester:
                     if isinstance(r["copy_of"], str):
                         r["copy_of"] = ids[r["copy_of"]]
                 bulk_insert(conn, schema.articles, copies)
-            insert_ignore(conn, schema.article_scores, scores, ["content_hash", "scorer_version"])
-            insert_ignore(conn, schema.score_terms, terms,
+            wanted = {r["content_hash"]: r for r in originals}
+            new = sorted(set(wanted) - self._scored(conn, list(wanted)))  # copies' scores are dropped
+            for h in new:  # rare: its text was sent for scoring with a batch where it was a copy
+                if h not in scored:
+                    scored[h] = score_one(self.scorer, h, wanted[h]["title"], wanted[h]["text"])
+            insert_ignore(conn, schema.article_scores, [scored[h][0] for h in new],
+                          ["content_hash", "scorer_version"])
+            insert_ignore(conn, schema.score_terms, [t for h in new for t in scored[h][1]],
                           ["content_hash", "scorer_version", "term", "pole"])
             insert_ignore(conn, schema.quarantine, [_problem_row(x, s.run_id) for x in p.problems],
                           ["fingerprint"])
             s.read += p.n_items
             s.already += p.n_already
-            s.added += len(p.rows)
+            s.added += len(rows)
             s.copies += len(copies)
-            s.scored += len(scores)
+            s.scored += len(new)
             s.quarantined += len(p.problems)
             conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.id == s.run_id)
                          .values(**self._counts()))
@@ -265,16 +279,14 @@ class Ingester:
                 sc.scorer_version == self.version, sc.content_hash.in_(chunk))).scalars())
         return found
 
-    def _dedupe(self, conn, fresh: list[tuple[str, Article]],  # noqa: ANN001
-                pending: list[_Prepared]) -> tuple[list[dict], CopyFinder]:
-        """Article rows with copy_of set: a stored id, or the key of an original not yet stored."""
-        finder = CopyFinder(self.window_days)
+    def _dedupe(self, conn, fresh: list[tuple[str, Article]], hashes: list[str],  # noqa: ANN001
+                sigs: list[bytes | None]) -> list[dict]:
+        """Article rows with copy_of set: a stored id, or the key of an original in this batch."""
         if not fresh:
-            return [], finder
-        prepared = [(k, a, content_hash(a.title, a.text), minhash(a.text)) for k, a in fresh]
+            return []
+        finder = CopyFinder(self.window_days)
+        prepared = [(k, a, h, g) for (k, a), h, g in zip(fresh, hashes, sigs, strict=True)]
         self._load_originals(conn, finder, prepared)
-        for p in pending:
-            finder.merge(p.finder)
         rows = []
         for key, a, chash, sig in prepared:
             hit = finder.find(a.date, chash, sig)
@@ -288,7 +300,7 @@ class Ingester:
                 row["minhash"] = sig
                 finder.add(key, a.date, chash, sig)
             rows.append(row)
-        return rows, finder.only_added()
+        return rows
 
     def _load_originals(self, conn, finder: CopyFinder, prepared: list) -> None:  # noqa: ANN001
         """Stored originals that new rows could copy: same hash, or a signature, on nearby days."""
@@ -305,7 +317,7 @@ class Ingester:
             q = select(a.id, a.date, a.content_hash, a.minhash).where(
                 and_(a.copy_of.is_(None), a.date.between(lo, hi), cond))
             for rid, day, chash, sig in conn.execute(q):
-                finder.add(rid, _as_date(day), chash, sig, remember=False)
+                finder.add(rid, _as_date(day), chash, sig)
 
 
 def _split(items: list, parts: int) -> list[list]:

@@ -8,33 +8,41 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from concurrent.futures import Executor
 from functools import lru_cache
 
 from indicators.combine import Scorer
 from indicators.lexicon import load_lexicon
+from tension.dedupe import minhash
 
 ScoreItem = tuple[str, str, str]  # (content_hash, title, text)
 
 
+def score_one(scorer: Scorer, chash: str, title: str, text: str) -> tuple[dict, list[dict]]:
+    """The `article_scores` row and the `score_terms` rows of one text."""
+    version = scorer.version
+    s = scorer.score_article(title, text)
+    score = {
+        "content_hash": chash, "scorer_version": version, "hostility": s.hostility,
+        "conciliation": s.conciliation, "tension": s.tension, "label": s.label,
+        "n_sentences": s.n_sentences,
+        "evidence": json.dumps(s.evidence(), ensure_ascii=False, separators=(",", ":")),
+    }
+    terms = [{"content_hash": chash, "scorer_version": version, "term": term, "pole": pole,
+              "category": category, "contribution": round(contribution, 8)}
+             for (term, pole, category), contribution in s.terms.items()]
+    return score, terms
+
+
 def score_rows(scorer: Scorer, items: Iterable[ScoreItem]) -> tuple[list[dict], list[dict]]:
     """Rows for `article_scores` and `score_terms` for each distinct content hash."""
-    version = scorer.version
     scores, terms, seen = [], [], set()
     for chash, title, text in items:
         if chash in seen:
             continue
         seen.add(chash)
-        s = scorer.score_article(title, text)
-        scores.append({
-            "content_hash": chash, "scorer_version": version, "hostility": s.hostility,
-            "conciliation": s.conciliation, "tension": s.tension, "label": s.label,
-            "n_sentences": s.n_sentences,
-            "evidence": json.dumps(s.evidence(), ensure_ascii=False, separators=(",", ":")),
-        })
-        for (term, pole, category), contribution in s.terms.items():
-            terms.append({"content_hash": chash, "scorer_version": version, "term": term,
-                          "pole": pole, "category": category, "contribution": round(contribution, 8)})
+        score, term_rows = score_one(scorer, chash, title, text)
+        scores.append(score)
+        terms += term_rows
     return scores, terms
 
 
@@ -48,14 +56,15 @@ def score_rows_for(lexicon: bytes | None, items: list[ScoreItem]) -> tuple[list[
     return score_rows(_worker_scorer(lexicon), items)
 
 
-def score_parallel(pool: Executor, lexicon: bytes | None, items: list[ScoreItem],
-                   chunks: int) -> tuple[list[dict], list[dict]]:
-    """Split items across a process pool and gather the rows in order."""
-    size = max(1, -(-len(items) // chunks))
-    parts = [items[i:i + size] for i in range(0, len(items), size)]
-    scores: list[dict] = []
-    terms: list[dict] = []
-    for s, t in pool.map(score_rows_for, [lexicon] * len(parts), parts):
-        scores += s
-        terms += t
-    return scores, terms
+def sign_and_score(lexicon: bytes | None, items: list[tuple[str, str, str, bool]]) -> tuple[
+        list[bytes | None], dict[str, tuple[dict, list[dict]]]]:
+    """For a partition of (content hash, title, text, needs a score): MinHash signatures of
+    all, and the score rows of those that need one. The per-article CPU work of ingest,
+    kept apart so it can run on other processes or Dask workers."""
+    scorer = _worker_scorer(lexicon)
+    sigs, scored = [], {}
+    for chash, title, text, needed in items:
+        sigs.append(minhash(text))
+        if needed and chash not in scored:
+            scored[chash] = score_one(scorer, chash, title, text)
+    return sigs, scored

@@ -34,6 +34,7 @@ from tension import schema
 from tension.config import resolve_db_url
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+SQLITE_CACHE_KIB = 256 * 1024  # per connection, allocated only as pages are used
 
 
 def engine_url(url: str) -> str:
@@ -61,6 +62,10 @@ def make_engine(url: str) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # Bulk ingest inserts random keys (hashes) into several indexes: a page cache that
+        # holds them and fewer, larger WAL checkpoints make writes ~1.8× faster at 10⁶ rows.
+        cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        cur.execute("PRAGMA wal_autocheckpoint=10000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.close()
