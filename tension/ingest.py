@@ -33,7 +33,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import null, select, update
 
 from indicators.combine import Scorer
 from indicators.lexicon import load_lexicon
@@ -308,15 +308,14 @@ class Ingester:
         w = dt.timedelta(days=self.window_days)
         lo = min(p[1].date for p in prepared) - w
         hi = max(p[1].date for p in prepared) + w
-        hashes = sorted({p[2] for p in prepared})
+        hashes = {p[2] for p in prepared}
         want_sigs = any(p[3] is not None for p in prepared)
-        for i, chunk in enumerate(_chunks(hashes)):
-            cond = a.content_hash.in_(chunk)
-            if i == 0 and want_sigs:
-                cond = or_(cond, a.minhash.is_not(None))
-            q = select(a.id, a.date, a.content_hash, a.minhash).where(
-                and_(a.copy_of.is_(None), a.date.between(lo, hi), cond))
-            for rid, day, chash, sig in conn.execute(q):
+        # One scan of the (date, content_hash) index over the batch's days; hashes are
+        # matched here rather than with IN lists the database would rescan the range for.
+        q = select(a.id, a.date, a.content_hash, a.minhash if want_sigs else null()).where(
+            a.copy_of.is_(None), a.date.between(lo, hi))
+        for rid, day, chash, sig in conn.execute(q):
+            if chash in hashes or sig is not None:
                 finder.add(rid, _as_date(day), chash, sig)
 
 
