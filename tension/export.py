@@ -17,9 +17,9 @@ import pandas as pd
 
 from tension.annotations import list_annotations
 from tension.csvsafe import neutralise
-from tension.index import IndexOptions, compute_index, finish, period_start, window
+from tension.index import IndexOptions, compute_index, finish, window
 from tension.query import Selection, date_bounds, load_articles
-from tension.spikes import SpikeOptions, find_spikes, spikes_in_range
+from tension.spikes import SpikeOptions, find_spikes, spike_flags, spikes_in_range
 from tension.store import Store
 
 EXPORT_COLUMNS = ["date", "tension", "tension_smoothed", "ci_low", "ci_high", "hostility",
@@ -62,23 +62,9 @@ def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions 
         spikes = find_spikes(articles, spike_opts, opts.start, opts.end)
     if not len(table):
         return pd.DataFrame(columns=EXPORT_COLUMNS)
-    table["spike"] = _period_flags(table, spikes, opts.freq) if spikes is not None else ""
+    table["spike"] = spike_flags(table, spikes, opts.freq) if spikes is not None else ""
     table["annotations"] = _period_annotations(table, store, opts)
     return table[EXPORT_COLUMNS]
-
-
-def _period_flags(table: pd.DataFrame, spikes: pd.DataFrame, freq: str) -> pd.Series:
-    flags = pd.Series("", index=table.index, dtype=object)
-    for sp in spikes.itertuples():
-        days = pd.date_range(sp.start, sp.end, freq="D")
-        periods = set(period_start(pd.Series(days), freq))
-        hit = table["date"].isin(periods)
-        flags[hit] = [_join(f, sp.kind) for f in flags[hit]]
-    return flags
-
-
-def _join(existing: str, kind: str) -> str:
-    return kind if not existing or existing == kind else "; ".join(sorted({*existing.split("; "), kind}))
 
 
 def _period_annotations(table: pd.DataFrame, store: Store, opts: IndexOptions) -> pd.Series:

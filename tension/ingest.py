@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -35,13 +34,11 @@ from pathlib import Path
 
 from sqlalchemy import null, select, update
 
-from indicators.combine import Scorer
-from indicators.lexicon import load_lexicon
 from tension import schema
 from tension.dedupe import CopyFinder, content_hash
 from tension.readers import ReadError, expand_paths, open_reader
 from tension.records import Article, Problem
-from tension.scoring import score_one, score_rows_for, sign_and_score
+from tension.scoring import score_one, score_rows_for, scorer_for, sign_and_score
 from tension.store import Store, bulk_insert, digest, insert_ignore
 
 BATCH_SIZE = 10000  # rows a transaction: fewer commits (and WAL checkpoints) on big imports
@@ -134,7 +131,7 @@ class Ingester:
                  executor: Executor | None = None, split: int = 1) -> None:
         self.store = store
         self.lexicon = lexicon
-        self.scorer = Scorer(load_lexicon(lexicon))
+        self.scorer = scorer_for(lexicon)
         self.version = self.scorer.version
         self.window_days = window_days
         self.executor = executor or InlineExecutor()
@@ -350,11 +347,6 @@ def file_fingerprint(path: str, options: dict) -> str | None:
     return h.hexdigest()
 
 
-def default_jobs() -> int:
-    """Scoring processes: one per core."""
-    return max(1, os.cpu_count() or 1)
-
-
 def ingest(store: Store, paths: Iterable[str], *, fmt: str = "auto",
            mapping: dict[str, str] | None = None, source: str | None = None, tz: str = "UTC",
            lexicon: bytes | None = None, window_days: int = 0, jobs: int = 1,
@@ -459,7 +451,7 @@ def rescore(store: Store, *, lexicon: bytes | None = None, jobs: int = 1,
 
     `prune` deletes scores of other scorer versions afterwards.
     """
-    version = Scorer(load_lexicon(lexicon)).version
+    version = scorer_for(lexicon).version
     with store.write() as conn:  # a run row: rescoring is part of the store's history
         run_id = conn.execute(schema.ingest_runs.insert().values(
             started_at=now(), status="running", paths=json.dumps(["(rescore)"]),

@@ -47,13 +47,14 @@ def score_rows(scorer: Scorer, items: Iterable[ScoreItem]) -> tuple[list[dict], 
 
 
 @lru_cache(maxsize=4)
-def _worker_scorer(lexicon: bytes | None) -> Scorer:
+def scorer_for(lexicon: bytes | None) -> Scorer:
+    """The scorer for these lexicon bytes (None: the shipped lexicon), built once a process."""
     return Scorer(load_lexicon(lexicon))
 
 
 def score_rows_for(lexicon: bytes | None, items: list[ScoreItem]) -> tuple[list[dict], list[dict]]:
     """`score_rows` with a scorer built (once per process) from lexicon bytes: picklable for pools."""
-    return score_rows(_worker_scorer(lexicon), items)
+    return score_rows(scorer_for(lexicon), items)
 
 
 def sign_and_score(lexicon: bytes | None, items: list[tuple[str, str, str, bool]]) -> tuple[
@@ -61,7 +62,7 @@ def sign_and_score(lexicon: bytes | None, items: list[tuple[str, str, str, bool]
     """For a partition of (content hash, title, text, needs a score): MinHash signatures of
     all, and the score rows of those that need one. The per-article CPU work of ingest,
     kept apart so it can run on other processes or Dask workers."""
-    scorer = _worker_scorer(lexicon)
+    scorer = scorer_for(lexicon)
     sigs, scored = [], {}
     for chash, title, text, needed in items:
         sigs.append(minhash(text))

@@ -24,6 +24,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tension.explain import explain
+from tension.index import IndexOptions, compute_index, period_start
 from tension.query import Selection
 from tension.store import Store
 
@@ -89,8 +90,6 @@ def find_spikes(articles: pd.DataFrame, opts: SpikeOptions | None = None,
                 start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
     """Spikes judged against each day's own history (all of `articles`), then kept if
     their episode overlaps [start, end]: a narrow view still shows its spikes."""
-    from tension.index import IndexOptions, compute_index
-
     return spikes_in_range(compute_index(articles, IndexOptions(n_boot=0, smooth=1)), opts, start, end)
 
 
@@ -109,11 +108,15 @@ def overlapping(spikes: pd.DataFrame, start: dt.date | None, end: dt.date | None
     return spikes.reset_index(drop=True)
 
 
-def spike_days(index: pd.DataFrame, spikes: pd.DataFrame) -> pd.Series:
-    """Per index row: "hostility" / "conciliation" inside a spike episode, else ""."""
-    flags = pd.Series("", index=index.index, dtype=object)
+def spike_flags(table: pd.DataFrame, spikes: pd.DataFrame, freq: str = "D") -> pd.Series:
+    """Per row of an index table: the kinds of spike ("hostility", "conciliation", or both
+    joined with "; ") of the episodes with a day in that period, else ""."""
+    flags = pd.Series("", index=table.index, dtype=object)
     for sp in spikes.itertuples():
-        flags[(index["date"] >= sp.start) & (index["date"] <= sp.end)] = sp.kind
+        periods = set(period_start(pd.Series(pd.date_range(sp.start, sp.end, freq="D")), freq))
+        hit = table["date"].isin(periods)
+        flags[hit] = [sp.kind if not f or f == sp.kind else "; ".join(sorted({*f.split("; "), sp.kind}))
+                      for f in flags[hit]]
     return flags
 
 

@@ -112,12 +112,25 @@ def plot_point(dash_duo, when: str) -> tuple[int, int]:  # noqa: ANN001
     """Viewport pixel of date `when` on the x axis, half-way up the plot area."""
     dash_duo.driver.execute_script(
         "document.querySelector('#index-graph').scrollIntoView({block: 'center'})")
-    x, y = dash_duo.driver.execute_script("""
-        const g = document.querySelector('#index-graph .js-plotly-plot');
-        const xa = g._fullLayout.xaxis;
-        const r = g.querySelector('.nsewdrag').getBoundingClientRect();
-        return [r.left + xa.c2p(xa.d2c(arguments[0])), r.top + r.height * 0.5];""", when)
-    return round(x), round(y)
+
+    def where() -> tuple[int, int]:
+        x, y = dash_duo.driver.execute_script("""
+            const g = document.querySelector('#index-graph .js-plotly-plot');
+            const xa = g._fullLayout.xaxis;
+            const r = g.querySelector('.nsewdrag').getBoundingClientRect();
+            return [r.left + xa.c2p(xa.d2c(arguments[0])), r.top + r.height * 0.5];""", when)
+        return round(x), round(y)
+
+    # The chart may still be redrawn (margins, page layout) after it first appears: wait
+    # until the point stays put, or the click lands on a neighbouring day.
+    last = where()
+    for _ in range(40):
+        time.sleep(0.25)
+        now = where()
+        if now == last:
+            return now
+        last = now
+    return last
 
 
 def x_range(dash_duo) -> list[str]:  # noqa: ANN001

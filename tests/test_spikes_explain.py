@@ -28,8 +28,8 @@ from tension.spikes import (
     detect_spikes,
     find_spikes,
     robust_z,
-    spike_days,
     spike_evidence,
+    spike_flags,
 )
 from tension.store import Store
 
@@ -74,7 +74,7 @@ def test_one_spike_and_one_dip_are_found_exactly() -> None:
     assert (up["n_days"], up["n_articles"]) == (1, 5)
     # strongest first
     assert list(found["magnitude"].abs()) == sorted(found["magnitude"].abs(), reverse=True)
-    flags = spike_days(daily(x), found)
+    flags = spike_flags(daily(x), found)
     assert flags[100] == "hostility" and flags[150] == "conciliation"
     assert (flags.drop([100, 150]) == "").all()
     recs = as_records(found)

@@ -9,7 +9,6 @@ an ingest — from the upload box, the CLI or another process — is seen on the
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -158,7 +157,3 @@ class Service:
         return {"status": "ok", "schema": self.store.schema_version(),
                 "database": self.store.engine.dialect.name, "counts": counts,
                 "coverage": coverage(self.store)}
-
-    @staticmethod
-    def dumps(obj: object) -> str:
-        return json.dumps(obj, ensure_ascii=False, default=str)
