@@ -29,6 +29,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from indicators.base import Indicator, Reading
 from indicators.lexicon import Lexicon, Match, load_lexicon
@@ -162,9 +163,10 @@ class Scorer:
     def lexicon(self) -> Lexicon:
         return self.lexicon_indicator.lexicon
 
-    @property
+    @cached_property
     def version(self) -> str:
-        """Hash of the code version, the lexicon file and the settings: keys stored scores."""
+        """Hash of the code version, the lexicon file and the settings: keys stored scores.
+        Computed once: it is read for every stored score."""
         parts = [CODE_VERSION, self.lexicon_indicator.version, self.vader.version,
                  f"{self.threshold}:{self.vader_gain}:{self.title_weight}:{self.top_k}"]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
@@ -185,7 +187,8 @@ class Scorer:
             return _moved(cached, start, part)
         reading = self.lexicon_indicator.read(sentence)
         compound = self.vader.read(_vader_window(sentence, reading.matches)).value if reading.matches else None
-        host, conc = [], []
+        host: list[float] = []
+        conc: list[float] = []
         for m in reading.matches:
             if m.effective <= 0:
                 continue
@@ -213,7 +216,8 @@ class Scorer:
         seen: set[str] = set()
         if title.strip():
             for s in split_sentences(title):  # spans index the title as given
-                seen.add(_key(s.text))
+                if text:
+                    seen.add(_key(s.text))
                 units.append((self.score_sentence(s.text, start=s.start, part="title"), self.title_weight))
         for s in split_sentences(text) if text else ():
             k = _key(s.text)

@@ -144,7 +144,7 @@ class Lexicon:
     digest: str
     version: str
     _trie: _Node = field(repr=False, compare=False, default_factory=lambda: _Node())
-    _seen: dict[str, tuple[str, str, tuple[Entry, ...]]] = field(repr=False, compare=False, default_factory=dict)
+    _seen: dict[str, Looked] = field(repr=False, compare=False, default_factory=dict)
 
     def __hash__(self) -> int:
         return hash(self.digest)
@@ -159,8 +159,8 @@ class Lexicon:
         looked = [seen.get(w) or self._lookup(w) for w in words(sentence)]
         if not any(x[2] for x in looked):
             return []  # most sentences: no entry can start anywhere, so skip the spans
-        spans = word_spans(sentence)
-        clause = _clause_ids(sentence, spans)
+        spans: list[tuple[int, int]] = []
+        clause: list[int] = []
         matches: list[Match] = []
         i, n, floor, prev = 0, len(looked), 0, None
         while i < n:
@@ -168,6 +168,9 @@ class Lexicon:
             if entry is None:
                 i += 1
                 continue
+            if not spans:  # only now: many sentences start an entry's phrase but match none
+                spans = word_spans(sentence)
+                clause = _clause_ids(sentence, spans)
             if prev is not None and prev[1] != entry.pole:
                 floor = prev[0]  # words before a match of the other pole belong to it
             j = i + len(entry.stems)
@@ -208,6 +211,13 @@ class Lexicon:
         refuses. A refusal that is itself negated ("did not reject talks") does not count.
         """
         mods = self.modifiers
+        reach = max(mods.window, mods.negation_window)
+        if not any(looked[k][3] for k in range(max(0, i - reach), min(len(looked), j + mods.window))):
+            # The common case: no modifier word anywhere near, so nothing below can apply.
+            start, end = spans[i][0], spans[j - 1][1]
+            weight = 0.0 if entry.pole == "neutral" else entry.weight
+            return Match(entry.term, sentence[start:end], start, end, entry.pole, entry.category,
+                         entry.weight, round(weight, 6), ())
 
         def window(lo: int, hi: int, anchor: int) -> list[int]:
             return [k for k in range(max(0, lo), min(len(looked), hi)) if clause[k] == clause[anchor]]

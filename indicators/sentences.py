@@ -67,7 +67,7 @@ def _starter_follows(text: str, pos: int) -> bool:
     "... policy of the U.S. The DPRK will ...".
     """
     m = re.match(r"\s+([A-Z][a-z]*)\b", text[pos : pos + 24])
-    return bool(m) and m.group(1).lower() in SENTENCE_OPENERS
+    return m is not None and m.group(1).lower() in SENTENCE_OPENERS
 
 
 def _next_starts_sentence(text: str, pos: int) -> bool:

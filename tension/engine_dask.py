@@ -27,6 +27,7 @@ import pandas as pd
 
 from tension.index import INDEX_COLUMNS, IndexOptions, aggregate, finish, period_start, window
 from tension.query import Selection
+from tension.scoring import yield_to_driver
 from tension.store import Store, engine_url
 
 
@@ -48,6 +49,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     n = workers or os.cpu_count() or 1
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                       host="127.0.0.1") as cluster, Client(cluster) as client:
+        client.run(yield_to_driver)  # same cores as this process: the driver goes first
         yield client
 
 

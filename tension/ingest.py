@@ -24,6 +24,7 @@ each deduplicated against everything written before it in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 from collections import Counter, deque
@@ -38,7 +39,14 @@ from tension import schema
 from tension.dedupe import CopyFinder, content_hash
 from tension.readers import ReadError, expand_paths, open_reader
 from tension.records import Article, Problem
-from tension.scoring import score_one, score_rows_for, scorer_for, sign_and_score
+from tension.scoring import (
+    score_one,
+    score_rows_for,
+    scorer_for,
+    sign_and_score,
+    yield_to_driver,
+    young_gc_only,
+)
 from tension.store import Store, bulk_insert, digest, insert_ignore
 
 BATCH_SIZE = 10000  # rows a transaction: fewer commits (and WAL checkpoints) on big imports
@@ -189,6 +197,7 @@ class Ingester:
             sigs += g
             scored.update(sc)
         self._write(prepared, sigs, scored)
+        gc.collect(1)  # the batch's garbage cycles, if any (see `young_gc_only`)
 
     def _prepare(self, items: list[Article | Problem]) -> _Prepared:
         """Row keys, and which rows are new (not in the store, not in a batch in flight)."""
@@ -360,15 +369,16 @@ def ingest(store: Store, paths: Iterable[str], *, fmt: str = "auto",
     paths = list(paths)
     own_pool = executor is None and jobs > 1
     if own_pool:
-        executor = ProcessPoolExecutor(jobs)
+        executor = ProcessPoolExecutor(jobs, initializer=yield_to_driver)
     ing = Ingester(store, lexicon=lexicon, window_days=window_days, executor=executor,
                    split=jobs)
     ing.start(paths)
     options = {"fmt": fmt, "mapping": mapping, "source": source, "tz": tz, "window": window_days}
     try:
-        for path in _expand(paths, ing.summary):
-            _ingest_one(ing, path, options, batch_size, progress)
-        ing.drain()
+        with young_gc_only():
+            for path in _expand(paths, ing.summary):
+                _ingest_one(ing, path, options, batch_size, progress)
+            ing.drain()
     except BaseException as exc:
         ing.finish("failed", repr(exc)[:500])
         raise
@@ -459,7 +469,7 @@ def rescore(store: Store, *, lexicon: bytes | None = None, jobs: int = 1,
     todo = stale_hashes(store, version)
     own_pool = executor is None and jobs > 1
     if own_pool:
-        executor = ProcessPoolExecutor(jobs)
+        executor = ProcessPoolExecutor(jobs, initializer=yield_to_driver)
     executor = executor or InlineExecutor()
     a = schema.articles.c
     scored = 0

@@ -6,8 +6,11 @@ process, in a pool of worker processes, or on Dask workers.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 from indicators.combine import Scorer
@@ -46,6 +49,38 @@ def score_rows(scorer: Scorer, items: Iterable[ScoreItem]) -> tuple[list[dict], 
     return scores, terms
 
 
+@contextmanager
+def young_gc_only() -> Iterator[None]:
+    """Pause CPython's automatic cycle collector; collect the young generations at the end.
+
+    Why: scoring and ingest allocate millions of short-lived, acyclic objects (rows,
+    tuples, matches), and each automatic full collection re-walks every long-lived one
+    (the lexicon's word memo, the sentence cache, the open batches): measured at about
+    15 % of an ingest of the KCNA headlines. Reference counting still frees everything
+    at once; only garbage cycles wait for the collection at the end (or the next run).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect(1)
+        if was_enabled:
+            gc.enable()
+
+
+def yield_to_driver() -> None:
+    """Lower this worker process's CPU priority (nice +5).
+
+    Why: the driver that reads and writes the store is the serial stage of ingest;
+    when workers and driver share the cores, the workers should take only what the
+    driver leaves, or everyone waits on a driver slowed by its own workers."""
+    try:
+        os.nice(5)
+    except OSError:  # not permitted here: run at the same priority
+        pass
+
+
 @lru_cache(maxsize=4)
 def scorer_for(lexicon: bytes | None) -> Scorer:
     """The scorer for these lexicon bytes (None: the shipped lexicon), built once a process."""
@@ -54,7 +89,8 @@ def scorer_for(lexicon: bytes | None) -> Scorer:
 
 def score_rows_for(lexicon: bytes | None, items: list[ScoreItem]) -> tuple[list[dict], list[dict]]:
     """`score_rows` with a scorer built (once per process) from lexicon bytes: picklable for pools."""
-    return score_rows(scorer_for(lexicon), items)
+    with young_gc_only():
+        return score_rows(scorer_for(lexicon), items)
 
 
 def sign_and_score(lexicon: bytes | None, items: list[tuple[str, str, str, bool]]) -> tuple[
@@ -64,8 +100,9 @@ def sign_and_score(lexicon: bytes | None, items: list[tuple[str, str, str, bool]
     kept apart so it can run on other processes or Dask workers."""
     scorer = scorer_for(lexicon)
     sigs, scored = [], {}
-    for chash, title, text, needed in items:
-        sigs.append(minhash(text))
-        if needed and chash not in scored:
-            scored[chash] = score_one(scorer, chash, title, text)
+    with young_gc_only():
+        for chash, title, text, needed in items:
+            sigs.append(minhash(text))
+            if needed and chash not in scored:
+                scored[chash] = score_one(scorer, chash, title, text)
     return sigs, scored

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy import (
@@ -60,7 +63,7 @@ def make_engine(url: str) -> Engine:
     def _connect(dbapi_conn, _record) -> None:  # noqa: ANN001
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
+        _set_wal(cur)
         cur.execute("PRAGMA synchronous=NORMAL")
         # Bulk ingest inserts random keys (hashes) into several indexes: a page cache that
         # holds them and fewer, larger WAL checkpoints make writes ~1.8× faster at 10⁶ rows.
@@ -171,16 +174,42 @@ def bulk_execute(conn: Connection, stmt, rows: Sequence[dict]) -> None:  # noqa:
     Values must already be what the driver takes; dates are sent as ISO text to SQLite."""
     keys = list(rows[0])
     compiled = stmt.values({k: bindparam(k) for k in keys}).compile(dialect=conn.dialect)
+    dates: set[str] = set()
     if conn.dialect.name == "sqlite":  # SQLite stores dates as ISO text; convert only those columns
         dates = {c.name for c in stmt.table.columns if isinstance(c.type, Date)} & set(keys)
-        if dates:
-            rows = [{**r, **{k: _iso(r[k]) for k in dates}} for r in rows]
+    params: list
     if compiled.positiontup is not None:
-        order = compiled.positiontup
-        params = [tuple(r[k] for k in order) for r in rows]
+        order = list(compiled.positiontup)
+        get = itemgetter(*order) if len(order) > 1 else (lambda r: (r[order[0]],))
+        params = [get(r) for r in rows]  # tuples, built in C: the bulk of the cost otherwise
+        at = [i for i, k in enumerate(order) if k in dates]
+        if at:
+            params = [_with_iso(p, at) for p in params]
     else:
-        params = [{k: r[k] for k in keys} for r in rows]
+        params = [{k: _iso(r[k]) if k in dates else r[k] for k in keys} for r in rows]
     conn.exec_driver_sql(str(compiled), params)
+
+
+def _with_iso(values: tuple, at: list[int]) -> tuple:
+    out = list(values)
+    for i in at:
+        out[i] = _iso(out[i])
+    return tuple(out)
+
+
+def _set_wal(cur: sqlite3.Cursor) -> None:
+    """Switch the file to WAL (a lasting setting of the file). The switch takes an exclusive
+    lock and SQLite answers "database is locked" at once, without its busy handler, when
+    several first connections race for a new file: retry until the busy timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _iso(value: object) -> object:
