@@ -85,6 +85,8 @@ class _Node:
     def step(self, token: str, stem_: str) -> tuple[_Node, ...]:
         """The nodes reached from here by one word."""
         hit = self.children.get(stem_)
+        if not self.prefixes:  # most nodes
+            return (hit,) if hit else ()
         pre = tuple(n for p, n in self.prefixes if token.startswith(p))
         return ((hit,) if hit else ()) + pre
 

@@ -18,6 +18,8 @@ from indicators.lexicon import load_lexicon
 from tension.dedupe import minhash
 
 ScoreItem = tuple[str, str, str]  # (content_hash, title, text)
+# One encoder for every score (json.dumps with options builds a new one each call).
+_EVIDENCE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def score_one(scorer: Scorer, chash: str, title: str, text: str) -> tuple[dict, list[dict]]:
@@ -28,7 +30,7 @@ def score_one(scorer: Scorer, chash: str, title: str, text: str) -> tuple[dict, 
         "content_hash": chash, "scorer_version": version, "hostility": s.hostility,
         "conciliation": s.conciliation, "tension": s.tension, "label": s.label,
         "n_sentences": s.n_sentences,
-        "evidence": json.dumps(s.evidence(), ensure_ascii=False, separators=(",", ":")),
+        "evidence": _EVIDENCE_JSON.encode(s.evidence()),
     }
     terms = [{"content_hash": chash, "scorer_version": version, "term": term, "pole": pole,
               "category": category, "contribution": round(contribution, 8)}
