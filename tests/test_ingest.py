@@ -180,6 +180,35 @@ def test_good_fixtures_are_stored_and_scored(store: Store) -> None:
     assert run["finished_at"] and json.loads(run["paths"]) == good_paths()
 
 
+def test_ingest_pauses_the_cycle_collector_and_gives_it_back(tmp_path: Path) -> None:
+    import gc
+
+    from tension.scoring import young_gc_only
+
+    seen: list[bool] = []
+    store = Store(f"sqlite:///{tmp_path / 'gc.db'}")
+    ingest(store, good_paths(), progress=lambda _p, _n: seen.append(gc.isenabled()))
+    assert seen and not any(seen)  # paused while batches were read and written
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a caller that had it off keeps it off
+        with young_gc_only():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_worker_processes_run_below_the_driver(tmp_path: Path) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tension.scoring import yield_to_driver
+
+    with ProcessPoolExecutor(1, initializer=yield_to_driver) as pool:
+        worker = pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result()
+    assert worker == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 5)
+
+
 def test_stored_scores_are_those_of_the_scorer_also_in_worker_processes(tmp_path: Path) -> None:
     one = Store(f"sqlite:///{tmp_path / 'one.db'}")
     two = Store(f"sqlite:///{tmp_path / 'two.db'}")
