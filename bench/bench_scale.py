@@ -152,8 +152,8 @@ ingested and scored into a fresh SQLite store by each engine in the same run.
 
 Where the time goes: in the pandas run, writing to the store took {p['write_seconds']:.0f} s of
 {p['seconds']:.0f} s ({p['write_seconds'] / p['seconds']:.0%}); scoring, reading and keying the rest.
-Writing grows faster than the corpus (each batch inserts under random-key hash indexes that
-outgrow the page cache), and it is serial: one writer. With Dask the workers take the
+Writing grows faster than the corpus (each batch inserts under random-key hash indexes, so
+it dirties pages all over them, and they grow with the store), and it is serial: one writer. With Dask the workers take the
 scoring, but the driver still reads, keys and writes, and the same writes took
 {d['write_seconds']:.0f} s instead of {p['write_seconds']:.0f} s, because the driver process also runs the
 Dask client and scheduler threads (sending batches, receiving results, under the same GIL)
