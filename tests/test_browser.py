@@ -133,6 +133,15 @@ def plot_point(dash_duo, when: str) -> tuple[int, int]:  # noqa: ANN001
     return last
 
 
+def click_at(dash_duo, when: str) -> None:  # noqa: ANN001
+    """A real click on the plot's drag layer at date `when` (plotly's `clickanywhere`)."""
+    x, y = plot_point(dash_duo, when)
+    actions = ActionChains(dash_duo.driver)
+    actions.w3c_actions.pointer_action.move_to_location(x, y)
+    actions.w3c_actions.pointer_action.click()
+    actions.perform()
+
+
 def x_range(dash_duo) -> list[str]:  # noqa: ANN001
     return dash_duo.driver.execute_script(
         "return document.querySelector('#index-graph .js-plotly-plot')._fullLayout.xaxis.range")
@@ -226,11 +235,7 @@ def test_clicking_a_day_shows_its_evidence(dash_duo, db_url: str, tmp_path: Path
     # A real click on the plot's drag layer (plotly's `clickanywhere` sends the x value).
     # We aim a quarter of a day right of the point: see test_callbacks'
     # test_click_just_left_of_a_point_selects_that_day for what happens left of it.
-    x, y = plot_point(dash_duo, "2013-03-07 06:00")
-    actions = ActionChains(dash_duo.driver)
-    actions.w3c_actions.pointer_action.move_to_location(x, y)
-    actions.w3c_actions.pointer_action.click()
-    actions.perform()
+    click_at(dash_duo, "2013-03-07 06:00")
     dash_duo.wait_for_contains_text("#evidence", "2013-03-07:", timeout=WAIT)
     assert dash_duo.find_element("#ann-start").get_attribute("value") == "2013-03-07"
     assert dash_duo.find_element("#ann-end").get_attribute("value") == ""
@@ -353,11 +358,7 @@ def test_upload_ingests_and_user_text_stays_inert(dash_duo, db_url: str, tmp_pat
     dash_duo.wait_for_contains_text("#status", "2,482 articles over 89 periods", timeout=WAIT)
     assert store_of(app).counts()["quarantine"] == 1
     # the uploaded <script> headline, shown in the evidence panel as text
-    x, y = plot_point(dash_duo, "2013-04-29 06:00")
-    actions = ActionChains(dash_duo.driver)
-    actions.w3c_actions.pointer_action.move_to_location(x, y)
-    actions.w3c_actions.pointer_action.click()
-    actions.perform()
+    click_at(dash_duo, "2013-04-29 06:00")
     dash_duo.wait_for_contains_text("#evidence", "2013-04-29:", timeout=WAIT)
     dash_duo.wait_for_contains_text("#evidence", XSS_ARTICLE, timeout=WAIT)
     # an annotation whose title is an HTML payload, in the grid and on the chart
