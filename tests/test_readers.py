@@ -9,7 +9,8 @@ import json
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -535,32 +536,39 @@ def test_source_argument_overrides_the_column() -> None:
     assert {a.source for a in articles} == {"Analyst set"}
 
 
-def test_feed_from_a_url(tmp_path: Path) -> None:
-    body = (BAD / "feed_no_dates.rss").read_bytes()
+@contextmanager
+def serve(respond: Callable[[str], bytes], content_type: str | None = None) -> Iterator[str]:
+    """A local HTTP server answering GET path with respond(path); yields its base URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
             self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
+            if content_type:
+                self.send_header("Content-Type", content_type)
             self.end_headers()
-            self.wfile.write(body)
+            self.wfile.write(respond(self.path))
 
         def log_message(self, *args) -> None:
             pass
 
     server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        url = f"http://127.0.0.1:{server.server_port}/feed.xml"
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_feed_from_a_url(tmp_path: Path) -> None:
+    body = (BAD / "feed_no_dates.rss").read_bytes()
+    with serve(lambda _path: body, "application/rss+xml") as base:
+        url = f"{base}/feed.xml"
         reader, articles, problems = read(url)
         assert (reader.format, reader.detected) == ("rss", "URL")
         assert len(articles) == 2 and triples(problems) == [
             (2, "date", "feed entry has no date (no published or updated element)")]
         assert articles[0].origin == url
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_cut_gzipped_feed_from_a_url_keeps_its_entries(tmp_path: Path) -> None:
@@ -569,31 +577,15 @@ def test_cut_gzipped_feed_from_a_url_keeps_its_entries(tmp_path: Path) -> None:
     feed = f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>{items}</channel></rss>'
     whole = gzip.compress(feed.encode(), mtime=0)
     body = _gzip_cut(feed.encode()[: len(feed) // 2])
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(whole if self.path == "/whole.xml" else body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        _, articles, problems = read(f"http://127.0.0.1:{server.server_port}/whole.xml")
+    with serve(lambda path: whole if path == "/whole.xml" else body) as base:
+        _, articles, problems = read(f"{base}/whole.xml")
         assert len(articles) == 30 and problems == []
-        _, articles, problems = read(f"http://127.0.0.1:{server.server_port}/cut.xml")
+        _, articles, problems = read(f"{base}/cut.xml")
         assert [a.title for a in articles] == [f"Entry {i}" for i in range(len(articles))]
         assert 5 < len(articles) < 30
         assert triples(problems) == [
             (len(articles) + 1, None, "the feed ends inside this entry (it was cut off)"),
             (None, None, TRUNCATED + "; the entries before it were read")]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_broken_feed_reasons_give_the_line_in_the_file(tmp_path: Path) -> None:
