@@ -175,8 +175,15 @@ class Ingester:
         """Key a batch and send its texts to be hashed and scored; write the oldest batches
         in flight meanwhile (in order: each is deduplicated against everything before it)."""
         prepared = self._prepare(items)
-        work = [(h, a.title, a.text, h in prepared.scoring)
-                for (_, a), h in zip(prepared.fresh, prepared.hashes, strict=True)]
+        # A text is scored once, as its first row in the batch has it (rows sharing a content
+        # hash may differ in case or spacing): the same stored evidence whatever the split.
+        first: set[str] = set()
+        work: list[tuple[str, str, str, bool]] = []
+        for (_, a), h in zip(prepared.fresh, prepared.hashes, strict=True):
+            needed = h in prepared.scoring and h not in first
+            if needed:
+                first.add(h)
+            work.append((h, a.title, a.text, needed))
         futures = [self.executor.submit(sign_and_score, self.lexicon, part)
                    for part in _split(work, self.split)]
         self._in_flight.append((prepared, futures))
@@ -240,7 +247,9 @@ class Ingester:
                     if isinstance(r["copy_of"], str):
                         r["copy_of"] = ids[r["copy_of"]]
                 bulk_insert(conn, schema.articles, copies)
-            wanted = {r["content_hash"]: r for r in originals}
+            wanted: dict[str, dict] = {}
+            for r in originals:
+                wanted.setdefault(r["content_hash"], r)  # the first row with the text, as scored
             new = sorted(set(wanted) - self._scored(conn, list(wanted)))  # copies' scores are dropped
             for h in new:  # rare: its text was sent for scoring with a batch where it was a copy
                 if h not in scored:

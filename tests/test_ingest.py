@@ -233,6 +233,24 @@ def test_stored_scores_are_those_of_the_scorer_also_in_worker_processes(tmp_path
         two.dispose()
 
 
+def test_a_text_in_two_spellings_is_scored_as_its_first_row_whatever_the_split(tmp_path: Path) -> None:
+    """Rows sharing a content hash may differ in case: the first row's spelling is the one
+    scored and shown as evidence, in one process and with two workers alike."""
+    path = tmp_path / "spellings.csv"
+    path.write_text("date,title\n2018-01-03,Army commits military provocation\n"
+                    "2018-01-04,ARMY COMMITS MILITARY PROVOCATION\n")
+    evidence = []
+    for jobs in (1, 2):
+        store = Store(f"sqlite:///{tmp_path / f'jobs{jobs}.db'}")
+        try:
+            assert ingest(store, [str(path)], jobs=jobs).scored == 1
+            (row,) = scores(store).values()
+            evidence.append(json.loads(row["evidence"])[0]["sentence"])
+        finally:
+            store.dispose()
+    assert evidence == ["Army commits military provocation"] * 2
+
+
 def test_summary_line_and_dict() -> None:
     s = Summary(read=10, added=6, already=2, copies=1, quarantined=2, scored=5)
     assert s.duplicates == 3 and not s.ok
