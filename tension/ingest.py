@@ -33,7 +33,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import null, select, update
+from sqlalchemy import null, or_, select, update
 
 from tension import schema
 from tension.dedupe import CopyFinder, content_hash
@@ -47,10 +47,9 @@ from tension.scoring import (
     yield_to_driver,
     young_gc_only,
 )
-from tension.store import Store, bulk_insert, digest, insert_ignore
+from tension.store import Store, bulk_insert, digest, in_values, insert_ignore
 
 BATCH_SIZE = 10000  # rows a transaction: fewer commits (and WAL checkpoints) on big imports
-SQL_CHUNK = 900  # parameters per IN (...) list, under SQLite's limit
 
 
 @dataclass
@@ -127,7 +126,7 @@ def _as_date(value: object) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
-def _chunks(seq: list, n: int = SQL_CHUNK) -> Iterator[list]:
+def _chunks(seq: list, n: int) -> Iterator[list]:
     for i in range(0, len(seq), n):
         yield seq[i:i + n]
 
@@ -273,26 +272,17 @@ class Ingester:
     @staticmethod
     def _existing_keys(conn, keys: list[str]) -> set[str]:  # noqa: ANN001
         a = schema.articles.c
-        found: set[str] = set()
-        for chunk in _chunks(keys):
-            found.update(conn.execute(select(a.key).where(a.key.in_(chunk))).scalars())
-        return found
+        return set(conn.execute(select(a.key).where(in_values(conn, a.key, keys))).scalars())
 
     @staticmethod
     def _ids(conn, keys: list[str]) -> dict[str, int]:  # noqa: ANN001
         a = schema.articles.c
-        out: dict[str, int] = {}
-        for chunk in _chunks(keys):
-            out.update(conn.execute(select(a.key, a.id).where(a.key.in_(chunk))).all())
-        return out
+        return dict(conn.execute(select(a.key, a.id).where(in_values(conn, a.key, keys))).all())
 
-    def _scored(self, conn, hashes: list[str]) -> set[str]:  # noqa: ANN001
+    def _scored(self, conn, hashes: Iterable[str]) -> set[str]:  # noqa: ANN001
         sc = schema.article_scores.c
-        found: set[str] = set()
-        for chunk in _chunks(sorted(set(hashes))):
-            found.update(conn.execute(select(sc.content_hash).where(
-                sc.scorer_version == self.version, sc.content_hash.in_(chunk))).scalars())
-        return found
+        return set(conn.execute(select(sc.content_hash).where(
+            sc.scorer_version == self.version, in_values(conn, sc.content_hash, set(hashes)))).scalars())
 
     def _dedupe(self, conn, fresh: list[tuple[str, Article]], hashes: list[str],  # noqa: ANN001
                 sigs: list[bytes | None]) -> list[dict]:
@@ -323,15 +313,15 @@ class Ingester:
         w = dt.timedelta(days=self.window_days)
         lo = min(p[1].date for p in prepared) - w
         hi = max(p[1].date for p in prepared) + w
-        hashes = {p[2] for p in prepared}
-        want_sigs = any(p[3] is not None for p in prepared)
-        # One scan of the (date, content_hash) index over the batch's days; hashes are
-        # matched here rather than with IN lists the database would rescan the range for.
-        q = select(a.id, a.date, a.content_hash, a.minhash if want_sigs else null()).where(
-            a.copy_of.is_(None), a.date.between(lo, hi))
-        for rid, day, chash, sig in conn.execute(q):
-            if chash in hashes or sig is not None:
-                finder.add(rid, _as_date(day), chash, sig)
+        # One scan of the (date, content_hash) index over the batch's days, the hashes matched
+        # in the index: only candidates come back, however many articles those days hold.
+        same = in_values(conn, a.content_hash, {p[2] for p in prepared})
+        if any(p[3] is not None for p in prepared):
+            q = select(a.id, a.date, a.content_hash, a.minhash).where(or_(same, a.minhash.is_not(None)))
+        else:
+            q = select(a.id, a.date, a.content_hash, null()).where(same)
+        for rid, day, chash, sig in conn.execute(q.where(a.copy_of.is_(None), a.date.between(lo, hi))):
+            finder.add(rid, _as_date(day), chash, sig)
 
 
 def _split(items: list, parts: int) -> list[list]:
@@ -486,10 +476,9 @@ def rescore(store: Store, *, lexicon: bytes | None = None, jobs: int = 1,
         for chunk in _chunks(todo, batch_size):
             with store.read() as conn:
                 rows = {}
-                for part in _chunks(chunk):
-                    for chash, title, text in conn.execute(select(a.content_hash, a.title, a.text).where(
-                            a.content_hash.in_(part), a.copy_of.is_(None))):
-                        rows.setdefault(chash, (chash, title, text))
+                for chash, title, text in conn.execute(select(a.content_hash, a.title, a.text).where(
+                        in_values(conn, a.content_hash, chunk), a.copy_of.is_(None)).order_by(a.id)):
+                    rows.setdefault(chash, (chash, title, text))
             futures = [executor.submit(score_rows_for, lexicon, part)
                        for part in _split(list(rows.values()), max(1, jobs))]
             scores, terms = [], []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,10 +20,12 @@ from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Date,
     Engine,
     Table,
+    any_,
     bindparam,
     create_engine,
     event,
@@ -149,6 +152,17 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def in_values(conn: Connection, column: ColumnElement, values: Iterable[str]) -> ColumnElement[bool]:
+    """`column IN values` with all the values in one parameter (a JSON array read by SQLite's
+    json_each, a PostgreSQL array): one statement however many there are, where chunks of
+    IN (?, ?, …) lists cost a statement, and a rescan of any range it also filters on, each."""
+    values = list(values)
+    if conn.dialect.name == "sqlite":
+        listed = func.json_each(json.dumps(values)).table_valued("value")
+        return column.in_(select(listed.c.value))
+    return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
 
 
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict],
