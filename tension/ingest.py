@@ -203,6 +203,7 @@ class Ingester:
             sigs += g
             scored.update(sc)
         self._write(prepared, sigs, scored)
+        del prepared, futures, sigs, scored  # freed first, so the collection below skips them
         gc.collect(1)  # the batch's garbage cycles, if any (see `young_gc_only`)
 
     def _prepare(self, items: list[Article | Problem]) -> _Prepared:
