@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from tension import schema
 from tension.query import Selection, load_articles, load_terms
-from tension.store import Store
+from tension.store import Store, in_values
 
 BASELINE_DAYS = 28
 
@@ -28,12 +28,10 @@ def load_evidence(store: Store, hashes: list[str], version: str) -> dict[str, li
     """Stored top-sentence evidence per content hash."""
     s = schema.article_scores.c
     out: dict[str, list[dict]] = {}
-    uniq = sorted(set(hashes))
     with store.read() as conn:
-        for i in range(0, len(uniq), 900):
-            for chash, ev in conn.execute(select(s.content_hash, s.evidence).where(
-                    s.scorer_version == version, s.content_hash.in_(uniq[i:i + 900]))):
-                out[chash] = json.loads(ev)
+        for chash, ev in conn.execute(select(s.content_hash, s.evidence).where(
+                s.scorer_version == version, in_values(conn, s.content_hash, sorted(set(hashes))))):
+            out[chash] = json.loads(ev)
     return out
 
 

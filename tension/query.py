@@ -16,7 +16,7 @@ from sqlalchemy import Select, String, func, select, type_coerce
 from indicators.combine import Scorer
 from tension import schema
 from tension.filters import filter_mask
-from tension.store import Store
+from tension.store import Store, in_values
 
 ARTICLE_COLUMNS = ["id", "date", "source", "title", "url", "content_hash", "hostility",
                    "conciliation", "tension", "label"]
@@ -92,12 +92,10 @@ def _article_text(store: Store, ids: pd.Series) -> pd.Series:
     """Title and text of the given articles, aligned with `ids`' index."""
     a = schema.articles.c
     text: dict[int, str] = {}
-    id_list = ids.tolist()
     with store.read() as conn:
-        for i in range(0, len(id_list), 900):
-            for rid, title, body in conn.execute(
-                    select(a.id, a.title, a.text).where(a.id.in_(id_list[i:i + 900]))):
-                text[rid] = f"{title}\n{body}"
+        for rid, title, body in conn.execute(
+                select(a.id, a.title, a.text).where(in_values(conn, a.id, ids.tolist()))):
+            text[rid] = f"{title}\n{body}"
     return ids.map(text)
 
 
@@ -105,13 +103,11 @@ def load_terms(store: Store, hashes: list[str], version: str) -> pd.DataFrame:
     """Per-term contributions (content_hash, term, pole, category, contribution)."""
     t = schema.score_terms.c
     cols = ["content_hash", "term", "pole", "category", "contribution"]
-    rows = []
-    uniq = sorted(set(hashes))
     with store.read() as conn:
-        for i in range(0, len(uniq), 900):
-            rows += conn.execute(select(t.content_hash, t.term, t.pole, t.category, t.contribution)
-                                 .where(t.scorer_version == version,
-                                        t.content_hash.in_(uniq[i:i + 900]))).all()
+        rows = conn.execute(select(t.content_hash, t.term, t.pole, t.category, t.contribution)
+                            .where(t.scorer_version == version,
+                                   in_values(conn, t.content_hash, sorted(set(hashes))))
+                            .order_by(t.content_hash, t.term, t.pole)).all()
     return frame(rows, cols)
 
 

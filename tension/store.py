@@ -154,7 +154,7 @@ class Store:
         self.engine.dispose()
 
 
-def in_values(conn: Connection, column: ColumnElement, values: Iterable[str]) -> ColumnElement[bool]:
+def in_values(conn: Connection, column: ColumnElement, values: Iterable[str | int]) -> ColumnElement[bool]:
     """`column IN values` with all the values in one parameter (a JSON array read by SQLite's
     json_each, a PostgreSQL array): one statement however many there are, where chunks of
     IN (?, ?, …) lists cost a statement, and a rescan of any range it also filters on, each."""
