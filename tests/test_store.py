@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from tension import schema
-from tension.store import Store, bulk_insert, digest, engine_url, insert_ignore
+from tension.store import Store, bulk_insert, digest, engine_url, in_values, insert_ignore
 
 TABLES = {"articles", "article_scores", "score_terms", "quarantine", "ingest_runs", "ingest_files",
           "annotations", "events", "schema_migrations"}
@@ -327,6 +327,24 @@ def test_bulk_insert_dates_round_trip(store: Store) -> None:
     with store.read() as conn:
         got = conn.execute(select(e.start_date).where(e.start_date < dt.date(2000, 1, 1))).scalars().all()
     assert got == [dt.date(1984, 4, 9)]
+
+
+@pytest.mark.parametrize("n_wanted", [0, 1, 5000])
+def test_in_values_finds_exactly_the_listed_rows(store: Store, n_wanted: int) -> None:
+    """One parameter holds any number of values (5,000 is past SQLite's old limit of 999
+    parameters a statement), and values with quotes, brackets or JSON escapes stay values."""
+    odd = ['x\' OR 1=1 --', '"]', "\\u0041", "Pyongyang’s", ""]
+    labels = [f"event {i}" for i in range(6000)] + odd
+    with store.write() as conn:
+        bulk_insert(conn, schema.events, [_event("2017-09-03", x) for x in labels])
+    wanted = labels[:n_wanted] + ["not stored"] + odd[:2]
+    e = schema.events.c
+    with store.read() as conn:
+        got = conn.execute(select(e.label).where(in_values(conn, e.label, wanted))).scalars().all()
+        first = conn.execute(select(e.id).order_by(e.id).limit(2)).scalars().all()
+        ids = conn.execute(select(e.id).where(in_values(conn, e.id, [*first, -1]))).scalars().all()
+    assert sorted(got) == sorted(labels[:n_wanted] + odd[:2])
+    assert sorted(ids) == first
 
 
 # ----------------------------------------------------------------- integrity_check
