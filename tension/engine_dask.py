@@ -19,10 +19,13 @@ process per core is started (and stopped afterwards).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import pickle
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import replace
 
+import cloudpickle  # a dependency of Dask; like Dask, serialises functions defined anywhere
 import pandas as pd
 
 from tension.index import INDEX_COLUMNS, IndexOptions, aggregate, finish, period_start, window
@@ -53,12 +56,34 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         yield client
 
 
+class PackedExecutor(Executor):
+    """A Dask client's executor whose tasks get their arguments as one serialised blob.
+
+    Why: Dask walks every element of a task's arguments looking for futures to
+    substitute; for an ingest batch (10,000 rows) that walk took ~30 ms of the driver,
+    ten times what serialising the batch once costs. Results come back as they are."""
+
+    def __init__(self, client) -> None:  # noqa: ANN001 - a distributed.Client
+        self._inner = client.get_executor(pure=False)
+
+    def submit(self, fn: Callable, /, *args, **kwargs) -> Future:
+        return self._inner.submit(_call_packed, cloudpickle.dumps((fn, args, kwargs), protocol=5))
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._inner.shutdown(wait=wait and not cancel_futures)  # Dask's: no wait = cancel
+
+
+def _call_packed(blob: bytes) -> object:
+    fn, args, kwargs = pickle.loads(blob)
+    return fn(*args, **kwargs)
+
+
 @contextmanager
 def dask_executor(scheduler: str | None = None, workers: int | None = None) -> Iterator[tuple]:
     """(concurrent.futures-style executor on the cluster, number of workers)."""
     with dask_client(scheduler, workers) as client:
         n = len(client.scheduler_info().get("workers", {})) or 1
-        yield client.get_executor(pure=False), n
+        yield PackedExecutor(client), n
 
 
 def _aggregate_partition(part: pd.DataFrame, freq: str, n_boot: int, ci: float, seed: int) -> pd.DataFrame:

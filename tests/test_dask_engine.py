@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tension.engine_dask import compute_index_dask, dask_client, dask_executor
+from tension.engine_dask import PackedExecutor, compute_index_dask, dask_client, dask_executor
 from tension.export import build_export
 from tension.index import IndexOptions, compute_index
 from tension.ingest import ingest, rescore
@@ -50,7 +50,7 @@ def _rows(db: Path) -> tuple[list, list]:
 def test_ingest_and_index_equal_pandas(tmp_path: Path, stories_slice: Path, client) -> None:  # noqa: ANN001
     pandas_db, dask_db = tmp_path / "pandas.db", tmp_path / "dask.db"
     s_pandas = ingest(Store(str(pandas_db)), [str(stories_slice)], batch_size=300)
-    executor = client.get_executor(pure=False)
+    executor = PackedExecutor(client)
     s_dask = ingest(Store(str(dask_db)), [str(stories_slice)], batch_size=300, executor=executor,
                     jobs=2)
     assert (s_dask.read, s_dask.added, s_dask.copies, s_dask.scored) == \
@@ -81,7 +81,7 @@ def test_export_and_rescore_equal_pandas(tmp_path: Path, stories_slice: Path, cl
     changed = lexicon.replace(b'weight = 0.45\ndescription = "Condemnation',
                               b'weight = 0.5\ndescription = "Condemnation')
     assert changed != lexicon
-    executor = client.get_executor(pure=False)
+    executor = PackedExecutor(client)
     originals = store.counts()["article_scores"]
     done = rescore(store, lexicon=changed, executor=executor, jobs=2, batch_size=250)
     assert done["scored"] == done["stale"] == originals
@@ -92,3 +92,4 @@ def test_dask_executor_reports_workers() -> None:
     with dask_executor(workers=2) as (executor, n):
         assert n == 2
         assert executor.submit(sum, [1, 2, 3]).result() == 6
+        assert executor.submit(lambda x, *, y: x * y, 6, y=7).result() == 42
