@@ -22,7 +22,6 @@ from pathlib import Path
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Date,
     Engine,
     Table,
     any_,
@@ -40,6 +39,10 @@ from tension import schema
 from tension.config import resolve_db_url
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+# Dates go to SQLite as ISO text ('2018-01-03'), as SQLAlchemy's Date type stores them, also
+# when bulk inserts hand values straight to the driver. (Python 3.11's default adapter does
+# the same, but it is deprecated from 3.12.) Registered for the exact type `date` only.
+sqlite3.register_adapter(dt.date, dt.date.isoformat)
 SQLITE_CACHE_KIB = 256 * 1024  # per connection, allocated only as pages are used
 
 
@@ -190,30 +193,17 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict]) -> None:
 def bulk_execute(conn: Connection, stmt, rows: Sequence[dict]) -> None:  # noqa: ANN001
     """executemany of a SQLAlchemy insert construct, compiled once, bypassing per-row
     parameter processing (which costs more than SQLite's own work on large batches).
-    Values must already be what the driver takes; dates are sent as ISO text to SQLite."""
+    Values must already be what the driver takes (dates: see the adapter above)."""
     keys = list(rows[0])
     compiled = stmt.values({k: bindparam(k) for k in keys}).compile(dialect=conn.dialect)
-    dates: set[str] = set()
-    if conn.dialect.name == "sqlite":  # SQLite stores dates as ISO text; convert only those columns
-        dates = {c.name for c in stmt.table.columns if isinstance(c.type, Date)} & set(keys)
-    params: list
+    params: Sequence
     if compiled.positiontup is not None:
         order = list(compiled.positiontup)
         get = itemgetter(*order) if len(order) > 1 else (lambda r: (r[order[0]],))
         params = [get(r) for r in rows]  # tuples, built in C: the bulk of the cost otherwise
-        at = [i for i, k in enumerate(order) if k in dates]
-        if at:
-            params = [_with_iso(p, at) for p in params]
     else:
-        params = [{k: _iso(r[k]) if k in dates else r[k] for k in keys} for r in rows]
+        params = rows
     conn.exec_driver_sql(str(compiled), params)
-
-
-def _with_iso(values: tuple, at: list[int]) -> tuple:
-    out = list(values)
-    for i in at:
-        out[i] = _iso(out[i])
-    return tuple(out)
 
 
 def _set_wal(cur: sqlite3.Cursor) -> None:
@@ -229,10 +219,6 @@ def _set_wal(cur: sqlite3.Cursor) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
-
-
-def _iso(value: object) -> object:
-    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 def digest(*parts: str) -> str:
