@@ -39,11 +39,12 @@ from tension import schema
 from tension.config import resolve_db_url
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+SQLITE_CACHE_KIB = 256 * 1024  # per connection, allocated only as pages are used
+
 # Dates go to SQLite as ISO text ('2018-01-03'), as SQLAlchemy's Date type stores them, also
 # when bulk inserts hand values straight to the driver. (Python 3.11's default adapter does
 # the same, but it is deprecated from 3.12.) Registered for the exact type `date` only.
 sqlite3.register_adapter(dt.date, dt.date.isoformat)
-SQLITE_CACHE_KIB = 256 * 1024  # per connection, allocated only as pages are used
 
 
 def engine_url(url: str) -> str:
