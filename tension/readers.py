@@ -690,14 +690,25 @@ def _sniff_delimiter(sample: str, preferred: str) -> str:
     return best
 
 
-def _probe_delimited(reader: Reader, path: str) -> None:
+def _open_sample(reader: Reader, path: str) -> tuple[str, bytes, str | None, bool] | None:
+    """The start of a text file, decoded (its encoding set on the reader), with the raw
+    sample, any gzip error and whether it was cut mid-character; None for an empty file,
+    recorded as a fatal problem."""
     encoding, sample, gz_error, cut = _stream_encoding(path)
     reader.encoding = encoding
     text = sample.decode(encoding, errors="replace" if encoding in ("utf-8", "utf-16") else "tension-latin1")
     if not text.strip("\ufeff \t\r\n"):
         reader._fatal = True
         reader._file_problem(gz_error if gz_error else "empty file")
+        return None
+    return text, sample, gz_error, cut
+
+
+def _probe_delimited(reader: Reader, path: str) -> None:
+    opened = _open_sample(reader, path)
+    if opened is None:
         return
+    text, sample, gz_error, cut = opened
     if (gz_error or cut) and len(sample) < _SAMPLE and "\n" not in text and "\r" not in text:
         # The data ends inside the header line: its column names are cut, so the real
         # cause is reported instead of "no date column found".
@@ -814,19 +825,16 @@ def _rows_delimited(reader: Reader) -> Iterator[Article | Problem]:
 
 def _probe_jsonl(reader: Reader, path: str) -> None:
     """Find the encoding, and the columns from the keys of the first 1,000 objects."""
-    encoding, sample, gz_error, cut = _stream_encoding(path)
-    reader.encoding = encoding
-    text = sample.decode(encoding, errors="replace" if encoding in ("utf-8", "utf-16") else "tension-latin1")
-    if not text.strip("\ufeff \t\r\n"):
-        reader._fatal = True
-        reader._file_problem(gz_error if gz_error else "empty file")
+    opened = _open_sample(reader, path)
+    if opened is None:
         return
+    _, _, gz_error, cut = opened
     reader._state["cut"] = CUT_UTF8 if cut else None
     reader._state["gz_error"] = gz_error
     keys: dict[str, None] = {}
     seen = 0
     read = 0
-    stream, _ = _text_stream(path, encoding, newline=None)
+    stream, _ = _text_stream(path, reader.encoding or "utf-8", newline=None)
     with stream:
         for line in stream:  # whole lines: a key that only a long line has must still be seen
             read += len(line)
