@@ -111,6 +111,46 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("pg_url")
 
 
+class WindowProbe:
+    """Rows (articles and quarantined rows alike) an ingest's reader has produced, and rows
+    written, at each batch write."""
+
+    def __init__(self) -> None:
+        self.produced = 0
+        self.written = 0
+        self.writes: list[tuple[int, int, int]] = []  # (produced, written before, held in flight)
+
+    def ahead(self) -> int:
+        """Most rows ever read but not yet written: what the driver holds at once."""
+        return max(produced - written for produced, written, _ in self.writes)
+
+
+@pytest.fixture
+def window_probe(monkeypatch: pytest.MonkeyPatch) -> WindowProbe:
+    """Watch `ingest` stream: out of core means the rows read ahead of the store stay bounded
+    by the batches in flight, whatever the corpus size."""
+    from tension.ingest import Ingester
+    from tension.readers import Reader
+
+    probe = WindowProbe()
+    real_batches, real_write = Reader.batches, Ingester._write
+
+    def batches(self: Reader, size: int = 5000):  # noqa: ANN202
+        for batch in real_batches(self, size):
+            probe.produced += len(batch)
+            yield batch
+
+    def write(self: Ingester, p, *args):  # noqa: ANN001, ANN202
+        held = p.n_items + sum(q.n_items for q, _ in self._in_flight)
+        probe.writes.append((probe.produced, probe.written, held))
+        probe.written += p.n_items
+        return real_write(self, p, *args)
+
+    monkeypatch.setattr(Reader, "batches", batches)
+    monkeypatch.setattr(Ingester, "_write", write)
+    return probe
+
+
 # --------------------------------------------------------------------------- browser tests
 # A failed test that drives a browser (`dash_duo`) leaves a screenshot of the page in
 # tests/artifacts/<test name>.png (git-ignored) before the browser is closed.

@@ -71,6 +71,18 @@ def test_ingest_and_index_equal_pandas(tmp_path: Path, stories_slice: Path, clie
         check_dtype=False, atol=1e-9)
 
 
+def test_ingest_streams_through_a_bounded_window(tmp_path: Path, stories_slice: Path, client,  # noqa: ANN001
+                                                 window_probe) -> None:  # noqa: ANN001
+    """Out of core: the driver reads at most the batches in flight (workers + 1) ahead of the
+    store, so its memory does not grow with the corpus."""
+    summary = ingest(Store(str(tmp_path / "s.db")), [str(stories_slice)], batch_size=100,
+                     executor=PackedExecutor(client), jobs=2)
+    assert summary.added == 1200
+    assert len(window_probe.writes) == 12 and window_probe.written == 1200
+    assert window_probe.ahead() == 3 * 100  # never more than three batches of the 1,200 rows
+    assert all(produced - written == held for produced, written, held in window_probe.writes)
+
+
 def test_export_and_rescore_equal_pandas(tmp_path: Path, stories_slice: Path, client) -> None:  # noqa: ANN001
     db = tmp_path / "store.db"
     store = Store(str(db))

@@ -952,6 +952,23 @@ def test_sigkill_half_way_leaves_a_consistent_store_and_a_rerun_finishes(tmp_pat
         clean.dispose()
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ingest_streams_through_a_bounded_window(tmp_path: Path, sqlite_store: Store, window_probe,  # noqa: ANN001
+                                                 jobs: int) -> None:
+    """Out of core: the rows read ahead of the store never exceed the batches in flight
+    (2 in one process, workers + 1 with a pool), however long the file; bad rows included."""
+    path = tmp_path / "long.csv"
+    lines = ["date,title"] + [f"2018-01-{1 + i % 28:02d},Headline number {i}" if i % 97 else
+                              f"not a date,Headline number {i}" for i in range(3000)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = ingest(sqlite_store, [str(path)], jobs=jobs, batch_size=250)
+    assert summary.read == window_probe.written == 3000
+    assert summary.quarantined == 31 and summary.added == 2969
+    assert len(window_probe.writes) == 12
+    assert window_probe.ahead() == (2 if jobs == 1 else 3) * 250
+    assert all(produced - written == held for produced, written, held in window_probe.writes)
+
+
 # ------------------------------------------------------------------ real corpora
 
 
