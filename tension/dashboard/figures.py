@@ -93,7 +93,8 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
         "clickanywhere": True,
         "dragmode": "select",
         "selectdirection": "h",
-        "legend": {"orientation": "h", "y": 1.1, "x": 1, "xanchor": "right"},
+        # Left-aligned: on the right the mode bar covers the last legend entries.
+        "legend": {"orientation": "h", "y": 1.1, "x": 0, "xanchor": "left"},
         "xaxis": {"type": "date", "rangeslider": {"visible": True, "thickness": 0.07},
                   "rangeselector": {"buttons": [
                       {"count": 1, "label": "1M", "step": "month", "stepmode": "backward"},
@@ -102,6 +103,7 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
                       {"step": "all", "label": "all"}]}},
         "yaxis": {"title": {"text": y_title}, "zeroline": True, "zerolinecolor": "#888"},
         "yaxis2": {"overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero",
+                   "tickmode": "auto", "tickformat": ",d",  # whole counts, not ticks synced to y
                    "title": {"text": "articles"}},
         "yaxis3": {"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
         "shapes": shapes,
