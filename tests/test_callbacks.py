@@ -689,3 +689,20 @@ def test_upload_message_running_done_failed(service: Service, tmp_path: Path) ->
                                 "error": "OperationalError: disk full"})
     assert failed[0].className == "error"
     assert text_of(failed) == "x.csv: import failed: OperationalError: disk full"
+
+
+def test_spike_list_puts_the_views_own_spikes_first(service: Service) -> None:
+    """Zoomed to dates holding a weaker spike, the list leads with it; stronger ones elsewhere
+    follow, faded. The one-click buttons index the same list (`SPIKES_LISTED`, same order)."""
+    everywhere = [r["peak"] for r in service.spike_records(to_params(view())[0], cb.SPIKES_LISTED)]
+    assert everywhere.index(DIP_DAY) < everywhere.index(SPIKE_DAY)  # the spike is the weaker one
+    v = view(f"from={day(SPIKE_OFFSET - 3)}&to={day(SPIKE_OFFSET + 3)}")
+    sel, opts = to_params(v)
+    records = service.spike_records(sel, cb.SPIKES_LISTED, (opts.start, opts.end))
+    assert records[0]["peak"] == SPIKE_DAY
+    assert sorted(r["peak"] for r in records) == sorted(everywhere)  # reordered, nothing lost
+    _, _, spikes = cb.render_view(service, v)
+    items = [c for c in walk(spikes) if isinstance(c, html.Li)]
+    assert [text_of(i).split()[0] for i in items] == [r["peak"] for r in records]
+    assert "outside" not in items[0].className
+    assert "outside" in next(i for i in items if DIP_DAY in text_of(i)).className

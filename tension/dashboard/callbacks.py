@@ -26,6 +26,7 @@ CONTROLS = ["date-range.start_date", "date-range.end_date", "sources", "categori
 _CONTROL_IDS = [("date-range", "start_date"), ("date-range", "end_date"), ("sources", "value"),
                 ("categories", "value"), ("freq", "value"), ("smooth", "value"),
                 ("normalize", "value"), ("filter", "value"), ("layers", "value")]
+SPIKES_LISTED = 12  # beside the chart; the page's "Annotate" buttons index into this list
 
 
 # --------------------------------------------------------------------------- view <-> URL
@@ -82,15 +83,18 @@ def render_view(service: Service, view: dict) -> tuple[dict, list, list]:
     if n_art == 0:
         status.append(html.Span(" No articles in this view. Import some with the upload box below "
                                 "or `python -m tension ingest FILE`.", className="muted"))
-    return fig, status, spike_list(service.spike_records(sel, 12), start, end)
+    within = (opts.start, opts.end)
+    return fig, status, spike_list(service.spike_records(sel, SPIKES_LISTED, within), within)
 
 
-def spike_list(records: list[dict], start: pd.Timestamp | None, end: pd.Timestamp | None) -> list:
+def spike_list(records: list[dict], within: tuple[dt.date | None, dt.date | None]) -> list:
+    """The list beside the chart: spikes of the view's dates first, others faded below."""
     if not records:
         return [html.P("No spike candidates for this selection.", className="muted")]
+    lo, hi = (d.isoformat() if d else None for d in within)
     items = []
     for i, r in enumerate(records):
-        inview = start is not None and str(start.date()) <= r["peak"] <= str(end.date())
+        inview = (lo is None or r["peak"] >= lo) and (hi is None or r["peak"] <= hi)
         items.append(html.Li(className="spike " + r["kind"] + ("" if inview else " outside"), children=[
             html.Span(f"{r['peak']} ", className="date"),
             html.Span(f"{r['kind']} spike, z {r['magnitude']:+.1f} "),
@@ -333,8 +337,8 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:  # noqa: C9
         if not ctx.triggered_id or not any(clicks):
             return no_update, no_update
         view = view_from_controls(list(values))
-        sel, _ = to_params(view)
-        records = service.spike_records(sel, 12)
+        sel, opts = to_params(view)
+        records = service.spike_records(sel, SPIKES_LISTED, (opts.start, opts.end))
         i = ctx.triggered_id["index"]
         if i >= len(records):
             return "That spike list is out of date; try again.", version + 1
