@@ -83,19 +83,16 @@ def render_view(service: Service, view: dict) -> tuple[dict, list, list]:
     if n_art == 0:
         status.append(html.Span(" No articles in this view. Import some with the upload box below "
                                 "or `python -m tension ingest FILE`.", className="muted"))
-    within = (opts.start, opts.end)
-    return fig, status, spike_list(service.spike_records(sel, SPIKES_LISTED, within), within)
+    return fig, status, spike_list(service.spike_records(sel, SPIKES_LISTED, (opts.start, opts.end)))
 
 
-def spike_list(records: list[dict], within: tuple[dt.date | None, dt.date | None]) -> list:
+def spike_list(records: list[dict]) -> list:
     """The list beside the chart: spikes of the view's dates first, others faded below."""
     if not records:
         return [html.P("No spike candidates for this selection.", className="muted")]
-    lo, hi = (d.isoformat() if d else None for d in within)
     items = []
     for i, r in enumerate(records):
-        inview = (lo is None or r["peak"] >= lo) and (hi is None or r["peak"] <= hi)
-        items.append(html.Li(className="spike " + r["kind"] + ("" if inview else " outside"), children=[
+        items.append(html.Li(className="spike " + r["kind"] + ("" if r["in_view"] else " outside"), children=[
             html.Span(f"{r['peak']} ", className="date"),
             html.Span(f"{r['kind']} spike, z {r['magnitude']:+.1f} "),
             html.Button("Annotate", id={"type": "accept-spike", "index": i}, n_clicks=0,

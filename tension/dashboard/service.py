@@ -122,14 +122,14 @@ class Service:
 
     def spike_records(self, sel: Selection, limit: int = 20,
                       within: tuple[dt.date | None, dt.date | None] = (None, None)) -> list[dict]:
-        """The strongest spike candidates, those peaking within the view's dates first: in a
-        zoomed view its own spikes are what the analyst reads, even when weaker than others."""
+        """The strongest spike candidates, those peaking within the view's dates first (marked
+        `in_view`): in a zoomed view its own spikes are what the analyst reads, even when
+        weaker than others."""
         table = self.spikes(sel)
         lo, hi = within
-        if len(table) and (lo or hi):
-            peak = pd.to_datetime(table["peak"]).dt.date
-            inside = peak.map(lambda d: (lo is None or d >= lo) and (hi is None or d <= hi))
-            table = pd.concat([table[inside], table[~inside]])
+        inside = pd.to_datetime(table["peak"]).dt.date.map(
+            lambda d: (lo is None or d >= lo) and (hi is None or d <= hi)).astype(bool)
+        table = pd.concat([table[inside], table[~inside]]).assign(in_view=lambda t: inside[t.index])
         return as_records(table.head(limit))
 
     def spike_evidence(self, sel: Selection, spike: dict) -> dict:
