@@ -27,6 +27,7 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -356,7 +357,7 @@ def file_fingerprint(path: str, options: dict) -> str | None:
     return h.hexdigest()
 
 
-def ingest(store: Store, paths: Iterable[str], *, fmt: str = "auto",
+def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = "auto",
            mapping: dict[str, str] | None = None, source: str | None = None, tz: str = "UTC",
            lexicon: bytes | None = None, window_days: int = 0, jobs: int = 1,
            executor: Executor | None = None, batch_size: int = BATCH_SIZE,
@@ -366,7 +367,7 @@ def ingest(store: Store, paths: Iterable[str], *, fmt: str = "auto",
     `jobs` > 1 scores in that many worker processes; pass `executor` to score
     elsewhere (e.g. a Dask client's executor) instead.
     """
-    paths = list(paths)
+    paths = [os.fspath(p) for p in paths]  # Path objects too: they are stored as text
     own_pool = executor is None and jobs > 1
     if own_pool:
         executor = ProcessPoolExecutor(jobs, initializer=yield_to_driver)

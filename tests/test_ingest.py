@@ -327,8 +327,7 @@ def test_reingest_without_the_fingerprint_shortcut_adds_nothing(store: Store, tm
 def test_identical_rows_in_one_file_are_all_kept_once(store: Store, tmp_path: Path) -> None:
     """duplicates.csv: three identical rows are three articles (two exact copies of the first);
     read again, they are recognised by their occurrence number, not added a second time."""
-    path = str(BAD / "duplicates.csv")
-    summary = ingest(store, [path])
+    summary = ingest(store, [BAD / "duplicates.csv"])  # a Path works as well as a str
     assert (summary.added, summary.copies, summary.scored) == (4, 2, 2)
     rows = articles(store)
     assert [(r["row"], r["copy_kind"]) for r in rows] == [(2, None), (3, "exact"), (4, "exact"), (5, None)]
