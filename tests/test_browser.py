@@ -303,6 +303,27 @@ def test_annotation_create_reload_edit_delete(dash_duo, db_url: str, tmp_path: P
 
 
 @kcna
+def test_picking_a_day_after_a_save_starts_a_new_annotation(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+    """The QA case: save A, click another day, type B, save. B is a second annotation; A stays."""
+    app = start(dash_duo, db_url, tmp_path, SPRING_2013)
+    click_at(dash_duo, "2013-03-07 06:00")
+    wait_until(lambda: dash_duo.find_element("#ann-start").get_attribute("value") == "2013-03-07",
+               message="the clicked day in the form")
+    type_into(dash_duo, "#ann-title", "Annotation A")
+    dash_duo.find_element("#ann-save").click()
+    dash_duo.wait_for_text_to_equal("#ann-message", "Annotation 1 saved.", timeout=WAIT)
+    click_at(dash_duo, "2013-04-10 06:00")
+    dash_duo.wait_for_text_to_equal("#ann-message", "New annotation for 2013-04-10 (annotation 1 is saved).",
+                                    timeout=WAIT)
+    assert dash_duo.find_element("#ann-title").get_attribute("value") == ""
+    type_into(dash_duo, "#ann-title", "Annotation B")
+    dash_duo.find_element("#ann-save").click()
+    dash_duo.wait_for_text_to_equal("#ann-message", "Annotation 2 saved.", timeout=WAIT)
+    assert [(a["id"], a["date"], a["title"]) for a in ann.list_annotations(store_of(app))] == [
+        (1, "2013-03-07", "Annotation A"), (2, "2013-04-10", "Annotation B")]
+
+
+@kcna
 def test_spike_is_accepted_in_one_click(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
     app = start(dash_duo, db_url, tmp_path, SPRING_2013)
     first = dash_duo.find_element("#spike-list li.spike")

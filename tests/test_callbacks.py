@@ -582,11 +582,29 @@ def test_save_annotation_updates_with_the_new_version(service: Service) -> None:
     assert saved and msg == f"Saved changes to annotation {editing['id']}."
     stored = ann.get(service.store, editing["id"])
     assert stored["title"] == "Fire and fury (2)" and stored["end"] == day(47)
-    assert editing2 == {"id": editing["id"], "updated_at": stored["updated_at"]}
+    assert editing2 == {"id": editing["id"], "updated_at": stored["updated_at"], "saved": True}
     assert stored["updated_at"] > first
     # a second edit with the version we just got back also works (no false conflict)
     _, _, saved = cb.save_annotation(service, editing2, {**FORM, "title": "third"})
     assert saved and ann.get(service.store, editing["id"])["title"] == "third"
+
+
+def test_a_chart_selection_never_retargets_a_saved_annotation(service: Service) -> None:
+    found = {"start": "2013-09-09", "end": "2013-09-09"}
+    _, editing, _ = cb.save_annotation(service, None, FORM)
+    # just saved: the selection starts a new annotation, the saved one is left alone
+    assert cb.form_for_selection(editing, found) == (
+        None, f"New annotation for 2013-09-09 (annotation {editing['id']} is saved).",
+        "2013-09-09", "", "", "", "")
+    # opened from the list for editing: it keeps being edited, and the message says so
+    opened = {"id": editing["id"], "updated_at": editing["updated_at"]}
+    got = cb.form_for_selection(opened, {"start": "2013-09-09", "end": "2013-09-12"})
+    assert got[0] is no_update and got[2:4] == ("2013-09-09", "2013-09-12")
+    assert got[1] == (f"Editing annotation {editing['id']}: dates set to 2013-09-09 – 2013-09-12 "
+                      "from the chart; Save to move it, New to start another.")
+    # a new annotation being drafted: only the dates change, the typed text stays
+    assert cb.form_for_selection(None, found) == (no_update, no_update, "2013-09-09", "",
+                                                  no_update, no_update, no_update)
 
 
 def test_save_annotation_conflict_overwrites_nothing(service: Service) -> None:

@@ -132,6 +132,25 @@ def selection_from_graph(triggered_prop: str | None, click: dict | None,
     return None
 
 
+def form_for_selection(editing: dict | None, found: dict) -> tuple:
+    """The annotation form after a chart selection: (editing, message, start, end, title, note, tags).
+
+    The chart never silently re-targets a saved annotation. After a save the form
+    starts a new annotation for the selected dates (so saving again adds one, and the
+    saved one stays as it is); an annotation opened from the list for editing keeps
+    being edited, with the new dates, and the message says so. Text the analyst typed
+    for a new annotation is kept."""
+    start, end = found["start"], "" if found["start"] == found["end"] else found["end"]
+    when = found["start"] if not end else f"{found['start']} – {found['end']}"
+    if editing and editing.get("id") and not editing.get("saved"):
+        return (no_update, f"Editing annotation {editing['id']}: dates set to {when} from the chart; "
+                "Save to move it, New to start another.", start, end, no_update, no_update, no_update)
+    if editing and editing.get("id"):
+        return (None, f"New annotation for {when} (annotation {editing['id']} is saved).",
+                start, end, "", "", "")
+    return no_update, no_update, start, end, no_update, no_update, no_update
+
+
 def _nearest_day(x: object) -> str:
     """plotly gives a clicked x as a datetime string; the point's day is the nearest midnight."""
     return (pd.Timestamp(str(x)) + pd.Timedelta(hours=12)).strftime("%Y-%m-%d")
@@ -206,9 +225,11 @@ def save_annotation(service: Service, editing: dict | None, fields: dict) -> tup
             saved = ann.update_annotation(service.store, int(editing["id"]), payload,
                                           editing.get("updated_at"))
             return f"Saved changes to annotation {saved['id']}.", {"id": saved["id"],
-                                                                 "updated_at": saved["updated_at"]}, True
+                                                                 "updated_at": saved["updated_at"],
+                                                                 "saved": True}, True
         saved = ann.create(service.store, payload)
-        return f"Annotation {saved['id']} saved.", {"id": saved["id"], "updated_at": saved["updated_at"]}, True
+        return f"Annotation {saved['id']} saved.", {"id": saved["id"], "updated_at": saved["updated_at"],
+                                                    "saved": True}, True
     except ann.Conflict as exc:
         cur = exc.current
         return (f"Not saved: {cur.get('author') or 'someone'} changed this annotation at "
@@ -255,16 +276,19 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:  # noqa: C9
     def _render(*values):  # noqa: ANN202
         return render_view(service, view_from_controls(list(values[:-1])))
 
-    @app.callback(Output("selection", "data"), Output("ann-start", "value"),
-                  Output("ann-end", "value"),
+    @app.callback(Output("selection", "data"),
+                  Output("ann-editing", "data", allow_duplicate=True),
+                  Output("ann-message", "children", allow_duplicate=True),
+                  [Output(f, "value", allow_duplicate=True)
+                   for f in ("ann-start", "ann-end", "ann-title", "ann-note", "ann-tags")],
                   Input("index-graph", "clickData"), Input("index-graph", "selectedData"),
-                  State("freq", "value"), prevent_initial_call=True)
-    def _select(click, selected, freq):  # noqa: ANN001, ANN202
+                  State("freq", "value"), State("ann-editing", "data"), prevent_initial_call=True)
+    def _select(click, selected, freq, editing):  # noqa: ANN001, ANN202
         prop = ctx.triggered[0]["prop_id"] if ctx.triggered else None
         found = selection_from_graph(prop, click, selected, freq or "D")
         if not found:
-            return no_update, no_update, no_update
-        return found, found["start"], "" if found["start"] == found["end"] else found["end"]
+            raise PreventUpdate
+        return found, *form_for_selection(editing, found)
 
     @app.callback(Output("evidence", "children"), Input("selection", "data"),
                   [State(c, p) for c, p in _CONTROL_IDS], prevent_initial_call=True)
