@@ -8,6 +8,7 @@ On failure conftest.py saves a screenshot to tests/artifacts/<test name>.png.
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 import sqlite3
@@ -337,6 +338,24 @@ def test_spike_is_accepted_in_one_click(dash_duo, db_url: str, tmp_path: Path) -
     assert stored["note"].startswith("Robust z ")
     wait_until(lambda: any(f"spike, {kind}" in r and stored["title"] in r for r in grid_rows(dash_duo)),
                message="the spike's annotation in the grid")
+
+
+@kcna
+def test_close_annotation_labels_do_not_overlap(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+    """QA: four annotations three weeks apart in a one-year view drew their labels on one line."""
+    store = Store(db_url)
+    for k, d in enumerate(["2013-02-12", "2013-03-05", "2013-03-26", "2013-04-16"]):
+        ann.create(store, {"date": d, "title": f"Annotation number {k} of four"})
+    store.dispose()
+    start(dash_duo, db_url, tmp_path, "?from=2013-01-01&to=2013-12-31")
+    wait_until(lambda: len(chart_labels(dash_duo)) == 4, message="four chart labels")
+    boxes = dash_duo.driver.execute_script("""
+        return [...document.querySelectorAll('#index-graph g.annotation')].map(a => {
+            const r = a.getBoundingClientRect();
+            return [r.left, r.top, r.right, r.bottom];});""")
+    assert len(boxes) == 4 and all(r > left and b > top for left, top, r, b in boxes), boxes
+    for (l1, t1, r1, b1), (l2, t2, r2, b2) in itertools.combinations(boxes, 2):
+        assert r1 <= l2 or r2 <= l1 or b1 <= t2 or b2 <= t1, f"labels overlap: {boxes}"
 
 
 @kcna

@@ -13,6 +13,7 @@ import base64
 import csv
 import datetime as dt
 import html as html_lib
+import itertools
 import re
 import sqlite3
 import string
@@ -28,6 +29,7 @@ from hypothesis import strategies as st
 from indicators.combine import Scorer
 from tension import annotations as ann
 from tension.dashboard import callbacks as cb
+from tension.dashboard import figures
 from tension.dashboard.figures import BLUE, DEFAULT_LAYERS, LAYERS, RED, index_figure
 from tension.dashboard.service import Service
 from tension.dashboard.uploads import Uploads
@@ -724,3 +726,43 @@ def test_spike_list_puts_the_views_own_spikes_first(service: Service) -> None:
     assert [text_of(i).split()[0] for i in items] == [r["peak"] for r in records]
     assert "outside" not in items[0].className
     assert "outside" in next(i for i in items if DIP_DAY in text_of(i)).className
+
+
+# =========================================================================== annotation labels
+def year_table(first: str = "2013-01-01", days: int = 365) -> pd.DataFrame:
+    """A plain index table of `days` days (no store needed)."""
+    dates = pd.date_range(first, periods=days, freq="D")
+    zeros = [0.0] * days
+    return pd.DataFrame({"date": dates, "tension": zeros, "tension_smoothed": zeros, "ci_low": zeros,
+                         "ci_high": zeros, "hostility": zeros, "conciliation": zeros,
+                         "n_articles": [1] * days})
+
+
+def test_close_annotation_labels_are_staggered_far_ones_share_the_top_row() -> None:
+    """QA: labels three weeks apart in a one-year view collided on one line at the top."""
+    anns = [{"start": d, "end": d, "title": f"Annotation number {k}", "author": ""}
+            for k, d in enumerate(["2013-03-01", "2013-03-22", "2013-04-12", "2013-05-03"])]
+    anns.append({"start": "2013-11-01", "end": "2013-11-01", "title": "Far away", "author": ""})
+    notes = index_figure(year_table(), annotations=anns)["layout"]["annotations"]
+    assert [n["text"] for n in notes] == [a["title"] for a in anns]  # every label is drawn
+    ys = [n["y"] for n in notes]
+    assert all(ys[k] != ys[k + 1] for k in range(3)), ys  # close neighbours: different rows
+    assert ys[4] == 1  # the far one: back on the top row
+    assert all(0.5 < y <= 1 for y in ys)
+    # within a row, the estimated extents of labels never overlap
+    span = (pd.Timestamp("2013-01-01"), pd.Timestamp("2013-12-31"))
+    starts = [pd.Timestamp(a["start"]) for a in anns]
+    rows = figures.label_rows(starts, [len(a["title"]) for a in anns], span)
+    days_per_char = 365 / figures.LABEL_PLOT_PX * figures.LABEL_CHAR_PX
+    for i, j in itertools.combinations(range(len(anns)), 2):
+        if rows[i] == rows[j]:
+            a, b = sorted([i, j], key=lambda k: starts[k])
+            assert starts[b] - starts[a] > pd.Timedelta(days=len(anns[a]["title"]) * days_per_char)
+
+
+def test_a_label_starting_before_the_view_is_drawn_at_its_first_day() -> None:
+    anns = [{"start": "2012-12-01", "end": "2013-02-01", "title": "Winter drills", "author": ""}]
+    fig = index_figure(year_table(), annotations=anns)
+    (note,) = fig["layout"]["annotations"]
+    assert note["x"] == "2013-01-01" and note["y"] == 1
+    assert fig["layout"]["shapes"][0]["x0"] == "2012-12-01"  # the shaded range is unchanged

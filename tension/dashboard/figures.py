@@ -80,7 +80,7 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
         traces += _spike_traces(table, spikes)
     shapes, notes = [], []
     if "annotations" in layers and annotations:
-        shapes, notes = _annotation_shapes(annotations)
+        shapes, notes = _annotation_shapes(annotations, _view_span(table))
     if "events" in layers and events is not None and len(events):
         traces.append(_event_trace(events))
     y_title = {"raw": "tension (hostility − conciliation)", "zscore": "tension (z-score)",
@@ -148,10 +148,48 @@ def _spike_traces(table: pd.DataFrame, spikes: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _annotation_shapes(annotations: list[dict]) -> tuple[list[dict], list[dict]]:
-    shapes, notes = [], []
+def _view_span(table: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """First and last day drawn (None for an empty table): where labels must stay visible."""
+    if not len(table):
+        return None
+    dates = pd.to_datetime(table["date"])
+    return dates.min(), dates.max()
+
+
+# Label placement: labels are drawn at font size 10 (about 6 px a character) on a plot at
+# least about 900 px wide; estimating a label's extent in days from these keeps neighbours
+# apart at any window width from there up (wider plots only add room).
+LABEL_CHAR_PX, LABEL_PLOT_PX, LABEL_ROWS, LABEL_ROW_STEP = 6.0, 900.0, 6, 0.05
+
+
+def label_rows(starts: list[pd.Timestamp], widths: list[int],
+               span: tuple[pd.Timestamp, pd.Timestamp]) -> list[int]:
+    """A row for each label (0 = just above the plot, 1, 2… stepping down into it), so
+    that labels whose estimated extents overlap never share a row. Greedy, in x order;
+    past LABEL_ROWS rows it reuses the row that frees up first."""
+    days_per_px = max((span[1] - span[0]).days + 1, 1) / LABEL_PLOT_PX
+    free_from: list[pd.Timestamp] = []  # per row: where its last label ends
+    rows = [0] * len(starts)
+    for i in sorted(range(len(starts)), key=lambda i: starts[i]):
+        end = starts[i] + pd.Timedelta(days=(widths[i] * LABEL_CHAR_PX + 12) * days_per_px)
+        row = next((r for r, f in enumerate(free_from) if f <= starts[i]), None)
+        if row is None and len(free_from) < LABEL_ROWS:
+            row = len(free_from)
+            free_from.append(end)
+        elif row is None:
+            row = min(range(LABEL_ROWS), key=lambda r: free_from[r])
+        free_from[row] = max(free_from[row], end)
+        rows[i] = row
+    return rows
+
+
+def _annotation_shapes(annotations: list[dict],
+                       span: tuple[pd.Timestamp, pd.Timestamp] | None = None) -> tuple[list[dict], list[dict]]:
+    """Shapes for the annotated days, and their labels staggered in rows (`label_rows`) so
+    close ones do not collide. A label sits at its annotation's start, or at the view's
+    first day when it starts earlier (plotly hides labels anchored off the axis)."""
+    shapes, xs = [], []
     for a in annotations:
-        title = _text(a["title"][:40])
         if a["start"] == a["end"]:
             shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": a["start"], "x1": a["start"],
                            "y0": 0, "y1": 1, "line": {"color": "#7d3c98", "width": 1.5, "dash": "dot"}})
@@ -160,10 +198,17 @@ def _annotation_shapes(annotations: list[dict]) -> tuple[list[dict], list[dict]]
             shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": a["start"], "x1": end,
                            "y0": 0, "y1": 1, "fillcolor": "rgba(125,60,152,0.10)", "line": {"width": 0},
                            "layer": "below"})
-        notes.append({"x": a["start"], "xref": "x", "y": 1, "yref": "paper", "yanchor": "bottom",
-                      "text": title, "showarrow": False, "font": {"size": 10, "color": "#7d3c98"},
-                      "hovertext": f"{_text(a['title'])}<br>{_text(a.get('author') or '')}",
-                      "xanchor": "left"})
+        x = pd.Timestamp(a["start"])
+        xs.append(max(x, span[0]) if span is not None else x)
+    titles = [a["title"][:40] for a in annotations]
+    if span is None and xs:
+        span = (min(xs), max(xs))
+    rows = label_rows(xs, [len(t) for t in titles], span) if xs else []
+    notes = [{"x": x.strftime("%Y-%m-%d"), "xref": "x", "y": round(1 - row * LABEL_ROW_STEP, 3), "yref": "paper",
+              "yanchor": "bottom", "text": _text(title), "showarrow": False,
+              "font": {"size": 10, "color": "#7d3c98"}, "bgcolor": "rgba(255,255,255,0.85)",
+              "hovertext": f"{_text(a['title'])}<br>{_text(a.get('author') or '')}", "xanchor": "left"}
+             for a, x, title, row in zip(annotations, xs, titles, rows, strict=True)]
     return shapes, notes
 
 
