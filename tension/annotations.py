@@ -20,6 +20,7 @@ from sqlalchemy import Connection, select, update
 
 from tension import schema
 from tension.csvsafe import neutralise, unneutralise
+from tension.dates import iso_day
 from tension.store import Store
 
 MAX_TITLE, MAX_NOTE, MAX_TAGS, MAX_TAG, MAX_AUTHOR = 200, 20_000, 20, 50, 100
@@ -76,7 +77,7 @@ def _day(value: object, field: str) -> dt.date:
         return value
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip()[:10])
+            return iso_day(value)
         except ValueError:
             pass
     raise AnnotationError(f"'{field}' must be a date like 2018-01-03, not {value!r}")
@@ -265,7 +266,13 @@ def import_csv(store: Store, text: str) -> dict:
     existing = {(r["start"], r["end"], r["title"], r["author"], r["note"])
                 for r in list_annotations(store)}
     added, skipped, errors = 0, 0, []
-    for n, rec in enumerate(csv.DictReader(io.StringIO(text)), 2):
+    reader = csv.DictReader(io.StringIO(text))
+    found = [c for c in reader.fieldnames or [] if c]
+    if "title" not in found or not {"start", "date"} & set(found):
+        shown = ", ".join(repr(c[:40]) for c in found[:8]) or "nothing"
+        return {"added": 0, "skipped": 0, "errors": [
+            f"not an annotations CSV: needs columns 'start' (or 'date') and 'title'; found {shown}"]}
+    for n, rec in enumerate(reader, 2):
         rec = {k: unneutralise(v or "") for k, v in rec.items() if k}
         payload = {"start": rec.get("start") or rec.get("date"), "end": rec.get("end"),
                    "title": rec.get("title"), "note": rec.get("note", ""),

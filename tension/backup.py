@@ -8,6 +8,7 @@ told to replace it, and runs in one transaction: it lands whole or not at all.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import Connection, Table, false, func, select
@@ -66,6 +67,7 @@ def restore(store: Store, path: Path, replace: bool = False) -> dict[str, int]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no backup file at {path}")
+    _check_backup(path)
     source = Store(f"sqlite:///{path.resolve()}")
     counts = {}
     try:
@@ -83,3 +85,19 @@ def restore(store: Store, path: Path, replace: bool = False) -> dict[str, int]:
     finally:
         source.dispose()
     return counts
+
+
+def _check_backup(path: Path) -> None:
+    """Refuse a file that is not a store backup, before anything opens it for writing
+    (opening a store would add our tables to someone else's database)."""
+    try:
+        con = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+        try:
+            names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise ValueError(f"{path} is not a backup (not a SQLite database: {exc})") from None
+    missing = [t.name for t in (schema.schema_migrations, schema.articles) if t.name not in names]
+    if missing:
+        raise ValueError(f"{path} is not a backup made by `tension backup` (no table {missing[0]!r})")

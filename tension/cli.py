@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -21,7 +24,33 @@ lexicon_option = click.option(
     help="Score with this lexicon file instead of the shipped indicators/lexicon.toml.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
+def hide_passwords(text: str) -> str:
+    """postgresql://ana:s3cret@host → postgresql://ana:***@host, for anything printed."""
+    return _PASSWORD.sub(r"\1***@", text)
+
+
+class _Main(click.Group):
+    """Expected failures (a bad value, a file that cannot be read or written, the store, the
+    cluster) end in one line naming the problem, not a traceback. TENSION_DEBUG=1 re-raises."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            exc.message = hide_passwords(exc.message)
+            raise
+        except Exception as exc:
+            expected = isinstance(exc, ValueError | OSError) or type(exc).__module__.startswith("sqlalchemy")
+            if not expected or os.environ.get("TENSION_DEBUG"):
+                raise
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise click.ClickException(hide_passwords(first)) from None
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Tension Index: score news for hostility vs conciliation and read a daily index."""
 
@@ -45,7 +74,7 @@ def score_text(fmt: str, lexicon: Path | None) -> None:
         out.write(f"{'label':<13}{'tension':>8}{'host':>7}{'conc':>7}  evidence | text\n")
     for n, raw in enumerate(sys.stdin.buffer, 1):
         try:
-            line = raw.decode("utf-8")
+            line = raw.decode("utf-8-sig" if n == 1 else "utf-8")  # a BOM is not part of the text
         except UnicodeDecodeError as exc:
             out.flush()
             click.echo(f"error: stdin line {n} is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at "
@@ -98,7 +127,19 @@ def _store(db: str | None):  # noqa: ANN202
     try:
         return Store(db)
     except Exception as exc:  # noqa: BLE001 - any connection failure becomes one clear line
-        raise click.ClickException(f"cannot open the store {db or '(default)'}: {exc}") from None
+        raise click.ClickException(hide_passwords(f"cannot open the store {db or '(default)'}: {exc}")) from None
+
+
+def _zone(name: str) -> str:
+    """A time zone name the machine knows (IANA, e.g. Asia/Seoul), else a usage error."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        raise click.BadParameter(f"unknown time zone {name!r}; use an IANA name like UTC or Asia/Seoul",
+                                 param_hint="--tz") from None
+    return name
 
 
 def _lexicon_bytes(lexicon: Path | None) -> bytes | None:
@@ -114,7 +155,7 @@ def _lexicon_bytes(lexicon: Path | None) -> bytes | None:
 @click.option("--map", "mapping", metavar="FIELD=COL,…",
               help="Columns to use, e.g. date=published,text=body,title=headline.")
 @click.option("--source", help="Source name for every article (overrides the file's column).")
-@click.option("--tz", default="UTC", show_default=True,
+@click.option("--tz", default="UTC", show_default=True, callback=lambda _c, _p, v: _zone(v),
               help="Analysis time zone: times are converted to it before taking the calendar day.")
 @click.option("--dedupe-window", "window", default=0, show_default=True, type=click.IntRange(0, 30),
               help="Days apart within which identical or near-identical texts count as copies.")
@@ -174,7 +215,8 @@ def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None
             click.echo(f"error: {err}", err=True)
         click.echo(summary.line())
         if summary.quarantined:
-            click.echo("see the bad rows with: python -m tension quarantine list")
+            where = f" --db {shlex.quote(hide_passwords(db))}" if db else ""
+            click.echo(f"see the bad rows with: python -m tension quarantine list{where}")
     sys.exit(0 if summary.ok else 1)
 
 
@@ -214,35 +256,40 @@ def quarantine() -> None:
 @db_option
 @click.option("--run", "run_id", type=int, help="Only this ingest run.")
 @click.option("--file", "origin", help="Only rows from this file.")
-@click.option("--limit", default=200, show_default=True)
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1))
 @click.option("--raw", is_flag=True, help="Also show the raw row text.")
 @click.option("--json", "as_json", is_flag=True)
 def quarantine_list(db: str | None, run_id: int | None, origin: str | None, limit: int,
                     raw: bool, as_json: bool) -> None:
     """List quarantined rows: file, row, field and reason."""
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from tension import schema
+    from tension.ingest import storable
 
     q = schema.quarantine.c
-    stmt = select(q.id, q.run_id, q.origin, q.row, q.field, q.reason, q.raw).order_by(q.id).limit(limit)
+    where = []
     if run_id is not None:
-        stmt = stmt.where(q.run_id == run_id)
-    if origin:
-        stmt = stmt.where(q.origin == origin)
+        where.append(q.run_id == run_id)
+    if origin:  # as typed, or as stored (absolute)
+        where.append(q.origin.in_({origin, storable(os.path.abspath(origin))}))
+    stmt = select(q.id, q.run_id, q.origin, q.row, q.field, q.reason, q.raw).where(*where)
     with _store(db).read() as conn:
-        rows = [dict(r) for r in conn.execute(stmt).mappings()]
+        rows = [dict(r) for r in conn.execute(stmt.order_by(q.id).limit(limit)).mappings()]
+        total = conn.execute(select(func.count()).select_from(schema.quarantine).where(*where)).scalar_one()
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not rows:
-        click.echo("quarantine is empty")
+        click.echo("no quarantined rows match" if where else "quarantine is empty")
     for r in rows:
         where = r["origin"] + (f", row {r['row']}" if r["row"] is not None else "")
         field = f", field '{r['field']}'" if r["field"] else ""
         click.echo(f"[{r['id']}] {where}{field}: {r['reason']}")
         if raw and r["raw"]:
             click.echo(f"      {r['raw'][:300]!r}")
+    if total > len(rows):
+        click.echo(f"… and {total - len(rows):,} more (of {total:,}); raise --limit to see them")
 
 
 @main.group()
@@ -396,10 +443,11 @@ def export(out: str, engine: str, scheduler: str | None, **kw) -> None:  # noqa:
 
 
 @main.command()
-@click.option("--top", default=10, show_default=True, help="How many spikes.")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(1), help="How many spikes.")
 @click.option("--threshold", default=3.5, show_default=True, help="Robust z needed.")
-@click.option("--window", default=90, show_default=True, help="Days of history for the baseline.")
-@click.option("--min-articles", default=3, show_default=True)
+@click.option("--window", default=90, show_default=True, type=click.IntRange(14),
+              help="Days of history for the baseline (at least the 14 a baseline needs).")
+@click.option("--min-articles", default=3, show_default=True, type=click.IntRange(1))
 @click.option("--evidence/--no-evidence", default=True, show_default=True,
               help="Show each spike's top articles and terms.")
 @click.option("--json", "as_json", is_flag=True)
@@ -442,15 +490,18 @@ def spikes(top: int, threshold: float, window: int, min_articles: int, evidence:
 
 @main.command()
 @click.argument("when", metavar="DATE|START..END")
-@click.option("--baseline-days", default=28, show_default=True)
-@click.option("--top", default=15, show_default=True)
+@click.option("--baseline-days", default=28, show_default=True, type=click.IntRange(1))
+@click.option("--top", default=15, show_default=True, type=click.IntRange(1))
 @click.option("--json", "as_json", is_flag=True)
 @with_options(SELECTION_OPTIONS)
 def explain(when: str, baseline_days: int, top: int, as_json: bool, **kw) -> None:  # noqa: ANN003
     """What moved a day or range compared with the weeks before it (a word shift)."""
     from tension.explain import explain as run_explain
 
-    start_s, _, end_s = when.partition("..")
+    start_s, dots, end_s = when.partition("..")
+    if dots and not end_s:
+        raise click.BadParameter(f"{when!r}: give the range's last day too, as in 2018-01-01..2018-01-09",
+                                 param_hint="START..END")
     start, end = _date(start_s, "DATE"), _date(end_s or start_s, "DATE")
     if end < start:
         raise click.BadParameter(f"{end} is before {start}", param_hint="START..END")
@@ -459,10 +510,15 @@ def explain(when: str, baseline_days: int, top: int, as_json: bool, **kw) -> Non
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
         return
-    click.echo(f"{result['start']}..{result['end']}: mean tension {result['mean_target']:+.3f} "
-               f"over {result['n_target']} articles; baseline {result['baseline_start']}.."
-               f"{result['baseline_end']}: {result['mean_baseline']:+.3f} over "
-               f"{result['n_baseline']} articles; change {result['delta']:+.3f}")
+    def mean(value: float | None, n: int) -> str:
+        return f"mean tension {value:+.3f} over {n} articles" if value is not None else "no articles"
+
+    change = f"; change {result['delta']:+.3f}" if result["delta"] is not None else ""
+    click.echo(f"{result['start']}..{result['end']}: {mean(result['mean_target'], result['n_target'])}; "
+               f"baseline {result['baseline_start']}..{result['baseline_end']}: "
+               f"{mean(result['mean_baseline'], result['n_baseline'])}{change}")
+    if not result["n_target"]:
+        return
     click.echo("terms that moved it (share of mean tension, target vs baseline):")
     for t in result["terms"]:
         click.echo(f"  {t['shift']:+.4f}  {t['term']:<28} [{t['category']}, {t['pole']}]  "
@@ -581,12 +637,14 @@ def annotations_export(out: str, db: str | None) -> None:
     """Write all annotations as CSV (formulas neutralised)."""
     from tension.annotations import list_annotations, to_csv
 
-    text = to_csv(list_annotations(_store(db)))
+    rows = list_annotations(_store(db))
+    text = to_csv(rows)
     if out == "-":
         sys.stdout.write(text)
     else:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)  # as `export` does
         Path(out).write_text(text, encoding="utf-8")
-        click.echo(f"wrote {text.count(chr(10)) - 1} annotations to {out}", err=True)
+        click.echo(f"wrote {len(rows)} annotations to {out}", err=True)
 
 
 @annotations.command("import")

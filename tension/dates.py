@@ -212,3 +212,12 @@ def parse_date(value: object, tz: str = "UTC") -> tuple[dt.date, str | None]:
             raise DateError(f"incomplete date '{int(value)}' (needs a year, a month and a day)")
         return _epoch(value, tz, str(value))
     raise DateError(f"unparseable date (a {type(value).__name__}, not text or a number)")
+
+
+def iso_day(value: str) -> dt.date:
+    """A day written in ISO 8601 (2018-01-03, or a timestamp whose date part is taken).
+
+    For annotations and reference events, typed or exported by people: a typo such as
+    2018-01-031 is an error, never a shorter date (ValueError)."""
+    v = value.strip()
+    return dt.date.fromisoformat(v) if len(v) <= 10 else dt.datetime.fromisoformat(v).date()

@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from tension import schema
+from tension.dates import iso_day
 from tension.records import Problem
 from tension.store import Store, insert_ignore
 
@@ -21,10 +22,6 @@ class EventImport:
     read: int
     added: int
     problems: list[Problem]
-
-
-def _day(value: str) -> dt.date:
-    return dt.date.fromisoformat(value.strip()[:10])
 
 
 def parse_events(text: str, origin: str) -> tuple[list[dict], list[Problem]]:
@@ -42,10 +39,11 @@ def parse_events(text: str, origin: str) -> tuple[list[dict], list[Problem]]:
 
         field = "date" if "date" in cols else "start"
         try:
-            start = _day(get(field))
-            end = _day(get("end")) if "end" in cols and get("end") else start
+            start = iso_day(get(field))
+            field = "end"
+            end = iso_day(get("end")) if "end" in cols and get("end") else start
         except ValueError:
-            problems.append(Problem(origin, n, field, f"not a date: {get(field)!r}"))
+            problems.append(Problem(origin, n, field, f"not a date like 2018-01-03: {get(field)!r}"))
             continue
         if end < start:
             problems.append(Problem(origin, n, "end", f"end {end} is before start {start}"))

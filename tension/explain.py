@@ -64,8 +64,9 @@ def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = 
     base_start = start - dt.timedelta(days=baseline_days)
     target = load_articles(store, replace(sel, start=start, end=end))
     base = load_articles(store, replace(sel, start=base_start, end=start - dt.timedelta(days=1)))
-    mean_t = float(target["tension"].mean()) if len(target) else float("nan")
-    mean_b = float(base["tension"].mean()) if len(base) else float("nan")
+    # An empty side has no mean: None (JSON null), never NaN, which is not JSON.
+    mean_t = float(target["tension"].mean()) if len(target) else None
+    mean_b = float(base["tension"].mean()) if len(base) else None
     t_shares = term_shares(store, target, sel.version)
     b_shares = term_shares(store, base, sel.version)
     keys = ["term", "pole", "category"]
@@ -77,13 +78,15 @@ def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = 
         shift[c] = shift[c].fillna(0)
     shift["shift"] = shift["share_target"] - (shift["share_baseline"] if len(base) else 0.0)
     shift = shift.reindex(shift["shift"].abs().sort_values(ascending=False).index)
-    articles = _article_contributions(store, target, mean_b if len(base) else 0.0, sel.version, top)
+    if not len(target):
+        shift = shift.head(0)  # nothing happened that day: no term moved it
+    articles = _article_contributions(store, target, mean_b or 0.0, sel.version, top)
     return {
         "start": start.isoformat(), "end": end.isoformat(),
         "baseline_start": base_start.isoformat(),
         "baseline_end": (start - dt.timedelta(days=1)).isoformat(),
         "mean_target": mean_t, "mean_baseline": mean_b,
-        "delta": mean_t - mean_b if len(target) and len(base) else float("nan"),
+        "delta": mean_t - mean_b if mean_t is not None and mean_b is not None else None,
         "n_target": int(len(target)), "n_baseline": int(len(base)),
         "terms": [
             {"term": r.term, "pole": r.pole, "category": r.category, "shift": float(r.shift),

@@ -78,9 +78,11 @@ class Summary:
         return not self.quarantined and not self.errors
 
     def line(self) -> str:
-        return (f"read {self.read:,} rows: added {self.added:,}, duplicates {self.duplicates:,} "
-                f"({self.already:,} already in the store, {self.copies:,} copies of earlier articles), "
-                f"quarantined {self.quarantined:,}; scored {self.scored:,} new texts")
+        # read = added + already + quarantined; the copies are among the added (stored, marked)
+        return (f"read {self.read:,} rows: added {self.added:,}, of which {self.copies:,} duplicates of "
+                f"earlier articles (kept as copies, not counted twice); {self.already:,} duplicates "
+                f"already in the store (skipped); quarantined {self.quarantined:,}; "
+                f"scored {self.scored:,} new texts")
 
     def as_dict(self) -> dict:
         return {"read": self.read, "added": self.added, "duplicates": self.duplicates,

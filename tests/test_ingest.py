@@ -254,8 +254,9 @@ def test_a_text_in_two_spellings_is_scored_as_its_first_row_whatever_the_split(t
 def test_summary_line_and_dict() -> None:
     s = Summary(read=10, added=6, already=2, copies=1, quarantined=2, scored=5)
     assert s.duplicates == 3 and not s.ok
-    assert s.line() == ("read 10 rows: added 6, duplicates 3 (2 already in the store, 1 copies of "
-                        "earlier articles), quarantined 2; scored 5 new texts")
+    assert s.line() == ("read 10 rows: added 6, of which 1 duplicates of earlier articles (kept as "
+                        "copies, not counted twice); 2 duplicates already in the store (skipped); "
+                        "quarantined 2; scored 5 new texts")
     assert s.as_dict()["duplicates"] == 3
     assert Summary(errors=["x"]).ok is False and Summary().ok is True
 
@@ -761,9 +762,10 @@ def test_bad_corpus_through_the_command_line(tmp_path: Path) -> None:
     result = run_cli("ingest", *paths, "--db", db, "--quiet")
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
-    assert ("read 91 rows: added 56, duplicates 8 (0 already in the store, 8 copies of earlier "
-            "articles), quarantined 35; scored 47 new texts") in lines
-    assert lines[-1] == "see the bad rows with: python -m tension quarantine list"
+    assert ("read 91 rows: added 56, of which 8 duplicates of earlier articles (kept as copies, not "
+            "counted twice); 0 duplicates already in the store (skipped); quarantined 35; "
+            "scored 47 new texts") in lines
+    assert lines[-1] == f"see the bad rows with: python -m tension quarantine list --db {db}"
     assert f"{BAD / 'semicolon.csv'}: read as csv" in lines
     assert f"{BAD / 'txt_missing_date'}: read as txt" in lines
     assert result.stderr == ""  # --quiet: no progress bar
@@ -801,8 +803,8 @@ def test_command_line_good_run_and_missing_path(tmp_path: Path) -> None:
     ok = run_cli("ingest", str(GOOD / "articles.csv"), "--db", db)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.splitlines()[-1] == (
-        "read 2 rows: added 2, duplicates 0 (0 already in the store, 0 copies of earlier articles), "
-        "quarantined 0; scored 2 new texts")
+        "read 2 rows: added 2, of which 0 duplicates of earlier articles (kept as copies, not counted "
+        "twice); 0 duplicates already in the store (skipped); quarantined 0; scored 2 new texts")
     missing = run_cli("ingest", str(tmp_path / "nope.csv"), str(GOOD / "articles.tsv"), "--db", db, "--quiet")
     assert missing.returncode == 1
     assert f"error: {tmp_path / 'nope.csv'}: no such file or folder" in missing.stderr
