@@ -359,6 +359,16 @@ def test_close_annotation_labels_do_not_overlap(dash_duo, db_url: str, tmp_path:
 
 
 @kcna
+def test_count_axis_ticks_do_not_repeat_with_a_keyword_filter(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+    """QA: with few articles a day the count axis read 0, 1, 1, 1, 2, 2."""
+    start(dash_duo, db_url, tmp_path, SPRING_2013 + "&q=Seoul")
+    ticks = wait_until(lambda: [e.text for e in dash_duo.find_elements("#index-graph .y2tick text")],
+                       message="count axis ticks")
+    assert len(ticks) >= 2 and len(set(ticks)) == len(ticks), ticks
+    assert [int(t.replace(",", "")) for t in ticks] == sorted(int(t.replace(",", "")) for t in ticks)
+
+
+@kcna
 def test_csv_download_equals_cli_export(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
     app = start(dash_duo, db_url, tmp_path, SPRING_2013 + "&smooth=14")
     ann.create(store_of(app), {"start": "2013-03-11", "end": "2013-03-21", "title": "Key Resolve"})

@@ -766,3 +766,28 @@ def test_a_label_starting_before_the_view_is_drawn_at_its_first_day() -> None:
     (note,) = fig["layout"]["annotations"]
     assert note["x"] == "2013-01-01" and note["y"] == 1
     assert fig["layout"]["shapes"][0]["x0"] == "2012-12-01"  # the shaded range is unchanged
+
+
+# =========================================================================== article-count axis
+def test_count_dtick_is_a_round_whole_step_with_few_intervals() -> None:
+    nice = {m * 10**k for m in (1, 2, 5) for k in range(6)}
+    for max_count in range(0, 5000):
+        step = figures.count_dtick(max_count)
+        assert step in nice and max_count <= 5 * step
+        assert step == 1 or max_count > 5 * max(s for s in nice if s < step)  # the smallest such
+
+
+@pytest.mark.parametrize("counts,dtick", [([0, 0, 0], 1), ([0, 1, 1, 2], 1), ([3, 7, 0], 2),
+                                          ([40, 2, 61], 20)])
+def test_count_axis_ticks_are_whole_numbers_without_repeats(counts: list[int], dtick: int) -> None:
+    """QA: with small daily counts auto ticks stepped by fractions and ",d" showed 0, 1, 1, 1, 2, 2."""
+    table = year_table(days=len(counts)).assign(n_articles=counts)
+    axis = index_figure(table)["layout"]["yaxis2"]
+    assert (axis["tickmode"], axis["tick0"], axis["dtick"], axis["tickformat"]) == ("linear", 0, dtick, ",d")
+
+
+def test_count_axis_of_a_filtered_and_of_an_empty_view(service: Service) -> None:
+    fig, _, _ = cb.render_view(service, view("?q=talks"))
+    assert fig["layout"]["yaxis2"]["dtick"] == 1
+    fig, _, _ = cb.render_view(service, view("?from=2030-01-01&to=2030-01-31"))
+    assert fig["layout"]["yaxis2"]["dtick"] == 1

@@ -102,15 +102,32 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
                       {"count": 1, "label": "1Y", "step": "year", "stepmode": "backward"},
                       {"step": "all", "label": "all"}]}},
         "yaxis": {"title": {"text": y_title}, "zeroline": True, "zerolinecolor": "#888"},
+        # Whole counts, each once: plotly's auto ticks step by fractions on small counts, and
+        # ",d" then shows 0, 0, 1, 1, 2, 2; an explicit whole step does not.
         "yaxis2": {"overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero",
-                   "tickmode": "auto", "tickformat": ",d",  # whole counts, not ticks synced to y
-                   "title": {"text": "articles"}},
+                   "tickmode": "linear", "tick0": 0, "dtick": count_dtick(_max_count(table)),
+                   "tickformat": ",d", "title": {"text": "articles"}},
         "yaxis3": {"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
         "shapes": shapes,
         "annotations": notes,
         "plot_bgcolor": "white",
     }
     return {"data": traces, "layout": layout}
+
+
+def _max_count(table: pd.DataFrame) -> int:
+    return int(table["n_articles"].max()) if len(table) else 0
+
+
+def count_dtick(max_count: int) -> int:
+    """The article-count axis step: the smallest of 1, 2, 5, 10, 20, 50… giving at most
+    five intervals up to `max_count` (1 for an empty or near-empty view)."""
+    scale = 1
+    while True:
+        for step in (scale, 2 * scale, 5 * scale):
+            if max_count <= 5 * step:
+                return step
+        scale *= 10
 
 
 def _band_trace(table: pd.DataFrame) -> dict:
