@@ -368,6 +368,30 @@ def test_count_axis_ticks_do_not_repeat_with_a_keyword_filter(dash_duo, db_url: 
     assert [int(t.replace(",", "")) for t in ticks] == sorted(int(t.replace(",", "")) for t in ticks)
 
 
+def test_annotation_grid_logs_no_warnings(dash_duo, tmp_path: Path) -> None:  # noqa: ANN001
+    """QA: every page with annotations logged AG Grid warning #25 ("getRowId callback must
+    return a string"): ids are numbers. Warnings are not in the SEVERE log dash_duo keeps,
+    so the page records console.warn itself, from before any script runs."""
+    db_url = f"sqlite:///{tmp_path / 'seeded.db'}"
+    store = Store(db_url)
+    ann.create(store, {"date": "2018-01-03", "title": "Hotline reopened"})
+    ann.create(store, {"date": "2018-01-09", "title": "Talks at Panmunjom"})
+    store.dispose()
+    start(dash_duo, db_url, tmp_path, seed=True)
+    dash_duo.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+        window.__warnings = [];
+        const warn = console.warn;
+        console.warn = (...args) => { window.__warnings.push(args.join(' ')); warn(...args); };"""})
+    dash_duo.driver.refresh()
+    dash_duo.wait_for_contains_text("#ann-grid", "Talks at Panmunjom", timeout=WAIT)
+    wait_until(lambda: len(grid_rows(dash_duo)) == 2, message="two grid rows")
+    time.sleep(1)
+    warnings = dash_duo.driver.execute_script("return window.__warnings")
+    assert warnings == [], warnings
+    assert dash_duo.driver.execute_script(
+        "return dash_ag_grid.getApi('ann-grid').getRowNode('2').data.title") == "Talks at Panmunjom"
+
+
 @kcna
 def test_csv_download_equals_cli_export(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
     app = start(dash_duo, db_url, tmp_path, SPRING_2013 + "&smooth=14")

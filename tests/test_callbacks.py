@@ -674,6 +674,7 @@ def test_grid_rows_filter_by_tag(service: Service) -> None:
     rows = cb.grid_rows(service)
     assert [r["title"] for r in rows] == ["two", "one", "three"]  # oldest day first
     assert rows[1]["tags_text"] == "spike, hostility" and rows[2]["tags_text"] == ""
+    assert [r["row_id"] for r in rows] == [str(r["id"]) for r in rows]  # the grid's string row ids
     assert [r["title"] for r in cb.grid_rows(service, "spike")] == ["one"]
     assert [r["title"] for r in cb.grid_rows(service, "  talks ")] == ["two"]
     assert cb.grid_rows(service, "nothing") == []

@@ -211,8 +211,10 @@ def evidence_panel(service: Service, view: dict, selection: dict | None) -> list
 
 # --------------------------------------------------------------------------- annotations
 def grid_rows(service: Service, tag: str | None = None) -> list[dict]:
+    """The grid's rows; `row_id` is the id as a string, for the grid's getRowId (AG Grid
+    wants a string, and its expression parser has no String())."""
     rows = ann.list_annotations(service.store, tag=(tag or "").strip() or None)
-    return [{**r, "tags_text": ", ".join(r["tags"])} for r in rows]
+    return [{**r, "tags_text": ", ".join(r["tags"]), "row_id": str(r["id"])} for r in rows]
 
 
 def save_annotation(service: Service, editing: dict | None, fields: dict) -> tuple[str, dict | None, bool]:

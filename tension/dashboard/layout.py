@@ -114,7 +114,8 @@ def build_layout(*, sources: list[str], categories: list[str], store_label: str,
                        dashGridOptions={"rowSelection": {"mode": "singleRow"},
                                         "domLayout": "autoHeight", "pagination": True,
                                         "paginationPageSize": 20},
-                       getRowId="params.data.id", style={"width": "100%"}),
+                       # a string (see grid_rows): numeric ids log AG Grid warning #25
+                       getRowId="params.data.row_id", style={"width": "100%"}),
         ]),
         html.Section(className="panel io", children=[
             html.H2("Export and import"),
