@@ -338,6 +338,11 @@ def test_spike_is_accepted_in_one_click(dash_duo, db_url: str, tmp_path: Path) -
     assert stored["note"].startswith("Robust z ")
     wait_until(lambda: any(f"spike, {kind}" in r and stored["title"] in r for r in grid_rows(dash_duo)),
                message="the spike's annotation in the grid")
+    # the list now says the spike is annotated, and offers no second "Annotate" (QA: duplicates)
+    wait_until(lambda: dash_duo.find_elements("#spike-list li.spike:first-child .annotated"),
+               message="the spike marked annotated")
+    first = dash_duo.find_element("#spike-list li.spike")
+    assert first.text.startswith(peak) and not first.find_elements(By.TAG_NAME, "button")
 
 
 @kcna

@@ -792,3 +792,36 @@ def test_count_axis_of_a_filtered_and_of_an_empty_view(service: Service) -> None
     assert fig["layout"]["yaxis2"]["dtick"] == 1
     fig, _, _ = cb.render_view(service, view("?from=2030-01-01&to=2030-01-31"))
     assert fig["layout"]["yaxis2"]["dtick"] == 1
+
+
+# =========================================================================== spikes already annotated
+def spike_items(spikes: list) -> dict[str, html.Li]:
+    return {text_of(i).split()[0]: i for i in walk(spikes) if isinstance(i, html.Li)}
+
+
+def test_accepting_an_annotated_spike_twice_creates_no_duplicate(service: Service) -> None:
+    """QA: "Annotate" clicked twice made two annotations, and the list never showed it was done."""
+    v = view()
+    record = next(r for r in service.spike_records(to_params(v)[0], cb.SPIKES_LISTED)
+                  if r["peak"] == SPIKE_DAY)
+    assert cb.accept_spike(service, v, record).endswith(f"from the {SPIKE_DAY} spike.")
+    (saved,) = ann.list_annotations(service.store)
+    msg = cb.accept_spike(service, v, record)
+    assert msg == (f"Not created: the {SPIKE_DAY} spike is already annotated "
+                   f"(annotation {saved['id']}: {saved['title']}).")
+    assert len(ann.list_annotations(service.store)) == 1
+    # the list shows it: "annotated" instead of the button; the other spikes keep theirs
+    _, _, spikes = cb.render_view(service, v)
+    items = spike_items(spikes)
+    done = [c for c in walk(items[SPIKE_DAY]) if getattr(c, "className", None) == "annotated"]
+    assert len(done) == 1 and done[0].title == f"Annotation {saved['id']}: {saved['title']}"
+    assert not [c for c in walk(items[SPIKE_DAY]) if isinstance(c, html.Button)]
+    assert [c for c in walk(items[DIP_DAY]) if isinstance(c, html.Button)]
+
+
+def test_a_spike_counts_as_annotated_only_when_its_dates_are_covered() -> None:
+    spike = {"start": "2020-02-14", "end": "2020-02-16"}
+    assert cb.covering_annotation(spike, [{"id": 1, "start": "2020-02-10", "end": "2020-02-20"}])["id"] == 1
+    assert cb.covering_annotation(spike, [{"id": 2, "start": "2020-02-14", "end": "2020-02-16"}])["id"] == 2
+    assert cb.covering_annotation(spike, [{"id": 3, "start": "2020-02-15", "end": "2020-02-15"},
+                                          {"id": 4, "start": "2020-02-01", "end": "2020-02-14"}]) is None

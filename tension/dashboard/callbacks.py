@@ -83,20 +83,32 @@ def render_view(service: Service, view: dict) -> tuple[dict, list, list]:
     if n_art == 0:
         status.append(html.Span(" No articles in this view. Import some with the upload box below "
                                 "or `python -m tension ingest FILE`.", className="muted"))
-    return fig, status, spike_list(service.spike_records(sel, SPIKES_LISTED, (opts.start, opts.end)))
+    records = service.spike_records(sel, SPIKES_LISTED, (opts.start, opts.end))
+    return fig, status, spike_list(records, ann.list_annotations(service.store))
 
 
-def spike_list(records: list[dict]) -> list:
-    """The list beside the chart: spikes of the view's dates first, others faded below."""
+def covering_annotation(record: dict, annotations: list[dict]) -> dict | None:
+    """The first annotation whose dates cover all of the spike's (ISO dates compare as text):
+    the spike is already annotated, and one click must not annotate it again."""
+    return next((a for a in annotations if a["start"] <= record["start"] and a["end"] >= record["end"]),
+                None)
+
+
+def spike_list(records: list[dict], annotations: list[dict] | None = None) -> list:
+    """The list beside the chart: spikes of the view's dates first, others faded below.
+    A spike already covered by an annotation says so instead of offering "Annotate"."""
     if not records:
         return [html.P("No spike candidates for this selection.", className="muted")]
     items = []
     for i, r in enumerate(records):
+        done = covering_annotation(r, annotations or [])
+        action = html.Span("annotated", className="annotated",
+                           title=f"Annotation {done['id']}: {done['title']}") if done else \
+            html.Button("Annotate", id={"type": "accept-spike", "index": i}, n_clicks=0,
+                        className="small", title="Create an annotation pre-filled with its evidence")
         items.append(html.Li(className="spike " + r["kind"] + ("" if r["in_view"] else " outside"), children=[
             html.Span(f"{r['peak']} ", className="date"),
-            html.Span(f"{r['kind']} spike, z {r['magnitude']:+.1f} "),
-            html.Button("Annotate", id={"type": "accept-spike", "index": i}, n_clicks=0,
-                        className="small", title="Create an annotation pre-filled with its evidence"),
+            html.Span(f"{r['kind']} spike, z {r['magnitude']:+.1f} "), action,
         ]))
     return [html.Ul(items, className="spikes")]
 
@@ -244,7 +256,13 @@ def save_annotation(service: Service, editing: dict | None, fields: dict) -> tup
 
 
 def accept_spike(service: Service, view: dict, record: dict, author: str = "") -> str:
-    """One click: an annotation over the spike, pre-filled with its top evidence."""
+    """One click: an annotation over the spike, pre-filled with its top evidence; none when
+    an annotation already covers the spike's dates (a second click, or a stale list)."""
+    done = covering_annotation(record, ann.list_annotations(
+        service.store, dt.date.fromisoformat(record["start"]), dt.date.fromisoformat(record["end"])))
+    if done:
+        return (f"Not created: the {record['peak']} spike is already annotated "
+                f"(annotation {done['id']}: {done['title']}).")
     sel, _ = to_params(view)
     ev = service.spike_evidence(sel, record)
     phrase = top_phrase(ev)
