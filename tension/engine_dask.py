@@ -149,4 +149,6 @@ def compute_index_dask(store: Store, sel: Selection, opts: IndexOptions) -> pd.D
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in INDEX_COLUMNS})
     start = pd.Timestamp(opts.start) if opts.start else table.index.min()
     end = pd.Timestamp(opts.end) if opts.end else table.index.max()
-    return finish(window(table, start, end, opts.freq), opts)
+    history = aggregate_dask(store, replace(sel, start=None, end=None), opts.freq, n_boot=0) \
+        if opts.start or opts.end else table  # the context for smoothing (see `finish`)
+    return finish(window(table, start, end, opts.freq), opts, history if len(history) else None)

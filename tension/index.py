@@ -9,12 +9,15 @@ Per period (day, week or month) over that period's original articles:
                   articles, seeded per period (a day's band does not depend on which
                   other days are shown); NaN when fewer than 2 articles
     tension_smoothed  rolling mean (or EWMA) over N periods of the period means,
-                  ignoring empty periods; nothing before the first article
+                  ignoring empty periods; nothing before the first article. It is
+                  computed over the selection's whole history, so a period's value
+                  does not depend on where the shown range starts
 Weeks and months are computed from the articles themselves, so they are
 article-weighted means, not means of daily means.
 Normalisation (applied last, to every level column alike):
     raw; zscore against a base period's daily values; base100: 100 = the base
     period's mean (tension is shifted by +1 first so the scale stays positive).
+    The base period (default: the shown range) may lie outside the shown range.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class IndexOptions:
             raise ValueError(f"ci must be between 0 and 1, not {self.ci}")
         if self.start and self.end and self.start > self.end:
             raise ValueError(f"start {self.start} is after end {self.end}")
+        if self.base_start and self.base_end and self.base_start > self.base_end:
+            raise ValueError(f"base period start {self.base_start} is after its end {self.base_end}")
         return self
 
 
@@ -99,7 +104,8 @@ def compute_index(articles: pd.DataFrame, opts: IndexOptions | None = None) -> p
     if start is None or end is None:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in INDEX_COLUMNS})
     table = aggregate(df, opts.freq, opts.n_boot, opts.ci, opts.seed)
-    return finish(window(table, start, end, opts.freq), opts)
+    history = aggregate(articles, opts.freq, n_boot=0) if len(articles) else None
+    return finish(window(table, start, end, opts.freq), opts, history)
 
 
 def aggregate(articles: pd.DataFrame, freq: str = "D", n_boot: int = 200, ci: float = 0.95,
@@ -133,11 +139,21 @@ def window(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, freq: st
     return out
 
 
-def finish(table: pd.DataFrame, opts: IndexOptions) -> pd.DataFrame:
-    """Smoothing and normalisation on a windowed table; returns INDEX_COLUMNS."""
+def finish(table: pd.DataFrame, opts: IndexOptions, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Smoothing and normalisation on a windowed table; returns INDEX_COLUMNS.
+
+    `history` (the selection's per-period means over all its articles, as `aggregate`
+    gives them) is the context: the smoothing runs over it, with the shown periods'
+    own values, so that the first days of a range are smoothed with the days before
+    them; and a base period outside the shown range is read from it."""
     out = table.copy()
-    out["tension_smoothed"] = smooth(out["tension"], opts.smooth, opts.smoother, opts.center)
-    out = normalize(out, opts)
+    series = out["tension"]
+    if history is not None and len(history):
+        lo, hi = min(history.index.min(), out.index.min()), max(history.index.max(), out.index.max())
+        series = history["tension"].reindex(calendar(lo, hi, opts.freq))
+        series.loc[out.index] = out["tension"]  # the shown periods as shown (a partial first week)
+    out["tension_smoothed"] = smooth(series, opts.smooth, opts.smoother, opts.center).reindex(out.index)
+    out = normalize(out, opts, history)
     return out.reset_index()[INDEX_COLUMNS]
 
 
@@ -156,11 +172,13 @@ def smooth(series: pd.Series, window: int, smoother: str = "rolling", center: bo
     return out
 
 
-def normalize(table: pd.DataFrame, opts: IndexOptions) -> pd.DataFrame:
-    """Rescale level columns as `opts.normalize` says (see module docstring)."""
+def normalize(table: pd.DataFrame, opts: IndexOptions, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rescale level columns as `opts.normalize` says (see module docstring). A base period
+    given by dates is read from `history` when there is one (it may lie outside `table`)."""
     if opts.normalize == "raw":
         return table
-    base = table
+    given = opts.base_start or opts.base_end
+    base = history if given and history is not None else table
     if opts.base_start:
         base = base[base.index >= pd.Timestamp(opts.base_start)]
     if opts.base_end:

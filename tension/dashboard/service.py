@@ -86,7 +86,7 @@ class Service:
                                           opts.ci, opts.seed),
                                 lambda: aggregate(arts, "D", opts.n_boot, opts.ci, opts.seed))
         table = daily[(daily.index >= pd.Timestamp(start)) & (daily.index <= pd.Timestamp(end))]
-        return finish(window(table, start, end, "D"), opts)
+        return finish(window(table, start, end, "D"), opts, daily)
 
     def _range(self, arts: pd.DataFrame, opts: IndexOptions) -> tuple:
         if not len(arts) and not (opts.start and opts.end):
