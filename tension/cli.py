@@ -385,8 +385,11 @@ def _selection(kw: dict):  # noqa: ANN202
         parse_filter(kw["filter_expr"])
     except FilterError as exc:
         raise click.BadParameter(str(exc), param_hint="--filter") from None
-    return Selection(sources=tuple(kw["sources"]), categories=tuple(kw["categories"]),
-                     filter=kw["filter_expr"])
+    try:
+        return Selection(sources=tuple(kw["sources"]), categories=tuple(kw["categories"]),
+                         filter=kw["filter_expr"])
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--category") from None
 
 
 def _index_options(kw: dict):  # noqa: ANN202

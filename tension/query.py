@@ -23,9 +23,18 @@ ARTICLE_COLUMNS = ["id", "date", "source", "title", "url", "content_hash", "host
 
 
 @lru_cache(maxsize=1)
+def _scorer() -> Scorer:
+    return Scorer()
+
+
 def current_version() -> str:
     """The version of the default scorer (shipped lexicon and code)."""
-    return Scorer().version
+    return _scorer().version
+
+
+def known_categories() -> dict[str, str]:
+    """Lexicon category → pole, for the scorer whose scores are read."""
+    return _scorer().lexicon.categories()
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,13 @@ class Selection:
     categories: tuple[str, ...] = ()
     filter: str = ""
     version: str = field(default_factory=current_version)
+
+    def __post_init__(self) -> None:
+        # A misspelt category would silently give a flat zero sub-index: refuse it.
+        unknown = [c for c in self.categories if c not in known_categories()]
+        if unknown:
+            raise ValueError(f"unknown lexicon category {unknown[0]!r}; known: "
+                             f"{', '.join(sorted(known_categories()))}")
 
 
 def _to_day(value: object) -> pd.Timestamp:
@@ -120,6 +136,7 @@ def _restrict_to_categories(store: Store, df: pd.DataFrame, sel: Selection) -> p
     df["hostility"] = df["content_hash"].map(host).fillna(0.0)
     df["conciliation"] = df["content_hash"].map(conc).fillna(0.0)
     df["tension"] = df["hostility"] - df["conciliation"]
+    df["label"] = [_scorer().label(t) for t in df["tension"]]  # the shares follow the sub-index
     return df
 
 

@@ -397,3 +397,10 @@ def test_loopback_or_login_does_not_warn(tmp_path: Path) -> None:
     finally:
         stop(proc)
     assert "WITHOUT a login" not in log.read_text()
+
+
+def test_unknown_category_is_a_400_not_a_flat_zero_series(app_client) -> None:  # noqa: ANN001
+    _, client = app_client
+    r = client.get("/api/index.csv?category=nope")
+    assert r.status_code == 400 and "unknown lexicon category 'nope'" in r.get_json()["error"]
+    assert client.get("/api/index.csv?category=threats").status_code == 200

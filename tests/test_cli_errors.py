@@ -164,3 +164,9 @@ def test_score_text_drops_a_byte_order_mark() -> None:
     result = run("score-text", stdin="\ufeffthreat of war\nthreat of war\n".encode())
     first, second = (json.loads(line) for line in result.output.splitlines())
     assert first == second
+
+
+def test_unknown_category_is_a_usage_error(db: str) -> None:
+    result = run("export", "--db", db, "--out", "-", "--category", "nosuch")
+    assert result.exit_code == 2
+    assert "unknown lexicon category 'nosuch'; known: agreements_summits" in result.stderr

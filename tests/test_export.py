@@ -137,6 +137,21 @@ def test_range_weeks_months_and_sources(store: Store) -> None:
     assert len(empty) == 3 and (empty["n_articles"] == 0).all()
 
 
+def test_category_sub_index_drives_every_number(store: Store) -> None:
+    """QA: with a category, hostility was the sub-index but share_hostile still counted the
+    full scores' labels (0.7 on a day with hostility 0). The shares follow the sub-index."""
+    full = build_export(store, Selection(), IndexOptions(n_boot=0))
+    talks = build_export(store, Selection(categories=("talks_dialogue", "agreements_summits")),
+                         IndexOptions(n_boot=0))
+    assert day_row(full, "2022-01-03")["share_hostile"] == 0.5  # "threatens nuclear war"
+    assert (talks["hostility"].fillna(0) == 0).all() and (talks["share_hostile"].fillna(0) == 0).all()
+    assert day_row(talks, "2022-01-03")["share_conciliatory"] == 0.5  # "proposes … talks"
+    arts = load_articles(store, Selection(categories=("talks_dialogue",)))
+    assert set(arts.loc[arts["tension"] > -0.25, "label"]) <= {"neutral"}
+    with pytest.raises(ValueError, match="unknown lexicon category 'threat'; known: agreements_summits"):
+        Selection(categories=("threat",))
+
+
 def test_empty_store_exports_nothing(db_url: str) -> None:
     s = Store(db_url)
     try:

@@ -72,8 +72,11 @@ def _params() -> tuple[Selection, IndexOptions]:
         opts.check()
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
-    sel = Selection(sources=tuple(args.getlist("source")), categories=tuple(args.getlist("category")),
-                    filter=filt)
+    try:
+        sel = Selection(sources=tuple(args.getlist("source")), categories=tuple(args.getlist("category")),
+                        filter=filt)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
     return sel, opts
 
 

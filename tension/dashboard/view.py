@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode
 from tension.dashboard.figures import DEFAULT_LAYERS, LAYERS
 from tension.filters import FilterError, parse_filter
 from tension.index import IndexOptions
-from tension.query import Selection
+from tension.query import Selection, known_categories
 
 DEFAULTS: dict = {"from": None, "to": None, "sources": [], "categories": [], "freq": "D",
                   "smooth": 7, "normalize": "raw", "filter": "", "layers": list(DEFAULT_LAYERS)}
@@ -35,7 +35,7 @@ def parse_query(search: str | None) -> dict:
     view = dict(DEFAULTS)
     view["from"], view["to"] = _date(first("from")), _date(first("to"))
     view["sources"] = [s for s in q.get("source", []) if s]  # blank values are ignored
-    view["categories"] = [c for c in q.get("category", []) if c]
+    view["categories"] = [c for c in q.get("category", []) if c in known_categories()]
     if first("freq") in ("D", "W", "M"):
         view["freq"] = first("freq")
     try:
