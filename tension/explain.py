@@ -35,8 +35,10 @@ def load_evidence(store: Store, hashes: list[str], version: str) -> dict[str, li
     return out
 
 
-def term_shares(store: Store, articles: pd.DataFrame, version: str) -> pd.DataFrame:
-    """Per term: summed contribution / number of articles, and how many articles use it."""
+def term_shares(store: Store, articles: pd.DataFrame, version: str,
+                categories: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per term: summed contribution / number of articles, and how many articles use it.
+    With `categories`, only their terms (the sub-index's own terms, which add up to it)."""
     cols = ["term", "pole", "category", "share", "n_articles"]
     empty = pd.DataFrame({"term": pd.Series(dtype=object), "pole": pd.Series(dtype=object),
                           "category": pd.Series(dtype=object), "share": pd.Series(dtype="float64"),
@@ -44,6 +46,8 @@ def term_shares(store: Store, articles: pd.DataFrame, version: str) -> pd.DataFr
     if not len(articles):
         return empty
     terms = load_terms(store, articles["content_hash"].tolist(), version)
+    if categories:
+        terms = terms[terms["category"].isin(categories)]
     if not len(terms):
         return empty
     # An original's content can recur on other days: weight each hash by its count.
@@ -67,8 +71,8 @@ def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = 
     # An empty side has no mean: None (JSON null), never NaN, which is not JSON.
     mean_t = float(target["tension"].mean()) if len(target) else None
     mean_b = float(base["tension"].mean()) if len(base) else None
-    t_shares = term_shares(store, target, sel.version)
-    b_shares = term_shares(store, base, sel.version)
+    t_shares = term_shares(store, target, sel.version, sel.categories)
+    b_shares = term_shares(store, base, sel.version, sel.categories)
     keys = ["term", "pole", "category"]
     t_shares[keys] = t_shares[keys].astype(object)
     b_shares[keys] = b_shares[keys].astype(object)

@@ -260,6 +260,16 @@ def any_store(db_url: str, tmp_path: Path) -> Store:
     store.dispose()
 
 
+def test_word_shift_of_a_category_sub_index_lists_only_its_terms(any_store: Store) -> None:
+    """QA: with a category chosen, "What moved it" listed other categories' terms, whose
+    shifts were larger than the change they were meant to explain."""
+    cats = ("war_nuclear", "threats", "condemnation")
+    why = explain(any_store, Selection(categories=cats), TARGET, top=1000)
+    assert why["terms"] and {t["category"] for t in why["terms"]} <= set(cats)
+    assert sum(t["shift"] for t in why["terms"]) == pytest.approx(why["delta"], abs=1e-6)
+    assert why["delta"] != pytest.approx(explain(any_store, Selection(), TARGET)["delta"])
+
+
 def test_word_shift_adds_up_to_the_change(any_store: Store) -> None:
     sel = Selection()
     why = explain(any_store, sel, TARGET, top=1000)
