@@ -455,6 +455,26 @@ def test_upload_ingests_and_user_text_stays_inert(dash_duo, db_url: str, tmp_pat
     assert pwned(dash_duo) is None
 
 
+def test_date_picker_applies_a_typed_date_on_blur_and_opens_on_the_data(dash_duo, tmp_path: Path) -> None:  # noqa: ANN001
+    """QA: a start date typed and left by a click elsewhere was shown but never applied (no
+    `from` in the URL); and the calendar opened on today's month, years after the data."""
+    db_url = f"sqlite:///{tmp_path / 'seeded.db'}"  # the seed article: 2018-01-03
+    start(dash_duo, db_url, tmp_path, seed=True)
+    dash_duo.find_element("#date-range").click()
+    calendar = wait_until(lambda: dash_duo.find_elements(".dash-datepicker-content"), message="calendar")
+    assert "January 2018" in calendar[0].text, calendar[0].text
+    dash_duo.find_element("#date-range").send_keys("2017-12-20")
+    dash_duo.find_element("h1").click()
+    wait_until(lambda: "from=2017-12-20" in dash_duo.driver.current_url, message="from= in the URL")
+    dash_duo.wait_for_contains_text("#status", "articles over 15 periods", timeout=WAIT)
+    assert dash_duo.find_element("#date-range").get_attribute("value") == "2017-12-20"
+    # the end date too
+    dash_duo.find_element("#date-range-end-date").send_keys("2017-12-31")
+    dash_duo.find_element("h1").click()
+    wait_until(lambda: "to=2017-12-31" in dash_duo.driver.current_url, message="to= in the URL")
+    dash_duo.wait_for_contains_text("#status", "articles over 12 periods", timeout=WAIT)
+
+
 def test_save_message_stays_after_an_edit(dash_duo, tmp_path: Path) -> None:  # noqa: ANN001
     db_url = f"sqlite:///{tmp_path / 'seeded.db'}"
     store = Store(db_url)  # create_app fills it from seeds/

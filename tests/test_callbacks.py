@@ -825,3 +825,14 @@ def test_a_spike_counts_as_annotated_only_when_its_dates_are_covered() -> None:
     assert cb.covering_annotation(spike, [{"id": 2, "start": "2020-02-14", "end": "2020-02-16"}])["id"] == 2
     assert cb.covering_annotation(spike, [{"id": 3, "start": "2020-02-15", "end": "2020-02-15"},
                                           {"id": 4, "start": "2020-02-01", "end": "2020-02-14"}]) is None
+
+
+# =========================================================================== date picker
+def test_the_calendar_opens_on_the_chosen_dates_else_on_the_datas_last_day(service: Service) -> None:
+    """QA: with no dates chosen the calendar opened on today's month, years after the data."""
+    last = service.bounds()[1]
+    assert last == START + dt.timedelta(days=N_DAYS - 1)
+    assert cb.calendar_month(None, None, last) == last.isoformat()
+    assert cb.calendar_month("2020-01-05", "2020-02-01", last) == "2020-01-05"
+    assert cb.calendar_month(None, "2020-02-01T00:00:00", last) == "2020-02-01"
+    assert cb.calendar_month(None, None, None) is None  # an empty store: the component decides

@@ -52,6 +52,13 @@ def sync_view(triggered: str | None, search: str | None, values: list) -> tuple[
     return [no_update] * len(values), to_query(parse_query(to_query(view_from_controls(values))))
 
 
+def calendar_month(start: str | None, end: str | None, last_day: dt.date | None) -> str | None:
+    """The month the date picker's calendar opens on: the chosen start (or end), else the
+    data's last day. Left to itself it opens on today's month, maybe years past the data."""
+    chosen = start or end
+    return chosen[:10] if chosen else (last_day.isoformat() if last_day else None)
+
+
 # --------------------------------------------------------------------------- the chart
 def render_view(service: Service, view: dict) -> tuple[dict, list, list]:
     """Figure, status line and spike list for a view."""
@@ -289,6 +296,11 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:  # noqa: C9
     def _sync(search, *values):  # noqa: ANN001, ANN202
         controls, new_search = sync_view(ctx.triggered_id, search, list(values))
         return [*controls, new_search]
+
+    @app.callback(Output("date-range", "initial_visible_month"), Input("date-range", "start_date"),
+                  Input("date-range", "end_date"))
+    def _calendar_month(start, end):  # noqa: ANN001, ANN202
+        return calendar_month(start, end, service.bounds()[1])
 
     @app.callback(Output("index-graph", "figure"), Output("status", "children"),
                   Output("spike-list", "children"),
