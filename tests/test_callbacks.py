@@ -37,6 +37,7 @@ from tension.dashboard.view import DEFAULTS, parse_query, to_params, to_query
 from tension.events import import_events
 from tension.export import build_export
 from tension.ingest import ingest
+from tension.query import known_categories
 from tension.store import Store
 
 START = dt.date(2020, 1, 1)
@@ -210,7 +211,9 @@ def views(draw: st.DrawFn) -> dict:
         layers = list(DEFAULT_LAYERS)  # the canonical order of the defaults
     return {"from": draw(st.none() | _date), "to": draw(st.none() | _date),
             "sources": draw(st.lists(_word, max_size=3)),
-            "categories": draw(st.lists(_word, max_size=2)),
+            # a URL keeps only the lexicon's categories (parse_query drops unknown ones)
+            "categories": draw(st.lists(st.sampled_from(sorted(known_categories())), unique=True,
+                                        max_size=2)),
             "freq": draw(st.sampled_from(["D", "W", "M"])),
             "smooth": draw(st.integers(1, 365)),
             "normalize": draw(st.sampled_from(["raw", "zscore", "base100"])),
