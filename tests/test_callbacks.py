@@ -839,3 +839,26 @@ def test_the_calendar_opens_on_the_chosen_dates_else_on_the_datas_last_day(servi
     assert cb.calendar_month("2020-01-05", "2020-02-01", last) == "2020-01-05"
     assert cb.calendar_month(None, "2020-02-01T00:00:00", last) == "2020-02-01"
     assert cb.calendar_month(None, None, None) is None  # an empty store: the component decides
+
+
+# =========================================================================== empty views, evidence counts
+def test_a_filter_matching_nothing_says_so_not_import_articles(service: Service) -> None:
+    """QA: a keyword filter matching nothing said "No articles in this view. Import some…"."""
+    _, status, _ = cb.render_view(service, view("?q=zeppelin"))
+    text = text_of(status)
+    assert "No articles match the keyword filter \u201czeppelin\u201d" in text and "clear the filter" in text
+    assert "Import" not in text
+    _, status, _ = cb.render_view(service, view("?from=2030-01-01&to=2030-01-31"))
+    assert "widen the dates" in text_of(status) and "Import" not in text_of(status)
+    assert cb.empty_view_message(view(), store_has_articles=False).startswith(
+        "No articles in this view. Import some")
+
+
+def test_evidence_says_it_lists_the_top_articles_of_how_many(service: Service) -> None:
+    """QA: a range's evidence showed 50 articles of 8,245 without saying so."""
+    heads = lambda sel: [text_of(c) for c in walk(cb.evidence_panel(service, view(), sel))  # noqa: E731
+                         if isinstance(c, html.H3) and text_of(c).startswith("Articles")]
+    n_all = len(corpus_rows())
+    assert heads({"start": day(0), "end": day(N_DAYS - 1)}) == [
+        f"Articles, by contribution: the top 50 of {n_all:,}"]
+    assert heads({"start": SPIKE_DAY, "end": SPIKE_DAY}) == ["Articles, by contribution"]  # all shown

@@ -88,10 +88,21 @@ def render_view(service: Service, view: dict) -> tuple[dict, list, list]:
         status.append(html.Span(f" {cov['unscored']:,} articles await rescoring by the current "
                                 "lexicon: run python -m tension rescore.", className="error"))
     if n_art == 0:
-        status.append(html.Span(" No articles in this view. Import some with the upload box below "
-                                "or `python -m tension ingest FILE`.", className="muted"))
+        status.append(html.Span(" " + empty_view_message(view, service.bounds()[0] is not None),
+                                className="muted"))
     records = service.spike_records(sel, SPIKES_LISTED, (opts.start, opts.end))
     return fig, status, spike_list(records, ann.list_annotations(service.store))
+
+
+def empty_view_message(view: dict, store_has_articles: bool) -> str:
+    """Why a view has no articles, and what to do: the keyword filter matched nothing (clear
+    it), the other settings left nothing, or the store is empty (import some)."""
+    if view.get("filter"):
+        return (f"No articles match the keyword filter “{view['filter']}” in this view: "
+                "clear the filter box (or widen the dates) to see articles again.")
+    if store_has_articles:
+        return "No articles in this view: widen the dates or clear the source and category filters."
+    return "No articles in this view. Import some with the upload box below or `python -m tension ingest FILE`."
 
 
 def covering_annotation(record: dict, annotations: list[dict]) -> dict | None:
@@ -212,8 +223,9 @@ def evidence_panel(service: Service, view: dict, selection: dict | None) -> list
                                      "articles)", className="muted")])
                   for t in why["terms"][:10]]
         out += [html.H3("What moved it"), html.Ul(shifts, className="shift")]
-    if arts:
-        out.append(html.H3("Articles, by contribution"))
+    if arts:  # the panel lists the strongest articles only: say so when there are more
+        more = f": the top {len(arts):,} of {why['n_target']:,}" if len(arts) < why["n_target"] else ""
+        out.append(html.H3(f"Articles, by contribution{more}"))
     for a in arts:
         sentences = [html.Li(highlight(s)) for s in a["evidence"]] or [html.Li("no lexicon matches",
                                                                                 className="muted")]
