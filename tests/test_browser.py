@@ -475,6 +475,23 @@ def test_date_picker_applies_a_typed_date_on_blur_and_opens_on_the_data(dash_duo
     dash_duo.wait_for_contains_text("#status", "articles over 12 periods", timeout=WAIT)
 
 
+def test_keyword_filter_box_shows_its_whole_placeholder(dash_duo, tmp_path: Path) -> None:  # noqa: ANN001
+    """QA: the keyword filter box was too narrow for its placeholder ("e.g. Seoul|South Korea")."""
+    start(dash_duo, f"sqlite:///{tmp_path / 'seeded.db'}", tmp_path, seed=True)
+    need, room = dash_duo.driver.execute_script("""
+        const box = document.querySelector('input#filter');
+        const style = getComputedStyle(box);
+        const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = style.font;
+        // what shows: the input, cut by dash's wrapper around it (it was cut at 141 px)
+        const shown = Math.min(box.getBoundingClientRect().right, box.parentElement.getBoundingClientRect().right)
+                      - box.getBoundingClientRect().left;
+        const room = shown - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)
+                     - parseFloat(style.borderLeftWidth) - parseFloat(style.borderRightWidth);
+        return [ctx.measureText(box.placeholder + ' & more').width, room];""")
+    assert room >= need, (room, need)
+
+
 def test_save_message_stays_after_an_edit(dash_duo, tmp_path: Path) -> None:  # noqa: ANN001
     db_url = f"sqlite:///{tmp_path / 'seeded.db'}"
     store = Store(db_url)  # create_app fills it from seeds/

@@ -26,8 +26,9 @@ GRID_COLUMNS = [
 ]
 
 
-def _field(label: str, component) -> html.Label:  # noqa: ANN001
-    return html.Label([html.Span(label, className="field-label"), component], className="field")
+def _field(label: str, component, extra_class: str = "") -> html.Label:  # noqa: ANN001
+    return html.Label([html.Span(label, className="field-label"), component],
+                      className=f"field {extra_class}".strip())
 
 
 def build_layout(*, sources: list[str], categories: list[str], store_label: str,
@@ -50,7 +51,8 @@ def build_layout(*, sources: list[str], categories: list[str], store_label: str,
             {"label": " raw", "value": "raw"}, {"label": " z-score", "value": "zscore"},
             {"label": " 100 = mean", "value": "base100"}], value="raw", inline=True)),
         _field("keyword / actor filter", dcc.Input(id="filter", type="text", debounce=True,
-                                                   placeholder="e.g. Seoul|South Korea", value="")),
+                                                   placeholder="e.g. Seoul|South Korea", value=""),
+               "filter-field"),
         _field("layers", dcc.Checklist(id="layers", options=[
             {"label": f" {LAYER_LABELS[k]}", "value": k} for k in LAYERS], value=[], inline=True)),
     ])
