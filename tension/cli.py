@@ -157,6 +157,9 @@ def _lexicon_bytes(lexicon: Path | None) -> bytes | None:
 @click.option("--source", help="Source name for every article (overrides the file's column).")
 @click.option("--tz", default="UTC", show_default=True, callback=lambda _c, _p, v: _zone(v),
               help="Analysis time zone: times are converted to it before taking the calendar day.")
+@click.option("--date-order", type=click.Choice(["auto", "mdy", "dmy"]), default="auto", show_default=True,
+              help="Numeric dates like 01/02/2018: month-first (mdy), day-first (dmy), or auto: "
+                   "learnt from each file's first unambiguous date (25/12/2017 is dmy).")
 @click.option("--dedupe-window", "window", default=0, show_default=True, type=click.IntRange(0, 30),
               help="Days apart within which identical or near-identical texts count as copies.")
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 256),
@@ -169,7 +172,7 @@ def _lexicon_bytes(lexicon: Path | None) -> bytes | None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @lexicon_option
 def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None,
-           source: str | None, tz: str, window: int, jobs: int, engine: str,
+           source: str | None, tz: str, date_order: str, window: int, jobs: int, engine: str,
            scheduler: str | None, quiet: bool, as_json: bool, lexicon: Path | None) -> None:
     """Import article files (CSV, TSV, JSON, JSONL, Parquet, .txt/.md folders, RSS/Atom
     files or URLs; optionally gzipped) into the store and score them.
@@ -192,7 +195,7 @@ def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None
 
         bar = tqdm(unit=" rows", unit_scale=True, desc="ingest", file=sys.stderr, leave=False,
                    disable=None)  # None: only on a terminal
-    kwargs = dict(fmt=fmt, mapping=columns, source=source, tz=tz, window_days=window,
+    kwargs = dict(fmt=fmt, mapping=columns, source=source, tz=tz, date_order=date_order, window_days=window,
                   lexicon=_lexicon_bytes(lexicon), progress=(lambda _p, n: bar.update(n)) if bar is not None else None)
     try:
         if engine == "dask":

@@ -361,6 +361,7 @@ def file_fingerprint(path: str, options: dict) -> str | None:
 
 def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = "auto",
            mapping: dict[str, str] | None = None, source: str | None = None, tz: str = "UTC",
+           date_order: str = "auto",
            lexicon: bytes | None = None, window_days: int = 0, jobs: int = 1,
            executor: Executor | None = None, batch_size: int = BATCH_SIZE,
            progress: Callable[[str, int], None] | None = None) -> Summary:
@@ -377,6 +378,8 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
                    split=jobs)
     ing.start(paths)
     options = {"fmt": fmt, "mapping": mapping, "source": source, "tz": tz, "window": window_days}
+    if date_order != "auto":  # only then: the fingerprints of earlier imports stay valid
+        options["date_order"] = date_order
     try:
         with young_gc_only():
             for path in _expand(paths, ing.summary):
@@ -401,7 +404,8 @@ def _ingest_one(ing: Ingester, path: str, options: dict, batch_size: int,
         return
     try:
         reader = open_reader(path, fmt=options["fmt"], mapping=options["mapping"],
-                             source=options["source"], tz=options["tz"])
+                             source=options["source"], tz=options["tz"],
+                             date_order=options.get("date_order", "auto"))
     except ReadError as exc:
         s.errors.append(str(exc))
         return

@@ -532,17 +532,65 @@ def _storable(problem: Problem) -> Problem:
 # ----------------------------------------------------------------------- row building
 
 
+# A numeric date with the year last (25/12/2017, 12.25.2017, 1-2-2018 10:00): day or month first?
+_NUMERIC_DATE = re.compile(r"\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?=$|[\sT,])")
+DATE_ORDERS = ("auto", "mdy", "dmy")
+
+
+class _DateOrder:
+    """Whether a file writes numeric dates day-first or month-first, learnt from its rows.
+
+    Why: 01/02/2018 is 1 February in Europe and 2 January in the US, and a file keeps
+    one convention. The first date that can only be read one way (25/12/2017: day-first)
+    settles it for the rest of the file; until then, ambiguous dates are read month-first.
+    A date that contradicts the file's order is a Problem, never a silent swap.
+    `fixed` ("mdy" or "dmy") is the analyst's --date-order: nothing is learnt then."""
+
+    __slots__ = ("order", "fixed", "example")
+
+    def __init__(self, fixed: str = "auto") -> None:
+        self.fixed = fixed if fixed != "auto" else None
+        self.order = self.fixed
+        self.example: str | None = None  # the date that settled the order, or the first read mdy
+
+    def apply(self, text: str) -> str:
+        """The date as the month-first parser should see it; raises DateError on a contradiction."""
+        m = _NUMERIC_DATE.match(text)
+        if not m:
+            return text
+        a, b = int(m.group(1)), int(m.group(3))
+        only = "dmy" if a > 12 >= b else "mdy" if b > 12 >= a else None
+        if only and self.order is None:
+            if only == "dmy" and self.example is not None:
+                raise DateError(f"date '{text.strip()}' is day-first, but this file's earlier date "
+                                f"'{self.example}' was read month-first; import it with --date-order "
+                                "dmy (or mdy) to say which")
+            self.order, self.example = only, text.strip()
+        elif only and only != self.order:
+            why = f"as --date-order {self.fixed} says" if self.fixed else f"as '{self.example}' shows"
+            first = "day" if self.order == "dmy" else "month"
+            raise DateError(f"date '{text.strip()}' cannot be {first}-first, and this file writes dates "
+                            f"{first}-first ({why})")
+        elif self.order is None and a != b and self.example is None:
+            self.example = text.strip()  # read month-first until the file says otherwise
+        if self.order == "dmy":
+            return f"{m.group(3)}{m.group(2)}{m.group(1)}{m.group(2)}{m.group(4)}{text[m.end():]}"
+        return text
+
+
 class _Builder:
     """Turns one row's raw values into an Article or a Problem (shared by every format)."""
 
-    __slots__ = ("origin", "tz", "source", "default_source", "limit")
+    __slots__ = ("origin", "tz", "source", "default_source", "limit", "dates")
 
-    def __init__(self, origin: str, tz: str, source: str | None, default_source: str, limit: int):
+    def __init__(self, origin: str, tz: str, source: str | None, default_source: str, limit: int,
+                 date_order: str = "auto"):
         self.origin = origin
         self.tz = tz
         self.source = source
         self.default_source = default_source
         self.limit = limit
+        self.dates = _DateOrder(date_order)
 
     def make(self, row: int, values: tuple[Any, ...], raw: Callable[[], str],
              origin: str | None = None, check_size: bool = True) -> Article | Problem:
@@ -560,6 +608,11 @@ class _Builder:
                                    f"field '{name}' {_size_phrase(len(value), limit)}", _short(raw()))
         date_value = values[0]
         if date_value.__class__ is str:
+            if date_value[1:2] in "/.-" or date_value[2:3] in "/.-":  # 1/2/… or 25/12/…, not ISO
+                try:
+                    date_value = self.dates.apply(date_value)
+                except DateError as exc:
+                    return Problem(where, row, "date", str(exc), _short(raw()))
             parsed = parse_text_cached(date_value, self.tz)
             if parsed.__class__ is str:
                 return Problem(where, row, "date", parsed, _short(raw()))
@@ -605,6 +658,7 @@ class Reader:
     mapping: dict[str, str]
     source: str | None = None
     tz: str = "UTC"
+    date_order: str = "auto"
     encoding: str | None = None
     delimiter: str | None = None
     detected: str = "forced"
@@ -653,7 +707,8 @@ class Reader:
             yield batch
 
     def _builder(self) -> _Builder:
-        return _Builder(self.origin, self.tz, self.source, _stem(self.origin), self.max_field)
+        return _Builder(self.origin, self.tz, self.source, _stem(self.origin), self.max_field,
+                        self.date_order)
 
     def _file_problem(self, reason: str, field_name: str | None = None, raw: str = "") -> None:
         self._setup.append(Problem(self.origin, None, field_name, reason, _short(raw)))
@@ -1488,7 +1543,7 @@ _ROWS: dict[str, Callable[[Reader], Iterator[Article | Problem]]] = {
 
 
 def open_reader(path: str, *, fmt: str = "auto", mapping: dict[str, str] | None = None,
-                source: str | None = None, tz: str = "UTC") -> Reader:
+                source: str | None = None, tz: str = "UTC", date_order: str = "auto") -> Reader:
     """Open one input and detect its format, encoding, delimiter and columns.
 
     Why up front: the CLI prints what was detected (and a wrong guess can be fixed with
@@ -1503,6 +1558,8 @@ def open_reader(path: str, *, fmt: str = "auto", mapping: dict[str, str] | None 
         zone(tz)
     except DateError as exc:
         raise ReadError(f"{path}: {exc}") from None
+    if date_order not in DATE_ORDERS:
+        raise ReadError(f"{path}: date order must be one of {', '.join(DATE_ORDERS)}, not {date_order!r}")
     forced = _check_mapping(mapping, path)
     if _is_url(path):
         if fmt not in ("auto", "rss"):
@@ -1526,7 +1583,8 @@ def open_reader(path: str, *, fmt: str = "auto", mapping: dict[str, str] | None 
             chosen, how = _sniff_format(path), "detected from the content"
         except OSError as exc:
             raise ReadError(f"{path}: cannot read: {exc}") from None
-    reader = Reader(origin=path, format=chosen, mapping={}, source=source or None, tz=tz, detected=how)
+    reader = Reader(origin=path, format=chosen, mapping={}, source=source or None, tz=tz,
+                    date_order=date_order, detected=how)
     reader._state["forced"] = forced
     reader._rows = _ROWS[chosen]
     try:

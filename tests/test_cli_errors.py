@@ -170,3 +170,12 @@ def test_unknown_category_is_a_usage_error(db: str) -> None:
     result = run("export", "--db", db, "--out", "-", "--category", "nosuch")
     assert result.exit_code == 2
     assert "unknown lexicon category 'nosuch'; known: agreements_summits" in result.stderr
+
+
+def test_date_order_reaches_the_reader(tmp_path: Path) -> None:
+    path = tmp_path / "eu.csv"
+    path.write_text("date,title\n01/02/2018,a\n")
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    assert run("ingest", str(path), "--db", url, "--date-order", "dmy", "--quiet").exit_code == 0
+    assert run("export", "--db", url, "--out", "-", "--n-boot", "0").output.splitlines()[1].startswith(
+        "2018-02-01,")

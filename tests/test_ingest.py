@@ -841,7 +841,7 @@ def test_events_with_bad_rows(store: Store, tmp_path: Path) -> None:
     result = import_events(store, path)
     assert (result.read, result.added) == (5, 2)
     assert [(p.row, p.field, p.reason) for p in result.problems] == [
-        (3, "start", "not a date: '2018-02-30'"),
+        (3, "start", "not a date like 2018-01-03: '2018-02-30'"),
         (4, "end", "end 2018-06-11 is before start 2018-06-12"),
         (5, "label", "missing label")]
     df = list_events(store)
@@ -869,7 +869,7 @@ def test_events_commands(tmp_path: Path, shared_data) -> None:
                    "03/09/2017x,Broken,nuclear_test\n")
     result = run_cli("events", "import", str(bad), "--db", db)
     assert result.returncode == 1
-    assert f"problem: {bad}, row 3, field 'date': not a date: '03/09/2017x'" in result.stderr
+    assert f"problem: {bad}, row 3, field 'date': not a date like 2018-01-03: '03/09/2017x'" in result.stderr
     assert result.stdout.strip() == "read 2 events: added 0, 1 already known, 1 with problems"
     listed = run_cli("events", "list", "--db", db, "--category", "nuclear_test")
     assert listed.returncode == 0

@@ -848,3 +848,49 @@ def test_shared_data_fails_under_ci_and_skips_elsewhere(shared_data, monkeypatch
     monkeypatch.setenv("CI", "false")
     with pytest.raises(pytest.skip.Exception, match="no_such_corpus.csv is missing"):
         shared_data("no_such_corpus.csv")
+
+
+# ------------------------------------------------------------------- day-first or month-first
+def _dated(tmp_path: Path, *dates: str, **kwargs) -> tuple[list[tuple[int, str]], list[tuple]]:
+    path = tmp_path / "dates.csv"
+    path.write_text("date,title\n" + "".join(f"{d},t{i}\n" for i, d in enumerate(dates)))
+    _, arts, problems = read(path, **kwargs)
+    return [(a.row, a.date.isoformat()) for a in arts], triples(problems)
+
+
+def test_a_day_first_file_is_read_day_first(tmp_path: Path) -> None:
+    """QA: 25/12/2017, 01/02/2018, 05/03/2018, 13/03/2018 stored 01/02 as 2 January and 05/03 as
+    3 May. The first date that can only be day-first settles the file."""
+    got, problems = _dated(tmp_path, "25/12/2017", "01/02/2018", "05/03/2018 10:00", "13.03.2018")
+    assert got == [(2, "2017-12-25"), (3, "2018-02-01"), (4, "2018-03-05"), (5, "2018-03-13")]
+    assert problems == []
+
+
+def test_a_month_first_file_and_iso_dates_are_unchanged(tmp_path: Path) -> None:
+    got, problems = _dated(tmp_path, "12/25/2017", "01/02/2018", "2018-01-03", "1-2-2018")
+    assert got == [(2, "2017-12-25"), (3, "2018-01-02"), (4, "2018-01-03"), (5, "2018-01-02")]
+    assert problems == []
+
+
+def test_a_contradiction_is_a_problem_naming_the_evidence(tmp_path: Path) -> None:
+    got, problems = _dated(tmp_path, "25/12/2017", "12/25/2017", "02/01/2018")
+    assert got == [(2, "2017-12-25"), (4, "2018-01-02")]
+    assert problems == [(3, "date", "date '12/25/2017' cannot be day-first, and this file writes dates "
+                                    "day-first (as '25/12/2017' shows)")]
+    # ambiguous dates came first (read month-first), then one that is only day-first
+    got, problems = _dated(tmp_path, "01/02/2018", "13/03/2018")
+    assert got == [(2, "2018-01-02")]
+    assert problems == [(3, "date", "date '13/03/2018' is day-first, but this file's earlier date "
+                                    "'01/02/2018' was read month-first; import it with --date-order "
+                                    "dmy (or mdy) to say which")]
+
+
+def test_the_analyst_can_say_which(tmp_path: Path) -> None:
+    got, problems = _dated(tmp_path, "01/02/2018", "13/03/2018", "12/25/2017", date_order="dmy")
+    assert got == [(2, "2018-02-01"), (3, "2018-03-13")]
+    assert problems == [(4, "date", "date '12/25/2017' cannot be day-first, and this file writes dates "
+                                    "day-first (as --date-order dmy says)")]
+    got, _ = _dated(tmp_path, "01/02/2018", date_order="mdy")
+    assert got == [(2, "2018-01-02")]
+    with pytest.raises(readers.ReadError, match="date order must be one of auto, mdy, dmy"):
+        readers.open_reader(str(tmp_path / "dates.csv"), date_order="ymd")
