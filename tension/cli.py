@@ -121,9 +121,19 @@ db_option = click.option("--db", "db", envvar="TENSION_DB", metavar="URL",
                          help="Database URL or SQLite file (default: $TENSION_DB, else data/tension.db).")
 
 
-def _store(db: str | None):  # noqa: ANN202
+def _store(db: str | None, create: bool = False):  # noqa: ANN202
+    """The store; commands that only read it refuse a SQLite file that does not exist
+    (a mistyped --db would otherwise create an empty store and report nothing)."""
+    from sqlalchemy.engine import make_url
+
+    from tension.config import resolve_db_url
     from tension.store import Store
 
+    url = make_url(resolve_db_url(db))
+    if not create and url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).exists():
+        raise click.ClickException(f"no store at {url.database}: check --db (or TENSION_DB), "
+                                   "or import something first with: python -m tension ingest")
     try:
         return Store(db)
     except Exception as exc:  # noqa: BLE001 - any connection failure becomes one clear line
@@ -188,7 +198,7 @@ def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None
         columns = parse_mapping(mapping) if mapping else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--map") from None
-    store = _store(db)
+    store = _store(db, create=True)
     bar = None
     if not quiet:
         from tqdm import tqdm
@@ -307,7 +317,7 @@ def events_import(path: Path, db: str | None) -> None:
     """Import a CSV with `date` (or `start`, `end`), `label` and optional `category`."""
     from tension.events import import_events
 
-    result = import_events(_store(db), path)
+    result = import_events(_store(db, create=True), path)
     for p in result.problems:
         click.echo(f"problem: {p}", err=True)
     click.echo(f"read {result.read:,} events: added {result.added:,}, "
@@ -369,7 +379,7 @@ INDEX_OPTIONS = [
                  help="Smoothing window in periods (1 = none)."),
     click.option("--smoother", type=click.Choice(["rolling", "ewm"]), default="rolling",
                  show_default=True),
-    click.option("--center", is_flag=True, help="Centred instead of trailing window."),
+    click.option("--center", is_flag=True, help="Centred instead of trailing window (rolling only)."),
     click.option("--normalize", type=click.Choice(["raw", "zscore", "base100"]), default="raw",
                  show_default=True, help="zscore / base100 against the base period."),
     click.option("--base-from", "base_start", metavar="DATE", help="Base period start."),
@@ -583,7 +593,7 @@ def restore(path: Path, db: str | None, replace: bool) -> None:
     from tension.backup import restore as run_restore
 
     try:
-        counts = run_restore(_store(db), path, replace=replace)
+        counts = run_restore(_store(db, create=True), path, replace=replace)
     except (ValueError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"restored from {path}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
@@ -629,7 +639,7 @@ def annotations_add(when: str, title: str, note: str, tags: tuple[str, ...], aut
 
     start, _, end = when.partition("..")
     try:
-        saved = create(_store(db), {"start": start, "end": end or start, "title": title, "note": note,
+        saved = create(_store(db, create=True), {"start": start, "end": end or start, "title": title, "note": note,
                                     "tags": list(tags), "author": author})
     except AnnotationError as exc:
         raise click.ClickException(str(exc)) from None
@@ -660,7 +670,7 @@ def annotations_import(path: Path, db: str | None) -> None:
     """Add the annotations of a CSV (as written by `annotations export`); re-importing adds nothing."""
     from tension.annotations import import_csv
 
-    result = import_csv(_store(db), path.read_text(encoding="utf-8-sig"))
+    result = import_csv(_store(db, create=True), path.read_text(encoding="utf-8-sig"))
     for e in result["errors"]:
         click.echo(f"problem: {e}", err=True)
     click.echo(f"added {result['added']}, already present {result['skipped']}, "

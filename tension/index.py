@@ -62,6 +62,8 @@ class IndexOptions:
             raise ValueError(f"smoother must be one of {', '.join(SMOOTHERS)}, not {self.smoother!r}")
         if self.smooth < 1 or self.smooth > 3650:
             raise ValueError(f"smooth must be a number of periods from 1 to 3650, not {self.smooth}")
+        if self.center and self.smoother == "ewm":
+            raise ValueError("center applies to the rolling mean only; an EWMA always looks back")
         if not 0 < self.ci < 1:
             raise ValueError(f"ci must be between 0 and 1, not {self.ci}")
         if self.start and self.end and self.start > self.end:

@@ -179,3 +179,14 @@ def test_date_order_reaches_the_reader(tmp_path: Path) -> None:
     assert run("ingest", str(path), "--db", url, "--date-order", "dmy", "--quiet").exit_code == 0
     assert run("export", "--db", url, "--out", "-", "--n-boot", "0").output.splitlines()[1].startswith(
         "2018-02-01,")
+
+
+def test_reading_commands_refuse_a_store_that_does_not_exist(tmp_path: Path) -> None:
+    """QA: a mistyped --db quietly created an empty store (and its folders) and listed nothing."""
+    missing = tmp_path / "nonexist" / "dir" / "x.db"
+    for args in (["events", "list"], ["export", "--out", "-"], ["spikes"], ["annotations", "list"],
+                 ["quarantine", "list"], ["explain", "2018-01-01"], ["backup", str(tmp_path / "b.db")]):
+        one_line_error(run(*args, "--db", str(missing)), f"Error: no store at {missing}: check --db")
+    assert not missing.parent.exists()
+    ok = run("annotations", "add", "2018-01-01", "first note", "--db", str(tmp_path / "new.db"))
+    assert ok.exit_code == 0 and (tmp_path / "new.db").exists()  # writing commands create it
