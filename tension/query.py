@@ -72,8 +72,8 @@ def articles_query(sel: Selection, columns: list) -> Select:
         q = q.where(a.date >= sel.start)
     if sel.end:
         q = q.where(a.date <= sel.end)
-    if sel.sources:
-        q = q.where(a.source.in_(list(sel.sources)))
+    if sel.sources:  # case-insensitive: --source kcna finds KCNA, as a person means it
+        q = q.where(func.lower(a.source).in_(sorted({x.lower() for x in sel.sources})))
     return q
 
 

@@ -152,6 +152,14 @@ def test_category_sub_index_drives_every_number(store: Store) -> None:
         Selection(categories=("threat",))
 
 
+def test_source_names_match_whatever_their_case(store: Store) -> None:
+    """QA: --source kcna gave an all-blank export; the stored name is KCNA."""
+    upper = build_export(store, Selection(sources=("KCNA",)), IndexOptions(n_boot=0))
+    lower = build_export(store, Selection(sources=("kcna",)), IndexOptions(n_boot=0))
+    assert upper["n_articles"].sum() == 4
+    pd.testing.assert_frame_equal(upper, lower)
+
+
 def test_empty_store_exports_nothing(db_url: str) -> None:
     s = Store(db_url)
     try:
