@@ -258,6 +258,34 @@ def test_clicking_a_day_shows_its_evidence(dash_duo, db_url: str, tmp_path: Path
 
 
 @kcna
+def test_month_view_draws_each_month_across_it_and_a_click_opens_that_month(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001, E501
+    start(dash_duo, db_url, tmp_path, "?from=2013-01-01&to=2013-04-30&freq=M")
+    dash_duo.wait_for_contains_text("#status", "articles over 4 periods", timeout=WAIT)
+    # each month's bar is drawn inside its month (the February bar spanned Jan 20 - Feb 12)
+    bars = dash_duo.driver.execute_script("""
+        const g = document.querySelector('#index-graph .js-plotly-plot');
+        const xa = g._fullLayout.xaxis, r = g.querySelector('.nsewdrag').getBoundingClientRect();
+        const day = (px) => new Date(xa.p2c(px - r.left)).toISOString().slice(0, 10);
+        return Array.from(g.querySelectorAll('.cartesianlayer .barlayer .point path')).map(
+            (p) => [day(p.getBoundingClientRect().left), day(p.getBoundingClientRect().right)]);""")
+    assert [b[0][:7] for b in bars] == ["2013-01", "2013-02", "2013-03", "2013-04"], bars
+    assert all(lo[:7] == hi[:7] and lo[8:] <= "14" <= hi[8:] for lo, hi in bars), bars
+    # the spike triangles sit on the monthly values: the y axis is not stretched to a day's
+    top, day_heights = dash_duo.driver.execute_script("""
+        const g = document.querySelector('#index-graph .js-plotly-plot');
+        return [g._fullLayout.yaxis.range[1],
+                g.data.filter((t) => t.name.endsWith('spike')).flatMap((t) => t.customdata.map((c) => c[2]))];""")
+    assert day_heights and top < max(day_heights), (top, day_heights)
+    # a click lands in the month drawn under the cursor
+    click_at(dash_duo, "2013-01-25")
+    dash_duo.wait_for_contains_text("#evidence", "2013-01-01 to 2013-01-31:", timeout=WAIT)
+    click_at(dash_duo, "2013-02-20")
+    dash_duo.wait_for_contains_text("#evidence", "2013-02-01 to 2013-02-28:", timeout=WAIT)
+    assert dash_duo.find_element("#ann-start").get_attribute("value") == "2013-02-01"
+    assert dash_duo.find_element("#ann-end").get_attribute("value") == "2013-02-28"
+
+
+@kcna
 def test_annotation_create_reload_edit_delete(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
     app = start(dash_duo, db_url, tmp_path, SPRING_2013)
     store = store_of(app)

@@ -490,6 +490,59 @@ def test_click_just_left_of_a_point_selects_that_day() -> None:
         "start": "2020-02-15", "end": "2020-02-15"}
 
 
+def test_weeks_and_months_are_drawn_across_their_period() -> None:
+    """A week's or month's value spans its period (Monday to Sunday; the 1st to the last day),
+    not centred on its first day, where a month's bar covered half of the month before."""
+    table = year_table("2013-01-01", 120)
+    daily = index_figure(table, freq="D")
+    assert all("xperiod" not in t for t in daily["data"])
+    for freq, period, origin in (("W", 7 * 86_400_000, "2000-01-03"), ("M", "M1", "2000-01-01")):
+        fig = index_figure(table, freq=freq)
+        for name in ("index", "smoothed", "articles", "95% band", "hostility", "conciliation"):
+            t = trace(fig, name)
+            assert (t["xperiod"], t["xperiod0"], t["xperiodalignment"]) == (period, origin, "middle"), name
+        assert pd.Timestamp(origin).day_name() == ("Monday" if freq == "W" else "Saturday")
+    hover = trace(index_figure(table, freq="M"), "index")["hovertemplate"]
+    assert hover.startswith("%{x|%B %Y}<br>")
+
+
+@pytest.mark.parametrize("freq,x,expected", [
+    ("M", "2013-01-31 18:00", ("2013-01-01", "2013-01-31")),  # the nearest day is in February
+    ("M", "2013-02-01 00:30", ("2013-02-01", "2013-02-28")),
+    ("W", "2020-02-09 20:00", ("2020-02-03", "2020-02-09")),  # Sunday evening: its own week
+    ("W", "2020-02-10 02:00", ("2020-02-10", "2020-02-16")),
+])
+def test_a_click_in_a_week_or_month_view_selects_the_period_under_the_cursor(
+        freq: str, x: str, expected: tuple[str, str]) -> None:
+    click = {"points": [], "xvals": [x]}
+    got = cb.selection_from_graph("index-graph.clickData", click, None, freq)
+    assert (got["start"], got["end"]) == expected
+
+
+def test_spikes_of_a_week_or_month_view_sit_on_the_periods_value(service: Service) -> None:
+    """The triangle marks the period holding the spike day, at the period's value (the day's
+    own height stretched the axis); the hover still names the day. A spike late in the last
+    month of the view is drawn too (it was dropped as later than that month's 1st)."""
+    for freq, start in (("W", "2020-02-10"), ("M", "2020-02-01")):
+        fig, _, _ = cb.render_view(service, view(f"?from=2020-01-01&to=2020-02-20&freq={freq}"))
+        pts, sp = trace(fig, "index"), trace(fig, "hostility spike")
+        xs = (pd.date_range(pts["x0"], periods=len(pts["y"]), freq="7D").strftime("%Y-%m-%d").tolist()
+              if "x0" in pts else pts["x"])
+        assert sp["xperiod"] == pts["xperiod"]
+        days = [c[1] for c in sp["customdata"]]
+        assert SPIKE_DAY in days and "%{customdata[1]}" in sp["hovertemplate"]
+        for x, y, (_, day, _) in zip(sp["x"], sp["y"], sp["customdata"], strict=True):
+            assert x == figures.period_start(day, freq).strftime("%Y-%m-%d")
+            assert y == pts["y"][xs.index(x)]
+        i = days.index(SPIKE_DAY)
+        assert sp["x"][i] == start and sp["y"][i] < sp["customdata"][i][2]  # below the day's height
+    fig, _, _ = cb.render_view(service, view())
+    pts, sp = trace(fig, "daily index"), trace(fig, "hostility spike")
+    assert SPIKE_DAY in sp["x"] and "xperiod" not in sp
+    for x, y in zip(sp["x"], sp["y"], strict=True):
+        assert y == pts["y"][(pd.Timestamp(x) - pd.Timestamp(pts["x0"])).days]
+
+
 def test_selection_from_box_and_lasso() -> None:
     box = {"range": {"x": ["2020-02-10 12:00:00.0", "2020-02-03 06:00"]}, "points": []}
     assert cb.selection_from_graph("index-graph.selectedData", None, box) == {

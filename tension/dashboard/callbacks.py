@@ -13,7 +13,7 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from tension import annotations as ann
-from tension.dashboard.figures import index_figure
+from tension.dashboard.figures import PERIOD_OF, index_figure
 from tension.dashboard.service import Service
 from tension.dashboard.uploads import UploadError, Uploads
 from tension.dashboard.view import DEFAULTS, parse_query, to_params, to_query
@@ -135,7 +135,9 @@ def spike_list(records: list[dict], annotations: list[dict] | None = None) -> li
 def selection_from_graph(triggered_prop: str | None, click: dict | None,
                          selected: dict | None, freq: str = "D") -> dict | None:
     """A day (or the week/month clicked, in those views) from a click anywhere on the chart,
-    or a range from a box selection. Clicks are rounded to the nearest day."""
+    or a range from a box selection. A daily click is rounded to the nearest day (days are
+    drawn centred on midnight); a weekly or monthly one selects the period under the cursor
+    (periods are drawn across their days, see figures._period)."""
     if triggered_prop == "index-graph.selectedData" and selected:
         rng = (selected.get("range") or {}).get("x")
         if rng:  # the days whose slot (midnight ± 12 h, as the bars are drawn) the box touches
@@ -153,10 +155,10 @@ def selection_from_graph(triggered_prop: str | None, click: dict | None,
         if x is None and click.get("points"):
             x = click["points"][0].get("x")
         if x is not None:
-            day = pd.Timestamp(_nearest_day(x))
             if freq == "D":
-                return {"start": day.strftime("%Y-%m-%d"), "end": day.strftime("%Y-%m-%d")}
-            period = day.to_period("W-SUN" if freq == "W" else "M")
+                day = _nearest_day(x)
+                return {"start": day, "end": day}
+            period = pd.Timestamp(str(x)).to_period(PERIOD_OF[freq])
             return {"start": period.start_time.strftime("%Y-%m-%d"),
                     "end": period.end_time.strftime("%Y-%m-%d")}
     return None

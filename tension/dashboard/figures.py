@@ -30,11 +30,36 @@ def _text(value: object) -> str:
 
 
 def _x(table: pd.DataFrame, freq: str) -> dict:
-    """Regular periods are sent as x0 + dx (no date array): a much smaller payload."""
+    """Regular periods are sent as x0 + dx (no date array): a much smaller payload. Weeks
+    and months are drawn across their period (plotly's period positioning), not centred
+    on its first day, where a month's bar would cover the second half of the month before."""
     dates = pd.to_datetime(table["date"])
     if freq in ("D", "W") and len(dates):
-        return {"x0": dates.iloc[0].strftime("%Y-%m-%d"), "dx": 86_400_000 * (1 if freq == "D" else 7)}
-    return {"x": dates.dt.strftime("%Y-%m-%d").tolist()}
+        x: dict = {"x0": dates.iloc[0].strftime("%Y-%m-%d"), "dx": 86_400_000 * (1 if freq == "D" else 7)}
+    else:
+        x = {"x": dates.dt.strftime("%Y-%m-%d").tolist()}
+    return {**x, **_period(freq)}
+
+
+def _period(freq: str) -> dict:
+    """plotly period positioning for weeks (Monday to Sunday, as `tension.index` counts
+    them) and months: each value is drawn across its period, centred in it. plotly's own
+    weeks start on Sunday, so a Monday is given as the weeks' origin."""
+    if freq == "W":
+        return {"xperiod": 7 * 86_400_000, "xperiod0": "2000-01-03", "xperiodalignment": "middle"}
+    if freq == "M":
+        return {"xperiod": "M1", "xperiod0": "2000-01-01", "xperiodalignment": "middle"}
+    return {}
+
+
+HOVER_PERIOD = {"D": "%{x|%Y-%m-%d}", "W": "week of %{x|%Y-%m-%d}", "M": "%{x|%B %Y}"}
+PERIOD_OF = {"W": "W-SUN", "M": "M"}  # pandas periods of `tension.index`'s weeks and months
+
+
+def period_start(day: object, freq: str) -> pd.Timestamp:
+    """The first day of the week (Monday) or month holding `day`; the day itself for "D"."""
+    ts = pd.Timestamp(day).normalize()
+    return ts if freq == "D" else ts.to_period(PERIOD_OF[freq]).start_time
 
 
 def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | None = None,
@@ -46,14 +71,14 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
     x = _x(table, freq)
     traces: list[dict] = []
     if "band" in layers:
-        traces.append(_band_trace(table))
+        traces.append({**_band_trace(table), **_period(freq)})
     if "counts" in layers:
         traces.append({"type": "bar", "name": "articles", **x, "y": table["n_articles"].astype(int).tolist(),
                        "yaxis": "y2", "marker": {"color": GREY}, "opacity": 0.35,
                        "hovertemplate": "%{y} articles<extra></extra>"})
     if "points" in layers:
         phrase = [""] * len(table)
-        if phrases is not None and len(phrases):
+        if phrases is not None and len(phrases) and freq == "D":  # a day's phrase: not a month's
             found = pd.to_datetime(table["date"]).map(phrases)
             phrase = [_text(p) if isinstance(p, str) else "" for p in found]
         custom = [list(row) for row in zip(_num(table["ci_low"]), _num(table["ci_high"]),
@@ -64,7 +89,7 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
             **x, "y": y, "customdata": custom,
             "marker": {"size": 4, "color": y, "colorscale": [[0, BLUE], [0.5, "#bbbbbb"], [1, RED]],
                        "cmid": 0 if normalize == "raw" else None, "showscale": False},
-            "hovertemplate": ("%{x|%Y-%m-%d}<br>index %{y:.3f}<br>band %{customdata[0]:.3f} to "
+            "hovertemplate": (HOVER_PERIOD[freq] + "<br>index %{y:.3f}<br>band %{customdata[0]:.3f} to "
                               "%{customdata[1]:.3f}<br>%{customdata[2]} articles<br>"
                               "<i>%{customdata[3]}</i><extra></extra>"),
         })
@@ -77,7 +102,7 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
                        "visible": True if col in layers else "legendonly",
                        "hovertemplate": name + " %{y:.3f}<extra></extra>"})
     if "spikes" in layers and spikes is not None and len(spikes):
-        traces += _spike_traces(table, spikes)
+        traces += _spike_traces(table, spikes, freq)
     shapes, notes = [], []
     if "annotations" in layers and annotations:
         shapes, notes = _annotation_shapes(annotations, _view_span(table))
@@ -147,21 +172,30 @@ def _band_trace(table: pd.DataFrame) -> dict:
             "hoverinfo": "skip"}
 
 
-def _spike_traces(table: pd.DataFrame, spikes: pd.DataFrame) -> list[dict]:
-    lo, hi = pd.to_datetime(table["date"]).min(), pd.to_datetime(table["date"]).max()
+def _spike_traces(table: pd.DataFrame, spikes: pd.DataFrame, freq: str = "D") -> list[dict]:
+    """A triangle per spike on the value drawn for its period (the day's point in the daily
+    view; the week's or month's in those views, where the day's own height would stretch
+    the y axis far past the period means). The hover names the spike day and its value."""
+    dates = pd.to_datetime(table["date"])
+    value = pd.Series(_num(table["tension"]), index=dates)
     out = []
     for kind, color, symbol in (("hostility", RED, "triangle-up"), ("conciliation", BLUE, "triangle-down")):
-        sp = spikes[(spikes["kind"] == kind) & (spikes["peak"] >= lo) & (spikes["peak"] <= hi)]
+        sp = spikes[spikes["kind"] == kind]
+        starts = pd.Series([period_start(p, freq) for p in sp["peak"]], index=sp.index, dtype="datetime64[ns]")
+        keep = starts.map(value).notna()  # in the view's periods, and drawn there
+        sp, starts = sp[keep], starts[keep]
         if not len(sp):
             continue
+        peaks = pd.to_datetime(sp["peak"]).dt.strftime("%Y-%m-%d").tolist()
         out.append({"type": "scatter", "mode": "markers", "name": f"{kind} spike",
-                    "x": pd.to_datetime(sp["peak"]).dt.strftime("%Y-%m-%d").tolist(),
-                    "y": _num(sp["peak_tension"]),
-                    "customdata": [[round(m, 1)] for m in sp["magnitude"]],
+                    "x": starts.dt.strftime("%Y-%m-%d").tolist(), **_period(freq),
+                    "y": starts.map(value).tolist(),
+                    "customdata": [[round(m, 1), day, t] for m, day, t in
+                                   zip(sp["magnitude"], peaks, _num(sp["peak_tension"]), strict=True)],
                     "marker": {"symbol": symbol, "size": 12, "color": color,
                                "line": {"color": "white", "width": 1}},
-                    "hovertemplate": f"{kind} spike %{{x|%Y-%m-%d}}<br>robust z %{{customdata[0]}}"
-                                     "<extra></extra>"})
+                    "hovertemplate": f"{kind} spike %{{customdata[1]}}<br>robust z %{{customdata[0]}}"
+                                     "<br>that day's tension %{customdata[2]:.3f}<extra></extra>"})
     return out
 
 
