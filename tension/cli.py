@@ -22,6 +22,11 @@ def _scorer(lexicon: Path | None) -> Scorer:
 lexicon_option = click.option(
     "--lexicon", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Score with this lexicon file instead of the shipped indicators/lexicon.toml.")
+store_lexicon_option = click.option(
+    "--lexicon", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Score with this lexicon file from now on: it becomes the store's lexicon, whose scores "
+         "the index, exports, spikes and dashboard read. Default: the store's lexicon (the shipped "
+         "indicators/lexicon.toml unless one was set).")
 
 
 _PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
@@ -180,7 +185,7 @@ def _lexicon_bytes(lexicon: Path | None) -> bytes | None:
               help="Dask scheduler address (default: a LocalCluster, one worker per core).")
 @click.option("--quiet", is_flag=True, help="No progress bar; only the summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@lexicon_option
+@store_lexicon_option
 def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None,
            source: str | None, tz: str, date_order: str, window: int, jobs: int, engine: str,
            scheduler: str | None, quiet: bool, as_json: bool, lexicon: Path | None) -> None:
@@ -227,6 +232,8 @@ def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None
         for err in summary.errors:
             click.echo(f"error: {err}", err=True)
         click.echo(summary.line())
+        if lexicon:
+            _warn_unscored(store)
         if summary.quarantined:
             where = f" --db {shlex.quote(hide_passwords(db))}" if db else ""
             click.echo(f"see the bad rows with: python -m tension quarantine list{where}")
@@ -240,10 +247,11 @@ def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address.")
 @click.option("--prune", is_flag=True, help="Afterwards delete scores of other scorer versions.")
 @click.option("--quiet", is_flag=True)
-@lexicon_option
+@store_lexicon_option
 def rescore(db: str | None, jobs: int, engine: str, scheduler: str | None, prune: bool,
             quiet: bool, lexicon: Path | None) -> None:
-    """Score what the current scorer (code + lexicon) has not scored yet, and nothing else."""
+    """Score what the store's scorer (code + lexicon) has not scored yet, and nothing else.
+    With --lexicon, that lexicon becomes the store's first (see --lexicon)."""
     from tension.ingest import rescore as run_rescore
 
     store = _store(db)
@@ -390,18 +398,19 @@ INDEX_OPTIONS = [
 ]
 
 
-def _selection(kw: dict):  # noqa: ANN202
+def _selection(kw: dict, store):  # noqa: ANN001, ANN202
     from tension.filters import FilterError, parse_filter
-    from tension.query import Selection
+    from tension.query import Selection, SelectionError, resolve
 
     try:
         parse_filter(kw["filter_expr"])
     except FilterError as exc:
         raise click.BadParameter(str(exc), param_hint="--filter") from None
+    sel = Selection(sources=tuple(kw["sources"]), categories=tuple(kw["categories"]),
+                    filter=kw["filter_expr"])
     try:
-        return Selection(sources=tuple(kw["sources"]), categories=tuple(kw["categories"]),
-                         filter=kw["filter_expr"])
-    except ValueError as exc:
+        return resolve(store, sel)  # the store's scorer; categories of its lexicon
+    except SelectionError as exc:
         raise click.BadParameter(str(exc), param_hint="--category") from None
 
 
@@ -426,7 +435,7 @@ def _warn_unscored(store) -> None:  # noqa: ANN001
     cov = coverage(store)
     if cov["unscored"]:
         click.echo(f"warning: {cov['unscored']:,} of {cov['originals']:,} articles are not scored by "
-                   "the current scorer; run: python -m tension rescore", err=True)
+                   "the store's lexicon; run: python -m tension rescore", err=True)
 
 
 @main.command()
@@ -440,8 +449,8 @@ def export(out: str, engine: str, scheduler: str | None, **kw) -> None:  # noqa:
     """Export the index: one row per period in range, empty periods as blank cells."""
     from tension.export import build_export, write_export
 
-    sel, opts = _selection(kw), _index_options(kw)
     store = _store(kw["db"])
+    sel, opts = _selection(kw, store), _index_options(kw)
     _warn_unscored(store)
     if engine == "dask":
         from tension.engine_dask import dask_client
@@ -478,8 +487,8 @@ def spikes(top: int, threshold: float, window: int, min_articles: int, evidence:
     from tension.query import load_articles
     from tension.spikes import SpikeOptions, as_records, find_spikes, spike_evidence
 
-    sel = _selection(kw)
     store = _store(kw["db"])
+    sel = _selection(kw, store)
     found = find_spikes(load_articles(store, sel),
                         SpikeOptions(window=window, threshold=threshold, min_articles=min_articles),
                         _date(kw["start"], "--from"), _date(kw["end"], "--to")).head(top)
@@ -521,8 +530,8 @@ def explain(when: str, baseline_days: int, top: int, as_json: bool, **kw) -> Non
     start, end = _date(start_s, "DATE"), _date(end_s or start_s, "DATE")
     if end < start:
         raise click.BadParameter(f"{end} is before {start}", param_hint="START..END")
-    sel = _selection(kw)
-    result = run_explain(_store(kw["db"]), sel, start, end, baseline_days, top)
+    store = _store(kw["db"])
+    result = run_explain(store, _selection(kw, store), start, end, baseline_days, top)
     if as_json:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False, default=str))
         return

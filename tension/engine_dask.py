@@ -105,8 +105,9 @@ def read_articles(store: Store, sel: Selection, npartitions: int = 8):  # noqa: 
     import dask.dataframe as dd
 
     from tension import schema
-    from tension.query import articles_query
+    from tension.query import articles_query, resolve
 
+    sel = resolve(store, sel)
     a, s = schema.articles.c, schema.article_scores.c
     cols = [a.id.label("row_id"), a.date, a.source, s.hostility, s.conciliation, s.tension, s.label]
     q = articles_query(sel, cols + ([a.title, a.text] if sel.filter else []))

@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from tension import schema
-from tension.query import Selection, load_articles, load_terms
+from tension.query import Selection, load_articles, load_terms, resolve
 from tension.store import Store, in_values
 
 BASELINE_DAYS = 28
@@ -65,6 +65,7 @@ def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = 
             baseline_days: int = BASELINE_DAYS, top: int = 15) -> dict:
     """What moved [start, end] compared with the `baseline_days` before `start`."""
     end = end or start
+    sel = resolve(store, sel)
     base_start = start - dt.timedelta(days=baseline_days)
     target = load_articles(store, replace(sel, start=start, end=end))
     base = load_articles(store, replace(sel, start=base_start, end=start - dt.timedelta(days=1)))
@@ -122,6 +123,7 @@ def _article_contributions(store: Store, target: pd.DataFrame, baseline_mean: fl
 def day_articles(store: Store, sel: Selection, start: dt.date, end: dt.date | None = None,
                  limit: int = 50) -> list[dict]:
     """Articles of a day or range ranked by |tension|, with their evidence (the evidence panel)."""
+    sel = resolve(store, sel)
     df = load_articles(store, replace(sel, start=start, end=end or start))
     if not len(df):
         return []

@@ -45,6 +45,8 @@ from tension.scoring import (
     score_rows_for,
     scorer_for,
     sign_and_score,
+    store_lexicon,
+    use_lexicon,
     yield_to_driver,
     young_gc_only,
 )
@@ -371,6 +373,7 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
     elsewhere (e.g. a Dask client's executor) instead.
     """
     paths = [os.fspath(p) for p in paths]  # Path objects too: they are stored as text
+    lexicon = _lexicon_of(store, lexicon)
     own_pool = executor is None and jobs > 1
     if own_pool:
         executor = ProcessPoolExecutor(jobs, initializer=yield_to_driver)
@@ -468,6 +471,7 @@ def rescore(store: Store, *, lexicon: bytes | None = None, jobs: int = 1,
 
     `prune` deletes scores of other scorer versions afterwards.
     """
+    lexicon = _lexicon_of(store, lexicon)
     version = scorer_for(lexicon).version
     with store.write() as conn:  # a run row: rescoring is part of the store's history
         run_id = conn.execute(schema.ingest_runs.insert().values(
@@ -509,6 +513,14 @@ def rescore(store: Store, *, lexicon: bytes | None = None, jobs: int = 1,
         conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.id == run_id).values(
             finished_at=now(), status="done", n_scored=scored))
     return {"stale": len(todo), "scored": scored, "pruned": pruned, "version": version}
+
+
+def _lexicon_of(store: Store, lexicon: bytes | None) -> bytes | None:
+    """The lexicon to score with: the one given, which becomes the store's (so that the
+    index, exports and dashboard read what was scored), else the store's own."""
+    if lexicon is not None:
+        use_lexicon(store, lexicon)
+    return store_lexicon(store)
 
 
 def prune_scores(store: Store, keep_version: str) -> int:

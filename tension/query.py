@@ -7,34 +7,28 @@ the given scorer version: a day is never an average of two lexicons.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, replace
 
 import pandas as pd
 from sqlalchemy import Select, String, func, select, type_coerce
 
-from indicators.combine import Scorer
 from tension import schema
 from tension.filters import filter_mask
+from tension.scoring import scorer_for, store_scorer
 from tension.store import Store, in_values
 
 ARTICLE_COLUMNS = ["id", "date", "source", "title", "url", "content_hash", "hostility",
                    "conciliation", "tension", "label"]
 
 
-@lru_cache(maxsize=1)
-def _scorer() -> Scorer:
-    return Scorer()
-
-
 def current_version() -> str:
     """The version of the default scorer (shipped lexicon and code)."""
-    return _scorer().version
+    return scorer_for(None).version
 
 
-def known_categories() -> dict[str, str]:
-    """Lexicon category → pole, for the scorer whose scores are read."""
-    return _scorer().lexicon.categories()
+def known_categories(store: Store | None = None) -> dict[str, str]:
+    """Lexicon category → pole: of the store's lexicon, or without a store the shipped one."""
+    return (store_scorer(store) if store is not None else scorer_for(None)).lexicon.categories()
 
 
 @dataclass(frozen=True)
@@ -46,14 +40,22 @@ class Selection:
     sources: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     filter: str = ""
-    version: str = field(default_factory=current_version)
+    version: str = ""  # the scorer whose scores are read; "" = the store's (see `resolve`)
 
-    def __post_init__(self) -> None:
-        # A misspelt category would silently give a flat zero sub-index: refuse it.
-        unknown = [c for c in self.categories if c not in known_categories()]
-        if unknown:
-            raise ValueError(f"unknown lexicon category {unknown[0]!r}; known: "
-                             f"{', '.join(sorted(known_categories()))}")
+
+class SelectionError(ValueError):
+    """A selection the store cannot answer (an unknown category); the message says why."""
+
+
+def resolve(store: Store, sel: Selection) -> Selection:
+    """`sel` with the store's scorer version filled in and its categories checked against
+    the store's lexicon: a misspelt category would otherwise give a flat zero sub-index."""
+    scorer = store_scorer(store)
+    known = scorer.lexicon.categories()
+    unknown = [c for c in sel.categories if c not in known]
+    if unknown:
+        raise SelectionError(f"unknown lexicon category {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    return sel if sel.version else replace(sel, version=scorer.version)
 
 
 def _to_day(value: object) -> pd.Timestamp:
@@ -84,6 +86,7 @@ def load_articles(store: Store, sel: Selection) -> pd.DataFrame:
     per-term contributions of those lexicon categories only (a sub-index, like the
     Geopolitical Risk index's threats and acts); articles without such terms score 0.
     """
+    sel = resolve(store, sel)
     a, s = schema.articles.c, schema.article_scores.c
     # type_coerce: let pandas parse the dates in one go instead of SQLAlchemy row by row.
     q = articles_query(sel, [a.id, type_coerce(a.date, String), a.source, a.title, a.url,
@@ -136,7 +139,8 @@ def _restrict_to_categories(store: Store, df: pd.DataFrame, sel: Selection) -> p
     df["hostility"] = df["content_hash"].map(host).fillna(0.0)
     df["conciliation"] = df["content_hash"].map(conc).fillna(0.0)
     df["tension"] = df["hostility"] - df["conciliation"]
-    df["label"] = [_scorer().label(t) for t in df["tension"]]  # the shares follow the sub-index
+    label = store_scorer(store).label
+    df["label"] = [label(t) for t in df["tension"]]  # the shares follow the sub-index
     return df
 
 
@@ -158,7 +162,7 @@ def date_bounds(store: Store) -> tuple[dt.date | None, dt.date | None]:
 
 def coverage(store: Store, version: str | None = None) -> dict[str, int]:
     """How many originals the given scorer has scored, and how many it has not."""
-    version = version or current_version()
+    version = version or store_scorer(store).version
     a, s = schema.articles.c, schema.article_scores.c
     scored = select(s.content_hash).where(s.content_hash == a.content_hash,
                                           s.scorer_version == version).exists()

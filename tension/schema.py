@@ -153,6 +153,14 @@ events = Table(
     UniqueConstraint("start_date", "end_date", "label", "category", name="uq_events"),
 )
 
+settings = Table(
+    "settings", metadata,
+    # Store-wide choices, e.g. the lexicon this store scores with ("lexicon": its TOML text;
+    # absent: the shipped one), so that every command and the dashboard read the same scores.
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 schema_migrations = Table(
     "schema_migrations", metadata,
     Column("name", String(64), primary_key=True),
@@ -185,6 +193,11 @@ def _date_hash_index(conn: Connection) -> None:
     conn.execute(text("DROP INDEX IF EXISTS ix_articles_content_hash"))
     conn.execute(text("DROP INDEX IF EXISTS ix_articles_date"))
     next(i for i in articles.indexes if i.name == "ix_articles_date_hash").create(conn, checkfirst=True)
+
+
+@migration("0003_settings")
+def _settings(conn: Connection) -> None:
+    settings.create(conn, checkfirst=True)
 
 
 def migrate(conn: Connection) -> list[str]:

@@ -12,10 +12,14 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from indicators.combine import Scorer
-from indicators.lexicon import load_lexicon
+from indicators.lexicon import default_lexicon_bytes, load_lexicon
 from tension.dedupe import minhash
+
+if TYPE_CHECKING:
+    from tension.store import Store
 
 ScoreItem = tuple[str, str, str]  # (content_hash, title, text)
 # One encoder for every score (json.dumps with options builds a new one each call).
@@ -87,6 +91,29 @@ def yield_to_driver() -> None:
 def scorer_for(lexicon: bytes | None) -> Scorer:
     """The scorer for these lexicon bytes (None: the shipped lexicon), built once a process."""
     return Scorer(load_lexicon(lexicon))
+
+
+def store_lexicon(store: Store) -> bytes | None:
+    """The lexicon this store scores with (None: the shipped one)."""
+    text = store.setting("lexicon")
+    return text.encode("utf-8") if text is not None else None
+
+
+def store_scorer(store: Store) -> Scorer:
+    """The scorer whose scores this store's index, spikes, explanations and exports read."""
+    return scorer_for(store_lexicon(store))
+
+
+def use_lexicon(store: Store, lexicon: bytes) -> bool:
+    """Make `lexicon` the store's lexicon (checked first: a broken one raises ValueError).
+    Why: a store holds one current set of scores; every command and the dashboard read
+    the scores of the store's lexicon. Returns whether it changed."""
+    load_lexicon(lexicon)
+    shipped = lexicon == default_lexicon_bytes()
+    if (None if shipped else lexicon) == store_lexicon(store):
+        return False
+    store.set_setting("lexicon", None if shipped else lexicon.decode("utf-8"))
+    return True
 
 
 def score_rows_for(lexicon: bytes | None, items: list[ScoreItem]) -> tuple[list[dict], list[dict]]:

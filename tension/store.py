@@ -154,6 +154,18 @@ class Store:
                 problems.append(f"{orphans} score_terms rows without their article score")
         return problems
 
+    def setting(self, key: str) -> str | None:
+        """A store-wide setting (see schema.settings), None when unset."""
+        with self.read() as conn:
+            return conn.execute(select(schema.settings.c.value).where(schema.settings.c.key == key)).scalar()
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        """Set (or with None, remove) a store-wide setting, in one transaction."""
+        with self.write() as conn:
+            conn.execute(schema.settings.delete().where(schema.settings.c.key == key))
+            if value is not None:
+                conn.execute(schema.settings.insert().values(key=key, value=value))
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -161,12 +161,13 @@ def text_of(component: object) -> str:
 def test_sync_view_url_sets_controls_and_leaves_url_alone() -> None:
     search = ("?from=2020-01-05&to=2020-02-01&source=KCNA&category=threats&category=nosuch&freq=W&smooth=14"
               "&norm=zscore&q=Seoul%7CSouth+Korea&layers=points,counts")
-    controls, new_search = cb.sync_view("url", search, [None] * 9)
+    lexicon = ["threats", "talks_dialogue"]  # the store lexicon's categories: "nosuch" is dropped
+    controls, new_search = cb.sync_view("url", search, [None] * 9, lexicon)
     assert controls == ["2020-01-05", "2020-02-01", ["KCNA"], ["threats"], "W", 14, "zscore",
                         "Seoul|South Korea", ["points", "counts"]]
     assert new_search is no_update
     # the initial call (nothing triggered yet) reads the URL the same way
-    assert cb.sync_view(None, search, [None] * 9)[0] == controls
+    assert cb.sync_view(None, search, [None] * 9, lexicon)[0] == controls
 
 
 def test_sync_view_control_change_writes_the_url() -> None:

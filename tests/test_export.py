@@ -25,7 +25,7 @@ from tension.csvsafe import FORMULA_START
 from tension.export import EXPORT_COLUMNS, build_export, to_csv_text, write_export
 from tension.index import IndexOptions, compute_index
 from tension.ingest import ingest
-from tension.query import Selection, load_articles
+from tension.query import Selection, SelectionError, load_articles
 from tension.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,8 +148,8 @@ def test_category_sub_index_drives_every_number(store: Store) -> None:
     assert day_row(talks, "2022-01-03")["share_conciliatory"] == 0.5  # "proposes … talks"
     arts = load_articles(store, Selection(categories=("talks_dialogue",)))
     assert set(arts.loc[arts["tension"] > -0.25, "label"]) <= {"neutral"}
-    with pytest.raises(ValueError, match="unknown lexicon category 'threat'; known: agreements_summits"):
-        Selection(categories=("threat",))
+    with pytest.raises(SelectionError, match="unknown lexicon category 'threat'; known: agreements_summits"):
+        load_articles(store, Selection(categories=("threat",)))
 
 
 def test_source_names_match_whatever_their_case(store: Store) -> None:

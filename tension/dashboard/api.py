@@ -24,7 +24,7 @@ from tension.dashboard.service import Service
 from tension.export import to_csv_text, to_json_text
 from tension.filters import FilterError, parse_filter
 from tension.index import IndexOptions
-from tension.query import Selection
+from tension.query import Selection, SelectionError
 from tension.spikes import as_records
 
 
@@ -72,11 +72,8 @@ def _params() -> tuple[Selection, IndexOptions]:
         opts.check()
     except ValueError as exc:
         raise BadRequest(str(exc)) from None
-    try:
-        sel = Selection(sources=tuple(args.getlist("source")), categories=tuple(args.getlist("category")),
-                        filter=filt)
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from None
+    sel = Selection(sources=tuple(args.getlist("source")), categories=tuple(args.getlist("category")),
+                    filter=filt)  # categories are checked against the store's lexicon on use
     return sel, opts
 
 
@@ -94,6 +91,7 @@ def build_api(service: Service) -> Blueprint:
     bp = Blueprint("tension_api", __name__, url_prefix="/api")
 
     @bp.errorhandler(BadRequest)
+    @bp.errorhandler(SelectionError)
     @bp.errorhandler(ann.AnnotationError)
     def _bad(exc: Exception):  # noqa: ANN202
         return _error(400, str(exc))

@@ -11,7 +11,6 @@ from pathlib import Path
 import dash
 import flask
 
-from indicators.lexicon import load_lexicon
 from tension.config import PROJECT_ROOT, SEEDS_DIR
 from tension.dashboard.api import build_api
 from tension.dashboard.auth import require_login
@@ -53,11 +52,10 @@ def create_app(db: str | None = None, *, seed: bool = True, credentials: dict[st
         app.server.add_url_rule(
             "/vendor/plotly-basic.min.js", "plotly_basic",
             lambda: flask.send_file(PLOTLY_BASIC, mimetype="text/javascript", max_age=31_536_000))
-    categories = sorted(k for k, v in load_lexicon().categories().items() if v != "neutral")
     label = store.engine.url.render_as_string(hide_password=True)
 
     def layout() -> dash.html.Div:  # rebuilt per page load: new sources appear after an import
-        return build_layout(sources=service.sources(), categories=categories, store_label=label,
+        return build_layout(sources=service.sources(), categories=service.categories(), store_label=label,
                             max_upload_mb=max_upload_mb)
 
     app.layout = layout

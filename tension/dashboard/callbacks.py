@@ -44,10 +44,12 @@ def controls_from_view(view: dict) -> list:
             view["smooth"], view["normalize"], view["filter"], view["layers"]]
 
 
-def sync_view(triggered: str | None, search: str | None, values: list) -> tuple[list, str]:
-    """Page load (or a pasted URL) sets the controls; a control change rewrites the URL."""
+def sync_view(triggered: str | None, search: str | None, values: list,
+              categories: list[str] | None = None) -> tuple[list, str]:
+    """Page load (or a pasted URL) sets the controls; a control change rewrites the URL.
+    `categories`: the store lexicon's (a URL naming another is not followed)."""
     if triggered in (None, "url"):
-        view = parse_query(search)
+        view = parse_query(search, categories)
         return controls_from_view(view), no_update
     return [no_update] * len(values), to_query(parse_query(to_query(view_from_controls(values))))
 
@@ -308,7 +310,7 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:  # noqa: C9
     @app.callback([Output(c, p) for c, p in _CONTROL_IDS] + [Output("url", "search")],
                   [Input("url", "search")] + [Input(c, p) for c, p in _CONTROL_IDS])
     def _sync(search, *values):  # noqa: ANN001, ANN202
-        controls, new_search = sync_view(ctx.triggered_id, search, list(values))
+        controls, new_search = sync_view(ctx.triggered_id, search, list(values), service.categories())
         return [*controls, new_search]
 
     @app.callback(Output("date-range", "initial_visible_month"), Input("date-range", "start_date"),

@@ -22,7 +22,15 @@ from tension.events import list_events
 from tension.explain import day_articles, explain, load_evidence
 from tension.export import build_export
 from tension.index import IndexOptions, aggregate, compute_index, finish, window
-from tension.query import Selection, coverage, date_bounds, load_articles, sources
+from tension.query import (
+    Selection,
+    coverage,
+    date_bounds,
+    known_categories,
+    load_articles,
+    resolve,
+    sources,
+)
 from tension.spikes import SpikeOptions, as_records, find_spikes, overlapping, spike_evidence
 from tension.store import Store
 
@@ -108,7 +116,7 @@ class Service:
                 return pd.Series(dtype=object)
             strongest = arts.loc[arts["tension"].abs().groupby(arts["date"]).idxmax()]
             strongest = strongest[strongest["tension"] != 0]
-            ev = load_evidence(self.store, strongest["content_hash"].tolist(), sel.version)
+            ev = load_evidence(self.store, strongest["content_hash"].tolist(), resolve(self.store, sel).version)
             phrases = {}
             for r in strongest.itertuples():
                 for sent in ev.get(r.content_hash, []):
@@ -153,6 +161,11 @@ class Service:
 
     def sources(self) -> list[str]:
         return self._cache.get(self._key("sources"), lambda: sources(self.store))
+
+    def categories(self) -> list[str]:
+        """The store lexicon's hostility and conciliation categories (the filter's choices)."""
+        return self._cache.get(self._key("categories"), lambda: sorted(
+            k for k, v in known_categories(self.store).items() if v != "neutral"))
 
     def bounds(self) -> tuple[dt.date | None, dt.date | None]:
         return self._cache.get(self._key("bounds"), lambda: date_bounds(self.store))

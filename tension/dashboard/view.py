@@ -8,12 +8,13 @@ takes. Bad values in a hand-edited URL fall back to defaults instead of failing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from urllib.parse import parse_qs, urlencode
 
 from tension.dashboard.figures import DEFAULT_LAYERS, LAYERS
 from tension.filters import FilterError, parse_filter
 from tension.index import IndexOptions
-from tension.query import Selection, known_categories
+from tension.query import Selection
 
 DEFAULTS: dict = {"from": None, "to": None, "sources": [], "categories": [], "freq": "D",
                   "smooth": 7, "normalize": "raw", "filter": "", "layers": list(DEFAULT_LAYERS)}
@@ -28,14 +29,16 @@ def _date(value: str | None) -> str | None:
         return None
 
 
-def parse_query(search: str | None) -> dict:
-    """A view from `?from=…&to=…&source=…&freq=…&smooth=…&norm=…&q=…&layers=…`."""
+def parse_query(search: str | None, categories: Iterable[str] | None = None) -> dict:
+    """A view from `?from=…&to=…&source=…&freq=…&smooth=…&norm=…&q=…&layers=…`.
+    `categories`: the store lexicon's, when known; others in the URL are dropped."""
     q = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
     first = lambda k: (q.get(k) or [None])[0]  # noqa: E731
     view = dict(DEFAULTS)
     view["from"], view["to"] = _date(first("from")), _date(first("to"))
     view["sources"] = [s for s in q.get("source", []) if s]  # blank values are ignored
-    view["categories"] = [c for c in q.get("category", []) if c in known_categories()]
+    allowed = set(categories) if categories is not None else None
+    view["categories"] = [c for c in q.get("category", []) if c and (allowed is None or c in allowed)]
     if first("freq") in ("D", "W", "M"):
         view["freq"] = first("freq")
     try:

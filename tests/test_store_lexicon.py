@@ -1,0 +1,100 @@
+"""The store remembers the lexicon it scores with, and everything reads that lexicon's scores.
+
+QA found that `ingest --lexicon FILE` (or `rescore --lexicon FILE`) stored scores that export,
+spikes, explain and the dashboard never read: they read the shipped lexicon's version, so a
+custom lexicon gave blank exports. Real SQLite files, the CLI in-process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from indicators.lexicon import default_lexicon_bytes
+from tension import schema
+from tension.cli import main
+from tension.dashboard.service import Service
+from tension.query import Selection, coverage, load_articles
+from tension.scoring import scorer_for, store_lexicon
+from tension.store import Store
+
+GOOD = Path(__file__).parent / "fixtures" / "good"
+HOTLINE = b'''
+
+[[category]]
+name = "hotline_contacts"
+pole = "conciliation"
+weight = 0.5
+terms = ["reopened"]
+'''
+
+
+def run(*args: str):  # noqa: ANN201
+    return CliRunner().invoke(main, list(args))
+
+
+def versions(store: Store) -> set[str]:
+    with store.read() as conn:
+        return set(conn.execute(select(schema.article_scores.c.scorer_version).distinct()).scalars())
+
+
+@pytest.fixture
+def custom(tmp_path: Path) -> Path:
+    path = tmp_path / "custom.toml"
+    path.write_bytes(default_lexicon_bytes() + HOTLINE)
+    return path
+
+
+def test_a_custom_lexicon_is_the_one_every_command_reads(tmp_path: Path, custom: Path) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    assert run("ingest", str(GOOD / "articles.csv"), "--db", db, "--quiet", "--lexicon", str(custom)).exit_code == 0
+    store = Store(db)
+    mine = scorer_for(custom.read_bytes()).version
+    assert store_lexicon(store) == custom.read_bytes() and versions(store) == {mine}
+    # the export reads those scores (it was all blank), with no "run rescore" warning
+    export = run("export", "--db", db, "--out", "-", "--n-boot", "0")
+    assert export.exit_code == 0 and "warning" not in export.stderr
+    rows = export.output.splitlines()
+    assert rows[1].startswith("2018-01-03,") and rows[1].split(",")[-3] == "2"  # n_articles
+    # the new category is a sub-index like any other; "Hotline reopened" is conciliatory in it
+    arts = load_articles(store, Selection(categories=("hotline_contacts",)))
+    hot = arts[arts["title"] == "Hotline reopened"].iloc[0]
+    assert hot["conciliation"] > 0 and hot["tension"] < 0
+    assert "hotline_contacts" in Service(store).categories()
+    assert run("explain", "2018-01-03", "--db", db, "--category", "hotline_contacts").exit_code == 0
+    # a later import without --lexicon scores with the store's lexicon, not the shipped one
+    assert run("ingest", str(GOOD / "articles.tsv"), "--db", db, "--quiet").exit_code == 0
+    assert versions(store) == {mine}
+    assert coverage(store)["unscored"] == 0
+
+
+def test_switching_back_rescoring_and_pruning(tmp_path: Path, custom: Path) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    run("ingest", str(GOOD / "articles.csv"), "--db", db, "--quiet", "--lexicon", str(custom))
+    store = Store(db)
+    shipped = tmp_path / "shipped.toml"
+    shipped.write_bytes(default_lexicon_bytes())
+    # switching: the summary warns that earlier articles need a rescore; rescore does them
+    switched = run("ingest", str(GOOD / "articles.tsv"), "--db", db, "--quiet", "--lexicon", str(shipped))
+    assert "articles are not scored by the store's lexicon; run: python -m tension rescore" in switched.stderr
+    assert store_lexicon(store) is None  # the shipped lexicon is stored as "no setting"
+    result = run("rescore", "--db", db, "--prune", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert versions(store) == {scorer_for(None).version}
+    assert coverage(store)["unscored"] == 0
+    # and its categories are the shipped ones again
+    bad = run("export", "--db", db, "--out", "-", "--category", "hotline_contacts")
+    assert bad.exit_code == 2 and "unknown lexicon category 'hotline_contacts'" in bad.stderr
+
+
+def test_a_broken_lexicon_changes_nothing(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    run("ingest", str(GOOD / "articles.csv"), "--db", db, "--quiet")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[category]\n")
+    result = run("rescore", "--db", db, "--lexicon", str(broken))
+    assert result.exit_code == 1 and "Error: lexicon is not valid UTF-8 TOML" in result.stderr
+    assert store_lexicon(Store(db)) is None
