@@ -18,7 +18,8 @@ from tension.store import Store, bulk_insert
 
 # Parents before children (foreign keys).
 TABLES: list[Table] = [schema.ingest_runs, schema.ingest_files, schema.articles, schema.article_scores,
-                       schema.score_terms, schema.quarantine, schema.annotations, schema.events]
+                       schema.score_terms, schema.quarantine, schema.annotations, schema.events,
+                       schema.settings]
 CHUNK = 5000
 
 

@@ -98,3 +98,13 @@ def test_a_broken_lexicon_changes_nothing(tmp_path: Path) -> None:
     result = run("rescore", "--db", db, "--lexicon", str(broken))
     assert result.exit_code == 1 and "Error: lexicon is not valid UTF-8 TOML" in result.stderr
     assert store_lexicon(Store(db)) is None
+
+
+def test_backup_and_restore_keep_the_store_lexicon(tmp_path: Path, custom: Path) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    run("ingest", str(GOOD / "articles.csv"), "--db", db, "--quiet", "--lexicon", str(custom))
+    assert run("backup", str(tmp_path / "b.db"), "--db", db).exit_code == 0
+    other = f"sqlite:///{tmp_path / 'restored.db'}"
+    assert run("restore", str(tmp_path / "b.db"), "--db", other).exit_code == 0
+    assert store_lexicon(Store(other)) == custom.read_bytes()
+    assert coverage(Store(other))["unscored"] == 0
