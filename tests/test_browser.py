@@ -286,6 +286,48 @@ def test_month_view_draws_each_month_across_it_and_a_click_opens_that_month(dash
 
 
 @kcna
+def test_zooming_the_chart_sets_the_views_dates(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+    start(dash_duo, db_url, tmp_path, SPRING_2013)
+    dash_duo.wait_for_contains_text("#status", "articles over 89 periods", timeout=WAIT)
+
+    def dates() -> tuple[str, str]:
+        return (dash_duo.find_element("#date-range").get_attribute("value"),
+                dash_duo.find_element("#date-range-end-date").get_attribute("value"))
+
+    # "1M": the view's last month, in the date fields, the URL, the chart and the CSV download
+    next(b for b in dash_duo.find_elements("#index-graph .rangeselector .button") if b.text == "1M").click()
+    wait_until(lambda: dates() == ("2013-03-31", "2013-04-30"), message=f"the 1M dates, not {dates()}")
+    wait_until(lambda: dash_duo.driver.current_url.endswith("/?from=2013-03-31&to=2013-04-30"),
+               message="the 1M dates in the URL")
+    dash_duo.wait_for_contains_text("#status", "articles over 31 periods", timeout=WAIT)
+    lo, hi = x_range(dash_duo)
+    assert lo[:10] == "2013-03-30" and hi[:10] == "2013-04-30"
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior",
+                                    {"behavior": "allow", "downloadPath": str(downloads)})
+    dash_duo.find_element("#export-btn").click()
+    path = downloads / "tension_index.csv"
+    wait_until(lambda: path.exists() and not list(downloads.glob("*.crdownload")), message="the CSV")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 + 31 and lines[1].startswith("2013-03-31,") and lines[-1].startswith("2013-04-30,")
+    # dragging the range slider sends a burst of ranges: the view takes the last one, once
+    dash_duo.driver.execute_script("""
+        const g = document.querySelector('#index-graph .js-plotly-plot');
+        for (const d of ['05', '08', '11', '14']) {
+            Plotly.relayout(g, {'xaxis.range': ['2013-04-' + d + ' 12:00', '2013-04-20 12:00']});
+        }""")
+    wait_until(lambda: dates() == ("2013-04-15", "2013-04-20"), message=f"the slider's dates, not {dates()}")
+    dash_duo.wait_for_contains_text("#status", "articles over 6 periods", timeout=WAIT)
+    time.sleep(2)  # the redraw for the new dates sends no zoom back: the view stays
+    assert dates() == ("2013-04-15", "2013-04-20")
+    # "all" (like a double-click reset) clears the dates: the whole store
+    next(b for b in dash_duo.find_elements("#index-graph .rangeselector .button") if b.text == "all").click()
+    dash_duo.wait_for_contains_text("#status", "articles over 6,477 periods", timeout=LOAD_WAIT)
+    assert dates() == ("", "") and "from=" not in dash_duo.driver.current_url
+
+
+@kcna
 def test_annotation_create_reload_edit_delete(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
     app = start(dash_duo, db_url, tmp_path, SPRING_2013)
     store = store_of(app)

@@ -544,6 +544,46 @@ def test_spikes_of_a_week_or_month_view_sit_on_the_periods_value(service: Servic
         assert y == pts["y"][(pd.Timestamp(x) - pd.Timestamp(pts["x0"])).days]
 
 
+def test_a_zoom_of_the_x_axis_sets_the_views_dates() -> None:
+    """Range buttons, slider, toolbar zoom and pan set from/to (the days drawn in the range);
+    a reset clears them; other relayout events leave the dates alone."""
+    bounds = (dt.date(1997, 1, 1), dt.date(2014, 6, 30))
+    zoom = {"xaxis.range[0]": "2013-03-30 12:00", "xaxis.range[1]": "2013-04-30 12:00"}  # "1M"
+    assert cb.dates_from_zoom(zoom, bounds) == ("2013-03-31", "2013-04-30")
+    slider = {"xaxis.range": ["2013-04-14 20:15:00.5", "2013-04-20 06:00"]}
+    assert cb.dates_from_zoom(slider, bounds) == ("2013-04-15", "2013-04-20")
+    assert cb.dates_from_zoom({"xaxis.range": ["2013-04-03 06:00", "2013-04-03 09:00"]}) == (
+        "2013-04-03", "2013-04-03")  # narrower than a day: that day
+    assert cb.dates_from_zoom({"xaxis.range": ["1990-01-01", "2013-04-03"]}, bounds) == (None, "2013-04-03")
+    assert cb.dates_from_zoom({"xaxis.range": ["2014-01-01", "2030-01-01"]}, bounds) == ("2014-01-01", None)
+    month = {"xaxis.range": ["2013-04-01", "2013-05-01"]}  # "1M" in a month view: April, drawn across
+    assert cb.dates_from_zoom(month, bounds, "M") == ("2013-04-01", "2013-04-30")
+    assert cb.dates_from_zoom({"xaxis.range": ["2013-04-03 13:00", "2013-04-08 11:00"]}, bounds, "W") == (
+        "2013-04-04", "2013-04-07")  # the days more than half in the range
+    for reset in ({"xaxis.autorange": True}, {"xaxis.autorange": True, "yaxis.autorange": True}):
+        assert cb.dates_from_zoom(reset, bounds) == (None, None)
+    for other in (None, {}, {"autosize": True}, {"yaxis.range[0]": 0, "yaxis.range[1]": 1},
+                  {"selections": [{"x0": "2013-01-01"}]}, {"xaxis.range[0]": "2013-01-01"}):
+        assert cb.dates_from_zoom(other, bounds) is None
+
+
+def test_the_x_axis_spans_the_views_periods_exactly() -> None:
+    """No autorange padding: the range buttons count back from the view's own last day."""
+    table = year_table("2013-01-01", 120)  # to 2013-04-30
+    assert index_figure(table, freq="D")["layout"]["xaxis"]["range"] == ["2012-12-31 12:00", "2013-04-30 12:00"]
+    months = table.assign(date=pd.date_range("2013-01-01", periods=120, freq="D").to_period("M")
+                          .start_time).drop_duplicates("date")
+    assert index_figure(months, freq="M")["layout"]["xaxis"]["range"] == ["2013-01-01 00:00", "2013-05-01 00:00"]
+    assert "range" not in index_figure(table.iloc[:0])["layout"]["xaxis"]
+
+
+def test_new_dates_give_the_chart_a_new_ui_revision(service: Service) -> None:
+    """plotly keeps a zoom while the uirevision stays: new dates must not keep an old zoom."""
+    revisions = {cb.render_view(service, view(q))[0]["layout"]["uirevision"]
+                 for q in ("", "?from=2020-01-05", "?from=2020-01-05&to=2020-02-01")}
+    assert len(revisions) == 3
+
+
 def test_selection_from_box_and_lasso() -> None:
     box = {"range": {"x": ["2020-02-10 12:00:00.0", "2020-02-03 06:00"]}, "points": []}
     assert cb.selection_from_graph("index-graph.selectedData", None, box) == {

@@ -61,6 +61,47 @@ def calendar_month(start: str | None, end: str | None, last_day: dt.date | None)
     return chosen[:10] if chosen else (last_day.isoformat() if last_day else None)
 
 
+def dates_from_zoom(relayout: dict | None, bounds: tuple[dt.date | None, dt.date | None] = (None, None),
+                    freq: str = "D") -> tuple[str | None, str | None] | None:
+    """The view's from/to after a zoom of the chart's x axis (range buttons, range slider,
+    toolbar zoom or pan), so the date fields, URL and CSV download follow what is shown:
+    the days more than half in the range (a day is drawn ±12 h around its midnight; in
+    week and month views across its 24 hours). A reset (double-click,
+    "all": autorange) clears them; a side at or past the store's first/last day is left
+    open. None when the event is no x zoom (a resize, a y zoom, a selection)."""
+    if not relayout:
+        return None
+    if relayout.get("xaxis.autorange"):
+        return None, None
+    rng = relayout.get("xaxis.range") or [relayout.get("xaxis.range[0]"), relayout.get("xaxis.range[1]")]
+    if len(rng) != 2 or any(v is None for v in rng):
+        return None
+    lo, hi = sorted(pd.Timestamp(str(v)) for v in rng)
+    offset = pd.Timedelta(hours=0 if freq == "D" else 12)
+    start, end = (lo - offset).ceil("D"), (hi - offset).floor("D")
+    if start > end:  # narrower than a day: the day drawn nearest its middle
+        start = end = (lo + (hi - lo) / 2).round("D")
+    first, last = bounds
+    return (None if first and start.date() <= first else start.strftime("%Y-%m-%d"),
+            None if last and end.date() >= last else end.strftime("%Y-%m-%d"))
+
+
+# A zoom's last x-axis event only: the range slider sends one per mouse move while dragged.
+ZOOM_DEBOUNCE_JS = """
+function (relayout) {
+    const zoom = relayout && Object.keys(relayout).some((k) => k.startsWith("xaxis.range")
+                                                        || k === "xaxis.autorange");
+    if (zoom) {
+        clearTimeout(window.tensionZoomTimer);
+        window.tensionZoomTimer = setTimeout(
+            () => window.dash_clientside.set_props("zoom", {data: relayout}), %d);
+    }
+    return window.dash_clientside.no_update;
+}
+"""
+ZOOM_DEBOUNCE_MS = 500
+
+
 # --------------------------------------------------------------------------- the chart
 def render_view(service: Service, view: dict) -> tuple[dict, list, list]:
     """Figure, status line and spike list for a view."""
@@ -80,7 +121,9 @@ def render_view(service: Service, view: dict) -> tuple[dict, list, list]:
                             end.date() if end is not None else None)
     fig = index_figure(table, freq=opts.freq, layers=view["layers"], spikes=spikes,
                        annotations=anns, events=events, phrases=service.top_phrases(sel),
-                       normalize=opts.normalize, uirevision=f"{sel}")
+                       # the dates too: after new dates (typed, or from a zoom) the x axis
+                       # fits them, instead of keeping an earlier zoom
+                       normalize=opts.normalize, uirevision=f"{sel}|{opts.start}|{opts.end}")
     n_art = int(table["n_articles"].sum()) if len(table) else 0
     days_with = int((table["n_articles"] > 0).sum()) if len(table) else 0
     status = [f"{n_art:,} articles over {len(table):,} periods ({days_with:,} with articles, "
@@ -317,6 +360,19 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:  # noqa: C9
                   Input("date-range", "end_date"))
     def _calendar_month(start, end):  # noqa: ANN001, ANN202
         return calendar_month(start, end, service.bounds()[1])
+
+    app.clientside_callback(ZOOM_DEBOUNCE_JS % ZOOM_DEBOUNCE_MS, Output("zoom", "data"),
+                            Input("index-graph", "relayoutData"), prevent_initial_call=True)
+
+    @app.callback(Output("date-range", "start_date", allow_duplicate=True),
+                  Output("date-range", "end_date", allow_duplicate=True),
+                  Input("zoom", "data"), State("date-range", "start_date"),
+                  State("date-range", "end_date"), State("freq", "value"), prevent_initial_call=True)
+    def _zoom(relayout, start, end, freq):  # noqa: ANN001, ANN202
+        dates = dates_from_zoom(relayout, service.bounds(), freq or "D")
+        if dates is None or dates == ((start or "")[:10] or None, (end or "")[:10] or None):
+            raise PreventUpdate  # the figure redrawn for these dates: no loop
+        return dates
 
     @app.callback(Output("index-graph", "figure"), Output("status", "children"),
                   Output("spike-list", "children"),

@@ -120,7 +120,7 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
         "selectdirection": "h",
         # Left-aligned: on the right the mode bar covers the last legend entries.
         "legend": {"orientation": "h", "y": 1.1, "x": 0, "xanchor": "left"},
-        "xaxis": {"type": "date", "rangeslider": {"visible": True, "thickness": 0.07},
+        "xaxis": {"type": "date", "rangeslider": {"visible": True, "thickness": 0.07}, **_x_range(table, freq),
                   "rangeselector": {"buttons": [
                       {"count": 1, "label": "1M", "step": "month", "stepmode": "backward"},
                       {"count": 6, "label": "6M", "step": "month", "stepmode": "backward"},
@@ -138,6 +138,21 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
         "plot_bgcolor": "white",
     }
     return {"data": traces, "layout": layout}
+
+
+def _x_range(table: pd.DataFrame, freq: str) -> dict:
+    """The x axis spans exactly the view's periods (a day is drawn ±12 h around midnight,
+    a week or month across itself). plotly's autorange padded it by days, and the range
+    buttons count back from its end: "1M" on a view ending 30 April showed 6 April - 5 May."""
+    if not len(table):
+        return {}
+    dates = pd.to_datetime(table["date"])
+    if freq == "D":
+        lo, hi = dates.min() - pd.Timedelta(hours=12), dates.max() + pd.Timedelta(hours=12)
+    else:
+        lo, hi = dates.min(), period_start(dates.max(), freq) + pd.offsets.DateOffset(
+            weeks=1 if freq == "W" else 0, months=1 if freq == "M" else 0)
+    return {"range": [lo.strftime("%Y-%m-%d %H:%M"), hi.strftime("%Y-%m-%d %H:%M")]}
 
 
 def _max_count(table: pd.DataFrame) -> int:

@@ -59,6 +59,7 @@ def build_layout(*, sources: list[str], categories: list[str], store_label: str,
     return html.Div(className="page", children=[
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="selection"),
+        dcc.Store(id="zoom"),  # the chart's last x zoom (debounced): sets the view's dates
         dcc.Store(id="ann-editing"),
         dcc.Store(id="ann-version", data=0),
         dcc.Store(id="upload-job"),
