@@ -192,7 +192,8 @@ def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None
     """Import article files (CSV, TSV, JSON, JSONL, Parquet, .txt/.md folders, RSS/Atom
     files or URLs; optionally gzipped) into the store and score them.
 
-    Re-importing a file adds nothing. Bad rows go to the quarantine
+    Re-importing a file adds nothing; the same file with another --tz, --date-order,
+    --source or --map is refused (its rows would be stored twice). Bad rows go to the quarantine
     (`python -m tension quarantine list`); the exit code is 1 when any row was
     quarantined or a path could not be read.
     """

@@ -350,15 +350,32 @@ def storable(path: str) -> str:
 
 def file_fingerprint(path: str, options: dict) -> str | None:
     """Hash of a regular file's bytes and the ingest options; None for folders and URLs."""
+    return file_digests(path, options)[0]
+
+
+def file_digests(path: str, options: dict) -> tuple[str | None, str | None]:
+    """(hash of the bytes and the options, hash of the bytes alone), in one read; Nones
+    for folders and URLs."""
     p = Path(path)
     if not p.is_file():
-        return None
+        return None, None
     h = hashlib.blake2b(digest_size=20)
     with open(p, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
+    content = h.copy().hexdigest()
     h.update(json.dumps(options, sort_keys=True, default=str).encode())
-    return h.hexdigest()
+    return h.hexdigest(), content
+
+
+# Options that decide the rows' keys (their dates, sources, columns): the same bytes read
+# with other values would be stored a second time. --dedupe-window only marks copies.
+KEYED_OPTIONS = ("mapping", "source", "tz", "date_order")
+
+
+def _keyed(options: dict) -> dict:
+    return {k: options.get(k) for k in KEYED_OPTIONS if options.get(k) not in (None, "auto")
+            or k == "tz"}
 
 
 def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = "auto",
@@ -372,7 +389,8 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
     `jobs` > 1 scores in that many worker processes; pass `executor` to score
     elsewhere (e.g. a Dask client's executor) instead.
     """
-    paths = [os.fspath(p) for p in paths]  # Path objects too: they are stored as text
+    # Path objects too (stored as text); a path given twice is read once
+    paths = list(dict.fromkeys(os.fspath(p) for p in paths))
     lexicon = _lexicon_of(store, lexicon)
     own_pool = executor is None and jobs > 1
     if own_pool:
@@ -402,8 +420,11 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
 def _ingest_one(ing: Ingester, path: str, options: dict, batch_size: int,
                 progress: Callable[[str, int], None] | None) -> None:
     s = ing.summary
-    fingerprint = file_fingerprint(path, options)
+    fingerprint, content = file_digests(path, options)
     if fingerprint and _known_file(ing.store, fingerprint, path, s):
+        return
+    if content and (clash := _imported_otherwise(ing.store, content, options)):
+        s.errors.append(f"{path}: {clash}")
         return
     try:
         reader = open_reader(path, fmt=options["fmt"], mapping=options["mapping"],
@@ -427,7 +448,36 @@ def _ingest_one(ing: Ingester, path: str, options: dict, batch_size: int,
             insert_ignore(conn, schema.ingest_files, [{
                 "fingerprint": fingerprint, "origin": storable(path), "run_id": s.run_id,
                 "format": reader.format, "n_read": n_items, "n_quarantined": n_problems,
-                "completed_at": now()}], ["fingerprint"])
+                "completed_at": now(), "content_digest": content,
+                "options": json.dumps(_keyed(options), sort_keys=True)}], ["fingerprint"])
+
+
+def _imported_otherwise(store: Store, content: str, options: dict) -> str | None:
+    """Why these bytes must not be imported with these options (None: they may be)."""
+    f = schema.ingest_files.c
+    mine = _keyed(options)
+    with store.read() as conn:
+        for run_id, earlier in conn.execute(select(f.run_id, f.options).where(
+                f.content_digest == content, f.options.is_not(None)).order_by(f.run_id)):
+            theirs = json.loads(earlier)
+            if theirs != mine:
+                was = ", ".join(_option_text(k, theirs.get(k)) for k in KEYED_OPTIONS
+                                if theirs.get(k) != mine.get(k))
+                now_ = ", ".join(_option_text(k, mine.get(k)) for k in KEYED_OPTIONS
+                                 if theirs.get(k) != mine.get(k))
+                return (f"not imported: the same file was imported before (run {run_id}) with {was}; "
+                        f"with {now_} its rows would be stored a second time. Import it with the "
+                        "same options")
+    return None
+
+
+def _option_text(key: str, value: object) -> str:
+    flag = {"mapping": "--map", "date_order": "--date-order"}.get(key, f"--{key}")
+    if value in (None, "auto"):
+        return f"no {flag}"
+    if isinstance(value, dict):
+        value = ",".join(f"{k}={v}" for k, v in value.items())
+    return f"{flag} {value}"
 
 
 def _known_file(store: Store, fingerprint: str, path: str, s: Summary) -> bool:

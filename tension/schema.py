@@ -63,6 +63,10 @@ ingest_files = Table(
     Column("n_read", Integer, nullable=False),
     Column("n_quarantined", Integer, nullable=False),
     Column("completed_at", String(32), nullable=False),
+    # The file's bytes alone, and the options as JSON: the same bytes imported again with
+    # other options (another --tz) would store every row a second time (migration 0004).
+    Column("content_digest", String(40)),
+    Column("options", Text),
 )
 
 articles = Table(
@@ -198,6 +202,14 @@ def _date_hash_index(conn: Connection) -> None:
 @migration("0003_settings")
 def _settings(conn: Connection) -> None:
     settings.create(conn, checkfirst=True)
+
+
+@migration("0004_ingest_files_content")
+def _ingest_files_content(conn: Connection) -> None:
+    have = {c["name"] for c in inspect(conn).get_columns("ingest_files")}
+    for name, kind in (("content_digest", "VARCHAR(40)"), ("options", "TEXT")):
+        if name not in have:  # a store made before this migration
+            conn.execute(text(f"ALTER TABLE ingest_files ADD COLUMN {name} {kind}"))
 
 
 def migrate(conn: Connection) -> list[str]:

@@ -1016,3 +1016,28 @@ def test_real_stories_into_postgresql(pg_url: str, shared_data, record_property)
         assert (again.added, again.scored) == (0, 0)
     finally:
         store.dispose()
+
+
+def test_the_same_file_with_other_date_options_is_refused_not_stored_twice(
+        sqlite_store: Store, tmp_path: Path) -> None:
+    """QA: importing b.tsv with --tz America/New_York, then with --tz Asia/Seoul, stored 3 rows
+    as 5 articles (the dates, and so the row keys, differed). Now the second import is refused,
+    naming the earlier run and options; the same options still re-import as a no-op."""
+    path = tmp_path / "b.csv"
+    path.write_text("date,title\n2018-01-02T20:00:00-05:00,a\n2018-01-02T23:30:00+00:00,b\n")
+    first = ingest(sqlite_store, [path], tz="America/New_York")
+    assert first.added == 2 and first.ok
+    again = ingest(sqlite_store, [path], tz="Asia/Seoul")
+    assert again.added == 0 and not again.ok
+    assert again.errors == [f"{path}: not imported: the same file was imported before (run "
+                            f"{first.run_id}) with --tz America/New_York; with --tz Asia/Seoul its "
+                            "rows would be stored a second time. Import it with the same options"]
+    day = ingest(sqlite_store, [path], tz="America/New_York", date_order="dmy")
+    assert "with no --date-order; with --date-order dmy" in day.errors[0]
+    assert len(articles(sqlite_store)) == 2
+    same = ingest(sqlite_store, [path, str(path)], tz="America/New_York")  # and a path twice: once
+    assert (same.added, same.already, same.files, same.ok) == (0, 2, [str(path)], True)
+    copy = tmp_path / "copy.csv"  # other bytes (one more row): read as usual, rows deduplicated
+    copy.write_text(path.read_text() + "2018-01-05,c\n")
+    assert ingest(sqlite_store, [copy], tz="Asia/Seoul").added == 3  # its dates differ: new keys
+    assert_consistent(sqlite_store)

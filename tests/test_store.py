@@ -111,6 +111,27 @@ def test_database_from_older_code_gets_the_new_migration_once(db_url: str, monke
     assert calls == ["0002"], "a migration ran twice"
 
 
+def test_a_store_from_before_0003_and_0004_gains_the_settings_table_and_file_columns(tmp_path: Path) -> None:
+    """Made as migration 0002 left it: no settings table, ingest_files without content/options."""
+    path = tmp_path / "old.db"
+    Store(f"sqlite:///{path}").dispose()
+    with sqlite3.connect(path) as raw:
+        raw.execute("DROP TABLE settings")
+        raw.execute("ALTER TABLE ingest_files DROP COLUMN content_digest")
+        raw.execute("ALTER TABLE ingest_files DROP COLUMN options")
+        raw.execute("DELETE FROM schema_migrations WHERE name IN ('0003_settings', '0004_ingest_files_content')")
+    s = Store(f"sqlite:///{path}")
+    try:
+        assert s.schema_version() == schema.MIGRATIONS[-1][0]
+        with sqlite3.connect(path) as raw:
+            cols = {r[1] for r in raw.execute("PRAGMA table_info(ingest_files)")}
+        assert {"content_digest", "options"} <= cols
+        s.set_setting("lexicon", "x")
+        assert s.setting("lexicon") == "x"
+    finally:
+        s.dispose()
+
+
 def test_database_without_migration_records_still_opens(db_url: str) -> None:
     """A database whose tables exist but whose migration rows are gone (an early build)."""
     s = Store(db_url)
@@ -363,7 +384,8 @@ def test_integrity_check_reports_broken_foreign_keys(tmp_path: Path) -> None:
     path = tmp_path / "fk.db"
     Store(f"sqlite:///{path}").dispose()
     with sqlite3.connect(path) as raw:  # foreign keys are off by default in a plain connection
-        raw.execute("INSERT INTO ingest_files VALUES ('f', 'x', 42, 'csv', 0, 0, 'now')")
+        raw.execute("INSERT INTO ingest_files (fingerprint, origin, run_id, format, n_read, n_quarantined, "
+                    "completed_at) VALUES ('f', 'x', 42, 'csv', 0, 0, 'now')")
     s = Store(f"sqlite:///{path}")
     try:
         problems = s.integrity_check()
