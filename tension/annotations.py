@@ -230,7 +230,9 @@ def delete(store: Store, ann_id: int, expected: str | None = None) -> None:
 
 def list_annotations(store: Store, start: dt.date | None = None, end: dt.date | None = None,
                      tag: str | None = None, include_deleted: bool = False) -> list[dict]:
-    """Annotations overlapping [start, end], oldest first, optionally with a tag."""
+    """Annotations overlapping [start, end], oldest first; with `tag`, those with a tag
+    containing it, whatever the case ("nuc" and "NUCLEAR" find "nuclear": analysts search
+    tags they half remember)."""
     a = schema.annotations.c
     q = select(schema.annotations).order_by(a.start_date, a.id)
     if not include_deleted:
@@ -241,8 +243,9 @@ def list_annotations(store: Store, start: dt.date | None = None, end: dt.date | 
         q = q.where(a.start_date <= end)
     with store.read() as conn:
         rows = [as_dict(dict(r)) for r in conn.execute(q).mappings()]
-    if tag:
-        rows = [r for r in rows if tag in r["tags"]]
+    needle = (tag or "").strip().casefold()
+    if needle:
+        rows = [r for r in rows if any(needle in t.casefold() for t in r["tags"])]
     return rows
 
 

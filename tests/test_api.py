@@ -404,3 +404,24 @@ def test_unknown_category_is_a_400_not_a_flat_zero_series(app_client) -> None:  
     r = client.get("/api/index.csv?category=nope")
     assert r.status_code == 400 and "unknown lexicon category 'nope'" in r.get_json()["error"]
     assert client.get("/api/index.csv?category=threats").status_code == 200
+
+
+def test_annotation_tag_filter_ignores_case_and_matches_part_of_a_tag(app_client) -> None:  # noqa: ANN001
+    """`?tag=` finds the annotations with a tag containing it, whatever the case: "NUCLEAR"
+    and "nuc" found nothing for the tag "nuclear"."""
+    _, client = app_client
+    ids = {}
+    for title, tags in (("Test", ["nuclear", "DPRK"]), ("Talks", ["Talks", "summit"]), ("Bare", [])):
+        r = client.post("/api/annotations", json={"date": "2021-03-31", "title": title, "tags": tags})
+        assert r.status_code == 201
+        ids[title] = r.get_json()["id"]
+
+    def found(tag: str) -> list[int]:
+        return [a["id"] for a in client.get("/api/annotations", query_string={"tag": tag}).get_json()]
+
+    for tag in ("nuclear", "NUCLEAR", "nuc", " Nuc ", "clea", "dprk"):
+        assert found(tag) == [ids["Test"]], tag
+    assert found("talks") == found("TALK") == [ids["Talks"]]
+    assert found("mmi") == [ids["Talks"]]
+    assert found("nuclear test") == found("x") == []
+    assert found("") == list(ids.values())

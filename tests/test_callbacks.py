@@ -776,6 +776,9 @@ def test_grid_rows_filter_by_tag(service: Service) -> None:
     assert [r["title"] for r in cb.grid_rows(service, "  talks ")] == ["two"]
     assert cb.grid_rows(service, "nothing") == []
     assert len(cb.grid_rows(service, "   ")) == 3
+    # the dashboard's box ignores case and finds part of a tag ("HOST", "Talk" found nothing)
+    assert [r["title"] for r in cb.grid_rows(service, "HOST")] == ["one"]
+    assert [r["title"] for r in cb.grid_rows(service, "Talk")] == ["two"]
 
 
 # =========================================================================== upload
