@@ -270,6 +270,49 @@ def rescore(db: str | None, jobs: int, engine: str, scheduler: str | None, prune
 
 
 @main.group()
+def runs() -> None:
+    """Ingest runs: list them, remove one (to import a file again with other options)."""
+
+
+@runs.command("list")
+@db_option
+@click.option("--json", "as_json", is_flag=True)
+def runs_list(db: str | None, as_json: bool) -> None:
+    """Every run, oldest first: when, status, files, rows read, stored, quarantined."""
+    from tension.runs import list_runs
+
+    rows = list_runs(_store(db))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no runs yet")
+    for r in rows:
+        click.echo(f"run {r['id']}  {r['started_at'][:19]}  {r['status']:<18} read {r['n_read']:,}, "
+                   f"stored {r['stored']:,}, quarantined {r['n_quarantined']:,}  {', '.join(r['paths'])}")
+
+
+@runs.command("remove")
+@click.argument("run_id", type=int)
+@db_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def runs_remove(run_id: int, db: str | None, yes: bool) -> None:
+    """Delete the articles and quarantine rows a run added (annotations and other runs stay)."""
+    from tension.runs import RunError, remove_run
+
+    store = _store(db)
+    if not yes:
+        click.confirm(f"Delete the articles and quarantine rows of run {run_id}?", abort=True)
+    try:
+        done = remove_run(store, run_id)
+    except RunError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"run {run_id} removed: {done['articles']:,} articles, {done['quarantined']:,} quarantine "
+               f"rows; {done['promoted']:,} copies elsewhere became originals")
+    _warn_unscored(store)
+
+
+@main.group()
 def quarantine() -> None:
     """Rows that could not be imported, and why."""
 

@@ -467,7 +467,7 @@ def _imported_otherwise(store: Store, content: str, options: dict) -> str | None
                                  if theirs.get(k) != mine.get(k))
                 return (f"not imported: the same file was imported before (run {run_id}) with {was}; "
                         f"with {now_} its rows would be stored a second time. Import it with the "
-                        "same options")
+                        f"same options, or first undo that import: python -m tension runs remove {run_id}")
     return None
 
 

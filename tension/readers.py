@@ -563,8 +563,9 @@ class _DateOrder:
         if only and self.order is None:
             if only == "dmy" and self.example is not None:
                 raise DateError(f"date '{text.strip()}' is day-first, but this file's earlier date "
-                                f"'{self.example}' was read month-first; import it with --date-order "
-                                "dmy (or mdy) to say which")
+                                f"'{self.example}' was read month-first; undo this import (python -m "
+                                "tension runs list, runs remove) and import the file with --date-order "
+                                "dmy (or mdy)")
             self.order, self.example = only, text.strip()
         elif only and only != self.order:
             why = f"as --date-order {self.fixed} says" if self.fixed else f"as '{self.example}' shows"

@@ -1031,7 +1031,8 @@ def test_the_same_file_with_other_date_options_is_refused_not_stored_twice(
     assert again.added == 0 and not again.ok
     assert again.errors == [f"{path}: not imported: the same file was imported before (run "
                             f"{first.run_id}) with --tz America/New_York; with --tz Asia/Seoul its "
-                            "rows would be stored a second time. Import it with the same options"]
+                            "rows would be stored a second time. Import it with the same options, "
+                            f"or first undo that import: python -m tension runs remove {first.run_id}"]
     day = ingest(sqlite_store, [path], tz="America/New_York", date_order="dmy")
     assert "with no --date-order; with --date-order dmy" in day.errors[0]
     assert len(articles(sqlite_store)) == 2

@@ -881,8 +881,9 @@ def test_a_contradiction_is_a_problem_naming_the_evidence(tmp_path: Path) -> Non
     got, problems = _dated(tmp_path, "01/02/2018", "13/03/2018")
     assert got == [(2, "2018-01-02")]
     assert problems == [(3, "date", "date '13/03/2018' is day-first, but this file's earlier date "
-                                    "'01/02/2018' was read month-first; import it with --date-order "
-                                    "dmy (or mdy) to say which")]
+                                    "'01/02/2018' was read month-first; undo this import (python -m "
+                                    "tension runs list, runs remove) and import the file with "
+                                    "--date-order dmy (or mdy)")]
 
 
 def test_the_analyst_can_say_which(tmp_path: Path) -> None:
