@@ -386,6 +386,8 @@ def events_list(db: str | None, categories: tuple[str, ...]) -> None:
     from tension.events import list_events
 
     df = list_events(_store(db), categories=list(categories) or None)
+    if not len(df):
+        click.echo("no events match" if categories else "no events yet; add some with: events import FILE.csv")
     for r in df.itertuples():
         span = r.start.date().isoformat() + ("" if r.end == r.start else f"..{r.end.date().isoformat()}")
         click.echo(f"{span}  [{r.category}] {r.label}")
@@ -672,6 +674,8 @@ def annotations_list(db: str | None, start: str | None, end: str | None, tag: st
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
+    if not rows:
+        click.echo("no annotations match" if start or end or tag else "no annotations yet")
     for r in rows:
         span = r["start"] if r["start"] == r["end"] else f"{r['start']}..{r['end']}"
         tags = f" [{', '.join(r['tags'])}]" if r["tags"] else ""

@@ -190,3 +190,10 @@ def test_reading_commands_refuse_a_store_that_does_not_exist(tmp_path: Path) -> 
     assert not missing.parent.exists()
     ok = run("annotations", "add", "2018-01-01", "first note", "--db", str(tmp_path / "new.db"))
     assert ok.exit_code == 0 and (tmp_path / "new.db").exists()  # writing commands create it
+
+
+def test_empty_lists_say_so(db: str) -> None:
+    assert run("events", "list", "--db", db).output == "no events yet; add some with: events import FILE.csv\n"
+    assert run("events", "list", "--db", db, "--category", "x").output == "no events match\n"
+    assert run("annotations", "list", "--db", db).output == "no annotations yet\n"
+    assert run("annotations", "list", "--db", db, "--tag", "x").output == "no annotations match\n"
