@@ -23,8 +23,8 @@ from tension.spikes import SpikeOptions, find_spikes, spike_flags, spikes_in_ran
 from tension.store import Store
 
 EXPORT_COLUMNS = ["date", "tension", "tension_smoothed", "ci_low", "ci_high", "hostility",
-                  "conciliation", "share_hostile", "share_conciliatory", "n_articles", "spike",
-                  "annotations"]
+                  "conciliation", "share_hostile", "share_conciliatory", "n_articles", "n_days",
+                  "spike", "annotations"]
 FORMATS = ("csv", "parquet", "json")
 
 
@@ -62,9 +62,20 @@ def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions 
         spikes = find_spikes(articles, spike_opts, opts.start, opts.end)
     if not len(table):
         return pd.DataFrame(columns=EXPORT_COLUMNS)
+    table["n_days"] = period_days(table["date"], opts)
     table["spike"] = spike_flags(table, spikes, opts.freq) if spikes is not None else ""
     table["annotations"] = _period_annotations(table, store, opts)
     return table[EXPORT_COLUMNS]
+
+
+def period_days(starts: pd.Series, opts: IndexOptions) -> pd.Series:
+    """Calendar days of each period inside the range: 7 for a whole week, fewer for a week
+    or month cut by --from/--to (its numbers then cover only those days)."""
+    step = {"D": pd.DateOffset(days=1), "W": pd.DateOffset(weeks=1), "M": pd.DateOffset(months=1)}[opts.freq]
+    ends = starts + step - pd.Timedelta(days=1)
+    lo = starts.clip(lower=pd.Timestamp(opts.start)) if opts.start else starts
+    hi = ends.clip(upper=pd.Timestamp(opts.end)) if opts.end else ends
+    return ((hi - lo).dt.days + 1).astype("int64")
 
 
 def _period_annotations(table: pd.DataFrame, store: Store, opts: IndexOptions) -> pd.Series:

@@ -125,9 +125,12 @@ def test_range_weeks_months_and_sources(store: Store) -> None:
     assert [d.date().isoformat() for d in weeks["date"]] == [
         "2022-01-03", "2022-01-10", "2022-01-17", "2022-01-24", "2022-01-31"]
     assert weeks["n_articles"].tolist() == [3, 3, 0, 0, 1]
+    assert weeks["n_days"].tolist() == [7, 7, 7, 7, 2]  # the range ends on Tue 2022-02-01
     assert weeks.loc[2:3, LEVELS].isna().all().all()
     months = build_export(store, opts=IndexOptions(freq="M"))
     assert months["n_articles"].tolist() == [6, 1] and len(months) == 2
+    assert months["n_days"].tolist() == [29, 1]  # 2022-01-03..31, then 2022-02-01 alone
+    assert set(wide["n_days"]) == {1}
     yonhap = build_export(store, Selection(sources=("Yonhap",)))
     assert len(yonhap) == 30  # the range is still the store's first to last day
     assert yonhap["n_articles"].sum() == 3
