@@ -492,7 +492,8 @@ def _warn_unscored(store) -> None:  # noqa: ANN001
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: LocalCluster).")
 @with_options(SELECTION_OPTIONS, RANGE_OPTIONS, INDEX_OPTIONS)
 def export(out: str, engine: str, scheduler: str | None, **kw) -> None:  # noqa: ANN003
-    """Export the index: one row per period in range, empty periods as blank cells."""
+    """Export the index: one row per period in range; a period without articles has blank
+    values (the smoothed line, a moving mean, may bridge a few such periods)."""
     from tension.export import build_export, write_export
 
     store = _store(kw["db"])
