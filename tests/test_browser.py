@@ -328,6 +328,35 @@ def test_zooming_the_chart_sets_the_views_dates(dash_duo, db_url: str, tmp_path:
 
 
 @kcna
+def test_a_smoothing_out_of_range_is_refused_and_the_field_shows_the_one_in_use(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001, E501
+    app = start(dash_duo, db_url, tmp_path, SPRING_2013 + "&smooth=14")
+    dash_duo.wait_for_contains_text("#status", "articles over 89 periods", timeout=WAIT)
+    service = app.server.extensions["tension"]["service"]
+    in_use = next(t for t in render_view(service, parse_query(SPRING_2013 + "&smooth=14"))[0]["data"]
+                  if t["name"] == "smoothed")["y"]
+    assert not dash_duo.find_element("#smooth-message").is_displayed()
+    for typed in ("0", "1000"):  # the field kept them while the chart used 7 and the URL dropped smooth
+        type_into(dash_duo, "#smooth", typed)
+        dash_duo.find_element("#smooth").send_keys(Keys.ENTER)
+        dash_duo.wait_for_text_to_equal(
+            "#smooth-message", "Smoothing must be a whole number of periods from 1 to 365; "
+            "still smoothing over 14.", timeout=WAIT)
+        wait_until(lambda: dash_duo.find_element("#smooth").get_attribute("value") == "14",
+                   message="the smoothing in use back in the field")
+        assert dash_duo.driver.current_url.endswith(SPRING_2013 + "&smooth=14")
+        time.sleep(1)
+        drawn = dash_duo.driver.execute_script(
+            "return document.querySelector('#index-graph .js-plotly-plot').data"
+            ".find((t) => t.name === 'smoothed').y")
+        assert drawn == in_use
+    # a usable smoothing is taken, and the message goes
+    type_into(dash_duo, "#smooth", "3")
+    dash_duo.find_element("#smooth").send_keys(Keys.ENTER)
+    wait_until(lambda: dash_duo.driver.current_url.endswith("&smooth=3"), message="smooth=3 in the URL")
+    wait_until(lambda: not dash_duo.find_element("#smooth-message").is_displayed(), message="no message")
+
+
+@kcna
 def test_annotation_create_reload_edit_delete(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
     app = start(dash_duo, db_url, tmp_path, SPRING_2013)
     store = store_of(app)

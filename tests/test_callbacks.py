@@ -180,6 +180,28 @@ def test_sync_view_control_change_writes_the_url() -> None:
         cb.view_from_controls(values))
 
 
+@pytest.mark.parametrize("typed", [0, "0", "1000", 366, "2.5", "", None, "abc", "-3"])
+def test_a_smoothing_out_of_range_puts_the_one_in_use_back_and_says_so(typed: object) -> None:
+    """The field kept 0 or 1000 while the chart used 7 and the URL dropped smooth: now the
+    field gets the smoothing in use (the URL's) back, the URL stays, a message says why."""
+    values = ["2020-01-05", None, [], [], "D", typed, "raw", "", list(DEFAULT_LAYERS)]
+    controls, search = cb.sync_view("smooth", "?from=2020-01-05&smooth=14", values)
+    assert controls == [no_update] * 5 + [14] + [no_update] * 3 and search is no_update
+    assert cb.smooth_message("smooth", typed, 14) == (
+        "Smoothing must be a whole number of periods from 1 to 365; still smoothing over 14.")
+    assert cb.sync_view("smooth", "", values)[0][5] == 7  # none in the URL: the default
+
+
+def test_a_smoothing_typed_in_range_is_taken_as_a_number() -> None:
+    for typed, taken in (("3", 3), (" 14 ", 14), ("365", 365), (1, 1), ("30.0", 30)):
+        assert cb.smooth_value(typed) == taken
+        values = [None, None, [], [], "D", typed, "raw", "", list(DEFAULT_LAYERS)]
+        assert cb.view_from_controls(values)["smooth"] == taken
+        assert cb.sync_view("smooth", "?smooth=14", values)[1] == ("" if taken == 7 else f"?smooth={taken}")
+        assert cb.smooth_message("smooth", typed, 14) == ""
+    assert cb.smooth_message("freq", None, 14) == ""  # another control: no message
+
+
 def test_sync_view_defaults_give_an_empty_query() -> None:
     values = cb.controls_from_view(dict(DEFAULTS))
     assert cb.sync_view("freq", "?freq=W", values)[1] == ""

@@ -34,7 +34,7 @@ def view_from_controls(values: list) -> dict:
     start, end, sources, categories, freq, smooth, normalize, filt, layers = values
     return {"from": (start or "")[:10] or None, "to": (end or "")[:10] or None,
             "sources": sources or [], "categories": categories or [], "freq": freq or "D",
-            "smooth": int(smooth) if smooth else DEFAULTS["smooth"],
+            "smooth": smooth_value(smooth) or DEFAULTS["smooth"],
             "normalize": normalize or "raw", "filter": filt or "",
             "layers": layers if layers is not None else DEFAULTS["layers"]}
 
@@ -47,11 +47,39 @@ def controls_from_view(view: dict) -> list:
 def sync_view(triggered: str | None, search: str | None, values: list,
               categories: list[str] | None = None) -> tuple[list, str]:
     """Page load (or a pasted URL) sets the controls; a control change rewrites the URL.
-    `categories`: the store lexicon's (a URL naming another is not followed)."""
+    `categories`: the store lexicon's (a URL naming another is not followed). A smoothing
+    the chart cannot use puts the one in use (the URL's) back in the field: it stayed,
+    showing 0 or 1000, while the chart used 7 and the URL dropped it."""
     if triggered in (None, "url"):
         view = parse_query(search, categories)
         return controls_from_view(view), no_update
+    if triggered == "smooth" and smooth_value(values[5]) is None:
+        controls = [no_update] * len(values)
+        controls[5] = parse_query(search, categories)["smooth"]
+        return controls, no_update
     return [no_update] * len(values), to_query(parse_query(to_query(view_from_controls(values))))
+
+
+SMOOTH_MIN, SMOOTH_MAX = 1, 365  # as view.parse_query clamps a URL's
+
+
+def smooth_value(value: object) -> int | None:
+    """The smoothing typed (the field's text, or a number from the URL), if it is a whole
+    number of periods from 1 to 365; None for anything else (0, 1000, 2.5, "", "abc")."""
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() and SMOOTH_MIN <= number <= SMOOTH_MAX else None
+
+
+def smooth_message(triggered: str | None, value: object, kept: int) -> str:
+    """What the analyst reads when the smoothing typed cannot be used (the field shows
+    `kept` again); empty once a usable one is typed."""
+    if triggered == "smooth" and smooth_value(value) is None:
+        return (f"Smoothing must be a whole number of periods from {SMOOTH_MIN} to {SMOOTH_MAX}; "
+                f"still smoothing over {kept}.")
+    return ""
 
 
 def calendar_month(start: str | None, end: str | None, last_day: dt.date | None) -> str | None:
@@ -350,11 +378,13 @@ def accept_spike(service: Service, view: dict, record: dict, author: str = "") -
 def register(app: Dash, service: Service, uploads: Uploads) -> None:  # noqa: C901 - wiring only
     """Connect the plain functions above to the page."""
 
-    @app.callback([Output(c, p) for c, p in _CONTROL_IDS] + [Output("url", "search")],
+    @app.callback([Output(c, p) for c, p in _CONTROL_IDS] + [Output("url", "search"),
+                                                              Output("smooth-message", "children")],
                   [Input("url", "search")] + [Input(c, p) for c, p in _CONTROL_IDS])
     def _sync(search, *values):  # noqa: ANN001, ANN202
         controls, new_search = sync_view(ctx.triggered_id, search, list(values), service.categories())
-        return [*controls, new_search]
+        kept = controls[5] if controls[5] is not no_update else values[5]
+        return [*controls, new_search, smooth_message(ctx.triggered_id, values[5], kept)]
 
     @app.callback(Output("date-range", "initial_visible_month"), Input("date-range", "start_date"),
                   Input("date-range", "end_date"))
@@ -378,6 +408,8 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:  # noqa: C9
                   Output("spike-list", "children"),
                   [Input(c, p) for c, p in _CONTROL_IDS] + [Input("ann-version", "data")])
     def _render(*values):  # noqa: ANN202
+        if ctx.triggered_id == "smooth" and smooth_value(values[5]) is None:
+            raise PreventUpdate  # _sync puts the smoothing in use back: no redraw with the default
         return render_view(service, view_from_controls(list(values[:-1])))
 
     @app.callback(Output("selection", "data"),

@@ -45,8 +45,10 @@ def build_layout(*, sources: list[str], categories: list[str], store_label: str,
                                                            {"label": " week", "value": "W"},
                                                            {"label": " month", "value": "M"}],
                                         value="D", inline=True)),
-        _field("smoothing (periods)", dcc.Input(id="smooth", type="number", min=1, max=365,
-                                                step=1, value=7, debounce=True)),
+        # text, not number: dash's number input sends nothing for an out-of-range entry typed
+        # twice in a row, so 0 or 1000 could stay in the field; callbacks.smooth_value checks it
+        _field("smoothing (periods)", dcc.Input(id="smooth", type="text", inputMode="numeric",
+                                                value=7, debounce=True)),
         _field("normalisation", dcc.RadioItems(id="normalize", options=[
             {"label": " raw", "value": "raw"}, {"label": " z-score", "value": "zscore"},
             {"label": " 100 = mean", "value": "base100"}], value="raw", inline=True)),
@@ -71,6 +73,7 @@ def build_layout(*, sources: list[str], categories: list[str], store_label: str,
                    className="subtitle"),
         ]),
         controls,
+        html.Div(id="smooth-message", className="error", role="status"),  # a smoothing refused
         html.Div(id="status", className="status"),
         dcc.Loading(dcc.Graph(id="index-graph", config={"displaylogo": False, "scrollZoom": False},
                               figure={"data": [], "layout": {"height": 520}}), type="circle"),
