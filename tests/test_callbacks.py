@@ -30,7 +30,7 @@ from indicators.combine import Scorer
 from tension import annotations as ann
 from tension.dashboard import callbacks as cb
 from tension.dashboard import figures
-from tension.dashboard.figures import BLUE, DEFAULT_LAYERS, LAYERS, RED, index_figure
+from tension.dashboard.figures import BLUE, DEFAULT_LAYERS, LAYERS, MANY_PERIODS, RED, index_figure
 from tension.dashboard.service import Service
 from tension.dashboard.uploads import Uploads
 from tension.dashboard.view import DEFAULTS, parse_query, to_params, to_query
@@ -981,3 +981,15 @@ def test_evidence_says_it_lists_the_top_articles_of_how_many(service: Service) -
     assert heads({"start": day(0), "end": day(N_DAYS - 1)}) == [
         f"Articles, by contribution: the top 50 of {n_all:,}"]
     assert heads({"start": SPIKE_DAY, "end": SPIKE_DAY}) == ["Articles, by contribution"]  # all shown
+
+
+def test_long_views_draw_one_path_per_series_and_gaps_stay_gaps() -> None:
+    """QA: the 18-year landing view took 8-12 s to draw (a dot and a bar per day, twice with
+    the range slider). Past MANY_PERIODS the index and the counts are single paths; shorter
+    views keep their dots and bars. The smoothed line no longer bridges long empty spans."""
+    short, long = index_figure(year_table()), index_figure(year_table(days=MANY_PERIODS + 1))
+    assert (trace(short, "daily index")["mode"], trace(short, "articles")["type"]) == ("markers", "bar")
+    assert (trace(long, "daily index")["mode"], trace(long, "articles")["type"]) == ("lines", "scatter")
+    assert trace(long, "articles")["fill"] == "tozeroy" and trace(long, "articles")["line"]["shape"] == "hvh"
+    assert len(trace(long, "daily index")["customdata"]) == MANY_PERIODS + 1  # the hover stays
+    assert trace(short, "smoothed")["connectgaps"] is False

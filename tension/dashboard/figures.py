@@ -14,6 +14,10 @@ import pandas as pd
 RED, BLUE, INK, GREY = "#c0392b", "#2163a6", "#222222", "#9aa0a6"
 LAYERS = ("band", "points", "hostility", "conciliation", "counts", "spikes", "annotations", "events")
 DEFAULT_LAYERS = ["band", "points", "counts", "spikes", "annotations", "events"]
+# Beyond this many periods (about three years of days) the index and the counts are drawn
+# as one path each, not one shape per period: with a dot and a bar for each of the 6,477
+# days (twice, with the range slider) the 18-year view took 8-12 s to draw in Chromium.
+MANY_PERIODS = 1100
 
 
 def _num(values: pd.Series, digits: int = 4) -> list:
@@ -73,9 +77,13 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
     if "band" in layers:
         traces.append({**_band_trace(table), **_period(freq)})
     if "counts" in layers:
-        traces.append({"type": "bar", "name": "articles", **x, "y": table["n_articles"].astype(int).tolist(),
-                       "yaxis": "y2", "marker": {"color": GREY}, "opacity": 0.35,
-                       "hovertemplate": "%{y} articles<extra></extra>"})
+        counts = {"name": "articles", **x, "y": table["n_articles"].astype(int).tolist(), "yaxis": "y2",
+                  "opacity": 0.35, "hovertemplate": "%{y} articles<extra></extra>"}
+        if len(table) > MANY_PERIODS:  # one filled step path instead of thousands of bars
+            traces.append({**counts, "type": "scatter", "mode": "lines", "fill": "tozeroy",
+                           "line": {"shape": "hvh", "width": 0, "color": GREY}, "fillcolor": GREY})
+        else:
+            traces.append({**counts, "type": "bar", "marker": {"color": GREY}})
     if "points" in layers:
         phrase = [""] * len(table)
         if phrases is not None and len(phrases) and freq == "D":  # a day's phrase: not a month's
@@ -84,18 +92,22 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
         custom = [list(row) for row in zip(_num(table["ci_low"]), _num(table["ci_high"]),
                                              table["n_articles"].astype(int).tolist(), phrase, strict=True)]
         y = _num(table["tension"])
+        if len(table) > MANY_PERIODS:  # a thin line: thousands of dots are one blur at this width
+            look = {"mode": "lines", "line": {"color": "#8c96a0", "width": 0.7}}
+        else:
+            look = {"mode": "markers", "marker": {
+                "size": 4, "color": y, "colorscale": [[0, BLUE], [0.5, "#bbbbbb"], [1, RED]],
+                "cmid": 0 if normalize == "raw" else None, "showscale": False}}
         traces.append({
-            "type": "scatter", "mode": "markers", "name": "daily index" if freq == "D" else "index",
+            "type": "scatter", **look, "name": "daily index" if freq == "D" else "index",
             **x, "y": y, "customdata": custom,
-            "marker": {"size": 4, "color": y, "colorscale": [[0, BLUE], [0.5, "#bbbbbb"], [1, RED]],
-                       "cmid": 0 if normalize == "raw" else None, "showscale": False},
             "hovertemplate": (HOVER_PERIOD[freq] + "<br>index %{y:.3f}<br>band %{customdata[0]:.3f} to "
                               "%{customdata[1]:.3f}<br>%{customdata[2]} articles<br>"
                               "<i>%{customdata[3]}</i><extra></extra>"),
         })
     traces.append({"type": "scatter", "mode": "lines", "name": "smoothed", **x,
                    "y": _num(table["tension_smoothed"]), "line": {"color": INK, "width": 2},
-                   "connectgaps": True, "hovertemplate": "smoothed %{y:.3f}<extra></extra>"})
+                   "connectgaps": False, "hovertemplate": "smoothed %{y:.3f}<extra></extra>"})
     for col, color, name in (("hostility", RED, "hostility"), ("conciliation", BLUE, "conciliation")):
         traces.append({"type": "scatter", "mode": "lines", "name": name, **x, "y": _num(table[col]),
                        "line": {"color": color, "width": 1.2},
