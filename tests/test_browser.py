@@ -157,6 +157,19 @@ def grid_rows(dash_duo) -> list[str]:  # noqa: ANN001
     return [r.text for r in dash_duo.find_elements("#ann-grid .ag-center-cols-container .ag-row")]
 
 
+def download_view_csv(dash_duo, tmp_path: Path) -> Path:  # noqa: ANN001
+    """Click "Download CSV of this view" and wait for the finished file."""
+    downloads = tmp_path / "downloads"
+    downloads.mkdir(exist_ok=True)
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior",
+                                    {"behavior": "allow", "downloadPath": str(downloads)})
+    dash_duo.find_element("#export-btn").click()
+    path = downloads / "tension_index.csv"
+    wait_until(lambda: path.exists() and not list(downloads.glob("*.crdownload")),
+               message="the downloaded CSV")
+    return path
+
+
 def type_into(dash_duo, selector: str, text: str) -> None:  # noqa: ANN001
     dash_duo.clear_input(selector)
     dash_duo.find_element(selector).send_keys(text)
@@ -304,14 +317,7 @@ def test_zooming_the_chart_sets_the_views_dates(dash_duo, db_url: str, tmp_path:
     dash_duo.wait_for_contains_text("#status", "articles over 31 periods", timeout=WAIT)
     lo, hi = x_range(dash_duo)
     assert lo[:10] == "2013-03-30" and hi[:10] == "2013-04-30"
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior",
-                                    {"behavior": "allow", "downloadPath": str(downloads)})
-    dash_duo.find_element("#export-btn").click()
-    path = downloads / "tension_index.csv"
-    wait_until(lambda: path.exists() and not list(downloads.glob("*.crdownload")), message="the CSV")
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = download_view_csv(dash_duo, tmp_path).read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1 + 31 and lines[1].startswith("2013-03-31,") and lines[-1].startswith("2013-04-30,")
     # dragging the range slider sends a burst of ranges: the view takes the last one, once
     dash_duo.driver.execute_script("""
@@ -504,14 +510,7 @@ def test_annotation_grid_logs_no_warnings(dash_duo, tmp_path: Path) -> None:  # 
 def test_csv_download_equals_cli_export(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
     app = start(dash_duo, db_url, tmp_path, SPRING_2013 + "&smooth=14")
     ann.create(store_of(app), {"start": "2013-03-11", "end": "2013-03-21", "title": "Key Resolve"})
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior",
-                                    {"behavior": "allow", "downloadPath": str(downloads)})
-    dash_duo.find_element("#export-btn").click()
-    path = downloads / "tension_index.csv"
-    wait_until(lambda: path.exists() and not list(downloads.glob("*.crdownload")),
-               message="the downloaded CSV")
+    path = download_view_csv(dash_duo, tmp_path)
     cli = subprocess.run([sys.executable, "-m", "tension", "export", "--out", "-", "--db", db_url,
                           "--from", "2013-02-01", "--to", "2013-04-30", "--smooth", "14"],
                          cwd=ROOT, capture_output=True, text=True, timeout=180,

@@ -7,7 +7,6 @@ import gzip
 import http.server
 import json
 import threading
-import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -816,29 +815,23 @@ def test_parse_date_never_raises_anything_but_date_error(value) -> None:
 @pytest.mark.corpus
 def test_real_headlines(shared_data) -> None:
     path = shared_data("kcna_headlines_1997_2014.csv.gz")
-    start = time.perf_counter()
-    reader, articles, problems = read(path)
-    elapsed = time.perf_counter() - start
+    reader, articles, problems = read(path)  # its speed: bench/bench_ingest.py ("reading")
     assert problems == []
     assert len(articles) == 99_841
     assert reader.mapping == {"date": "date", "title": "title", "source": "source", "url": "url"}
     assert articles[0].date == dt.date(1997, 1, 1) and articles[0].source == "KCNA"
     assert articles[0].row == 2
-    assert elapsed < 4, f"reading the headlines took {elapsed:.2f} s"
 
 
 @pytest.mark.corpus
 def test_real_stories(shared_data) -> None:
     path = shared_data("kcna_stories_2011_2012.jsonl.gz")
-    start = time.perf_counter()
     reader, articles, problems = read(path)
-    elapsed = time.perf_counter() - start
     assert problems == []
     assert len(articles) == 20_305
     assert sum(1 for a in articles if not a.title) == 688
     assert all(a.text for a in articles)
     assert reader.format == "jsonl"
-    assert elapsed < 6, f"reading the stories took {elapsed:.2f} s"
 
 
 def test_shared_data_fails_under_ci_and_skips_elsewhere(shared_data, monkeypatch) -> None:

@@ -7,6 +7,8 @@ custom lexicon gave blank exports. Real SQLite files, the CLI in-process.
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -57,8 +59,8 @@ def test_a_custom_lexicon_is_the_one_every_command_reads(tmp_path: Path, custom:
     # the export reads those scores (it was all blank), with no "run rescore" warning
     export = run("export", "--db", db, "--out", "-", "--n-boot", "0")
     assert export.exit_code == 0 and "warning" not in export.stderr
-    rows = export.output.splitlines()
-    assert rows[1].startswith("2018-01-03,") and rows[1].split(",")[-3] == "2"  # n_articles
+    first = next(csv.DictReader(io.StringIO(export.output)))
+    assert (first["date"], first["n_articles"]) == ("2018-01-03", "2")
     # the new category is a sub-index like any other; "Hotline reopened" is conciliatory in it
     arts = load_articles(store, Selection(categories=("hotline_contacts",)))
     hot = arts[arts["title"] == "Hotline reopened"].iloc[0]
