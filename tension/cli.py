@@ -147,11 +147,11 @@ def _store(db: str | None, create: bool = False):  # noqa: ANN202
 
 def _zone(name: str) -> str:
     """A time zone name the machine knows (IANA, e.g. Asia/Seoul), else a usage error."""
-    from zoneinfo import ZoneInfo
+    from tension.dates import DateError, zone
 
     try:
-        ZoneInfo(name)
-    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        zone(name)
+    except DateError:
         raise click.BadParameter(f"unknown time zone {name!r}; use an IANA name like UTC or Asia/Seoul",
                                  param_hint="--tz") from None
     return name
