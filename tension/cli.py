@@ -69,9 +69,11 @@ def score_text(fmt: str, lexicon: Path | None) -> None:
 
     Writes one JSON object a line: text, hostility, conciliation, tension,
     label, evidence. Empty lines score as neutral so output lines match input
-    lines. Input must be UTF-8; a line that is not stops with exit code 2 after
-    everything before it has been written.
+    lines. Input must be UTF-8 and a line at most 2,000,000 characters; a line that is
+    not stops with exit code 2 after everything before it has been written.
     """
+    from tension.records import MAX_FIELD_CHARS
+
     scorer = _scorer(lexicon)
     sys.stdout.reconfigure(encoding="utf-8")  # JSON lines are UTF-8 whatever the locale says
     out = sys.stdout
@@ -86,6 +88,12 @@ def score_text(fmt: str, lexicon: Path | None) -> None:
                        f"position {exc.start}); lines before it were scored", err=True)
             sys.exit(2)
         text = line.rstrip("\r\n")
+        if len(text) > MAX_FIELD_CHARS:
+            out.flush()
+            click.echo(f"error: stdin line {n} has {len(text):,} characters; the limit is "
+                       f"{MAX_FIELD_CHARS:,} (as for a field on ingest); lines before it were scored",
+                       err=True)
+            sys.exit(2)
         score = scorer.score_text(text)
         if fmt == "json":
             out.write(to_json(score, text) + "\n")

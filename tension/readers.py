@@ -34,11 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from tension.dates import DateError, parse_date, parse_text_cached, zone
-from tension.records import Article, Problem
+from tension.records import MAX_FIELD_CHARS, Article, Problem
 
 FORMATS = ("csv", "tsv", "json", "jsonl", "parquet", "txt", "rss")
 FIELDS = ("date", "title", "text", "source", "url", "ext_id")
-MAX_FIELD_CHARS = 2_000_000
 RAW_CHARS = 500
 NO_DATE_TXT = "no date: add front matter, a sidecar .json or a date in the file name"
 

@@ -140,6 +140,15 @@ def test_one_megabyte_line_on_stdin():
     assert rows[1]["label"] == "conciliatory"
 
 
+def test_a_line_over_the_field_limit_stops_with_exit_2_after_the_lines_before():
+    """QA: a 22 MB line took 62 s and wrote 712 MB. The limit is ingest's field limit."""
+    proc = run("score-text", stdin=b"Talks resumed.\n" + b"a" * 2_000_001 + b"\nmore\n", timeout=120)
+    assert proc.returncode == 2
+    assert [r["text"] for r in json_lines(proc.stdout)] == ["Talks resumed."]
+    assert proc.stderr.decode().strip() == ("error: stdin line 2 has 2,000,001 characters; the limit is "
+                                            "2,000,000 (as for a field on ingest); lines before it were scored")
+
+
 def test_control_characters_and_non_english_on_stdin():
     stdin = "\x00\x07 threat \x1b[0m\nСеверная Корея\n\x0c\n".encode()
     proc = run("score-text", stdin=stdin)
