@@ -460,11 +460,10 @@ def _imported_otherwise(store: Store, content: str, options: dict) -> str | None
         for run_id, earlier in conn.execute(select(f.run_id, f.options).where(
                 f.content_digest == content, f.options.is_not(None)).order_by(f.run_id)):
             theirs = json.loads(earlier)
-            if theirs != mine:
-                was = ", ".join(_option_text(k, theirs.get(k)) for k in KEYED_OPTIONS
-                                if theirs.get(k) != mine.get(k))
-                now_ = ", ".join(_option_text(k, mine.get(k)) for k in KEYED_OPTIONS
-                                 if theirs.get(k) != mine.get(k))
+            differ = [k for k in KEYED_OPTIONS if theirs.get(k) != mine.get(k)]
+            if differ:
+                was = ", ".join(_option_text(k, theirs.get(k)) for k in differ)
+                now_ = ", ".join(_option_text(k, mine.get(k)) for k in differ)
                 return (f"not imported: the same file was imported before (run {run_id}) with {was}; "
                         f"with {now_} its rows would be stored a second time. Import it with the "
                         f"same options, or first undo that import: python -m tension runs remove {run_id}")

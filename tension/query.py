@@ -21,11 +21,6 @@ ARTICLE_COLUMNS = ["id", "date", "source", "title", "url", "content_hash", "host
                    "conciliation", "tension", "label"]
 
 
-def current_version() -> str:
-    """The version of the default scorer (shipped lexicon and code)."""
-    return scorer_for(None).version
-
-
 def known_categories(store: Store | None = None) -> dict[str, str]:
     """Lexicon category → pole: of the store's lexicon, or without a store the shipped one."""
     return (store_scorer(store) if store is not None else scorer_for(None)).lexicon.categories()

@@ -104,16 +104,14 @@ def store_scorer(store: Store) -> Scorer:
     return scorer_for(store_lexicon(store))
 
 
-def use_lexicon(store: Store, lexicon: bytes) -> bool:
+def use_lexicon(store: Store, lexicon: bytes) -> None:
     """Make `lexicon` the store's lexicon (checked first: a broken one raises ValueError).
     Why: a store holds one current set of scores; every command and the dashboard read
-    the scores of the store's lexicon. Returns whether it changed."""
+    the scores of the store's lexicon. The shipped lexicon is stored as no setting."""
     load_lexicon(lexicon)
-    shipped = lexicon == default_lexicon_bytes()
-    if (None if shipped else lexicon) == store_lexicon(store):
-        return False
-    store.set_setting("lexicon", None if shipped else lexicon.decode("utf-8"))
-    return True
+    wanted = None if lexicon == default_lexicon_bytes() else lexicon
+    if wanted != store_lexicon(store):
+        store.set_setting("lexicon", wanted.decode("utf-8") if wanted is not None else None)
 
 
 def score_rows_for(lexicon: bytes | None, items: list[ScoreItem]) -> tuple[list[dict], list[dict]]:
