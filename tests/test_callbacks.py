@@ -619,6 +619,36 @@ def test_selection_from_box_and_lasso() -> None:
     assert cb.selection_from_graph(None, None, None) is None
 
 
+@pytest.mark.parametrize("freq,box,expected", [
+    ("W", ["2020-02-05 06:00", "2020-02-12 18:00"], ("2020-02-03", "2020-02-16")),  # Wed to Wed: 2 weeks
+    ("W", ["2020-02-12 18:00", "2020-02-05 06:00"], ("2020-02-03", "2020-02-16")),  # dragged leftwards
+    ("W", ["2020-02-11 03:00", "2020-02-11 09:00"], ("2020-02-10", "2020-02-16")),  # inside one week
+    ("W", ["2020-02-04", "2020-02-10 00:00"], ("2020-02-03", "2020-02-09")),  # ends on the next Monday
+    ("M", ["2013-01-20", "2013-03-03 12:00"], ("2013-01-01", "2013-03-31")),
+    ("M", ["2012-12-31 23:00", "2013-02-28 23:00"], ("2012-12-01", "2013-02-28")),
+])
+def test_a_box_selection_in_a_week_or_month_view_selects_whole_periods(
+        freq: str, box: list[str], expected: tuple[str, str]) -> None:
+    """The periods the box touches, first day of the first to last day of the last, by the
+    rule a click uses at either end (it gave the days under the box, cutting weeks)."""
+    got = cb.selection_from_graph("index-graph.selectedData", None, {"range": {"x": box}, "points": []}, freq)
+    assert (got["start"], got["end"]) == expected
+    lo, hi = sorted(box)
+    if pd.Timestamp(hi) != figures.period_start(hi, freq):  # an edge inside a period: as a click there
+        click = lambda x: cb.selection_from_graph("index-graph.clickData", {"xvals": [x]}, None, freq)  # noqa: E731
+        assert (got["start"], got["end"]) == (click(lo)["start"], click(hi)["end"])
+
+
+def test_a_lasso_in_a_week_or_month_view_selects_whole_periods() -> None:
+    """Points of a week or month (at its first day, or drawn mid-period) stand for the period."""
+    weeks = {"points": [{"x": "2020-02-10", "y": 0}, {"x": "2020-01-30 12:00", "y": 1}]}
+    assert cb.selection_from_graph("index-graph.selectedData", None, weeks, "W") == {
+        "start": "2020-01-27", "end": "2020-02-16"}
+    months = {"points": [{"x": "2013-02-01", "y": 0}, {"x": "2013-03-16 12:00", "y": 1}]}
+    assert cb.selection_from_graph("index-graph.selectedData", None, months, "M") == {
+        "start": "2013-02-01", "end": "2013-03-31"}
+
+
 # =========================================================================== evidence
 def test_evidence_panel_ranks_articles_and_highlights_phrases(service: Service) -> None:
     out = cb.evidence_panel(service, view(), {"start": SPIKE_DAY, "end": SPIKE_DAY})

@@ -208,21 +208,29 @@ def spike_list(records: list[dict], annotations: list[dict] | None = None) -> li
 def selection_from_graph(triggered_prop: str | None, click: dict | None,
                          selected: dict | None, freq: str = "D") -> dict | None:
     """A day (or the week/month clicked, in those views) from a click anywhere on the chart,
-    or a range from a box selection. A daily click is rounded to the nearest day (days are
-    drawn centred on midnight); a weekly or monthly one selects the period under the cursor
-    (periods are drawn across their days, see figures._period)."""
+    or a range from a box or lasso selection. A daily click is rounded to the nearest day
+    (days are drawn centred on midnight); in week and month views a click selects the
+    period under the cursor and a selection whole periods (periods are drawn across their
+    days, see figures._period), so the evidence and the annotation form get what is drawn."""
     if triggered_prop == "index-graph.selectedData" and selected:
         rng = (selected.get("range") or {}).get("x")
-        if rng:  # the days whose slot (midnight ± 12 h, as the bars are drawn) the box touches
+        if rng:
             lo, hi = sorted(pd.Timestamp(str(v)) for v in rng)
+            if freq != "D":  # the periods the box touches, whole
+                last = max(lo, hi - pd.Timedelta(1, "ns"))  # a right edge on a boundary: not the next
+                return _span(period_under(lo, freq)[0], period_under(last, freq)[1])
+            # the days whose slot (midnight ± 12 h, as the bars are drawn) the box touches
             half, day = pd.Timedelta(hours=12), pd.Timedelta(days=1)
             start, end = (lo - half).floor("D") + day, (hi + half).ceil("D") - day
-            end = max(end, start)
-            return {"start": start.strftime("%Y-%m-%d"), "end": end.strftime("%Y-%m-%d")}
-        xs = sorted(_nearest_day(p["x"]) for p in selected.get("points", []) if "x" in p)
-        if xs:
-            return {"start": xs[0], "end": xs[-1]}
-        return None
+            return _span(start, max(end, start))
+        xs = [p["x"] for p in selected.get("points", []) if "x" in p]
+        if not xs:
+            return None
+        if freq != "D":  # a point's x lies in its period (its first day, or its middle)
+            periods = [period_under(x, freq) for x in xs]
+            return _span(min(p[0] for p in periods), max(p[1] for p in periods))
+        days = sorted(_nearest_day(x) for x in xs)
+        return {"start": days[0], "end": days[-1]}
     if click:
         x = (click.get("xvals") or [None])[0]
         if x is None and click.get("points"):
@@ -231,10 +239,19 @@ def selection_from_graph(triggered_prop: str | None, click: dict | None,
             if freq == "D":
                 day = _nearest_day(x)
                 return {"start": day, "end": day}
-            period = pd.Timestamp(str(x)).to_period(PERIOD_OF[freq])
-            return {"start": period.start_time.strftime("%Y-%m-%d"),
-                    "end": period.end_time.strftime("%Y-%m-%d")}
+            return _span(*period_under(x, freq))
     return None
+
+
+def period_under(x: object, freq: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last day of the week ("W") or month ("M") drawn at chart position `x`:
+    one rule for clicks and selections, since weeks and months are drawn across their days."""
+    period = pd.Timestamp(str(x)).to_period(PERIOD_OF[freq])
+    return period.start_time.normalize(), period.end_time.normalize()
+
+
+def _span(start: pd.Timestamp, end: pd.Timestamp) -> dict:
+    return {"start": start.strftime("%Y-%m-%d"), "end": end.strftime("%Y-%m-%d")}
 
 
 def form_for_selection(editing: dict | None, found: dict) -> tuple:
