@@ -566,6 +566,59 @@ def test_spikes_of_a_week_or_month_view_sit_on_the_periods_value(service: Servic
         assert y == pts["y"][(pd.Timestamp(x) - pd.Timestamp(pts["x0"])).days]
 
 
+def hover_lines(tr: dict, i: int) -> list[str]:
+    """The lines plotly shows on hovering point i of a trace: its hovertemplate's %{y} and
+    %{customdata[k]} filled in (with their number formats), <extra> dropped."""
+    def fill(m: re.Match) -> str:
+        key, fmt = m.group(1), m.group(2) or ""
+        value = tr["y"][i] if key == "y" else tr["customdata"][i][int(key[len("customdata["):-1])]
+        return format(value, fmt)
+    return re.sub(r"%\{(y|customdata\[\d+\])(?::([^}]*))?\}", fill,
+                  tr["hovertemplate"].split("<extra>")[0]).split("<br>")
+
+
+@pytest.mark.parametrize("norm,scale", [("zscore", "(z-score)"), ("base100", "(base 100)")])
+def test_a_spike_hover_gives_the_value_on_the_charts_scale(service: Service, norm: str, scale: str) -> None:
+    """In a z-score or base-100 view a spike's hover gave the day's raw tension as its only
+    value, next to an index line reading on another scale. It gives the value drawn (the
+    index line's at that date, where the marker sits), then the raw tension, labelled so."""
+    for freq in ("D", "W"):
+        fig, _, _ = cb.render_view(service, view(f"?norm={norm}&freq={freq}"))
+        pts = trace(fig, "daily index" if freq == "D" else "index")
+        assert "index %{y:.3f}" in pts["hovertemplate"]
+        xs = pd.date_range(pts["x0"], periods=len(pts["y"]), freq="D" if freq == "D" else "7D")
+        xs = xs.strftime("%Y-%m-%d").tolist()
+        for kind in ("hostility", "conciliation"):
+            sp = trace(fig, f"{kind} spike")
+            for i, (x, y, (_, peak, raw)) in enumerate(zip(sp["x"], sp["y"], sp["customdata"], strict=True)):
+                drawn = pts["y"][xs.index(x)]
+                assert y == drawn
+                lines = hover_lines(sp, i)
+                assert lines[0] == f"{kind} spike {peak}"
+                index = "index" if freq == "D" else "week's index"
+                assert lines[2] == f"{index} {drawn:.3f} {scale}"
+                assert lines[3] == f"that day's raw tension {raw:+.3f}" and len(lines) == 4
+    # a raw daily view: the index is that day's tension, said once
+    fig, _, _ = cb.render_view(service, view())
+    sp = trace(fig, "hostility spike")
+    i = sp["x"].index(SPIKE_DAY)
+    assert hover_lines(sp, i)[2:] == [f"index {sp['customdata'][i][2]:.3f}"]
+
+
+def test_annotations_and_events_carry_no_value_to_rescale(service: Service) -> None:
+    """Annotation labels and reference-event lines are placed on the plot's height (not the
+    y axis) and name no value, so a z-score or base-100 view draws them as the raw one."""
+    ann.create(service.store, {"date": SPIKE_DAY, "title": "Threats", "author": "ana"})
+    raw, _, _ = cb.render_view(service, view())
+    assert raw["layout"]["annotations"] and raw["layout"]["shapes"]
+    for norm in ("zscore", "base100"):
+        fig, _, _ = cb.render_view(service, view(f"?norm={norm}"))
+        assert fig["layout"]["annotations"] == raw["layout"]["annotations"]
+        assert fig["layout"]["shapes"] == raw["layout"]["shapes"]
+        assert trace(fig, "reference events") == trace(raw, "reference events")
+        assert "%{y" not in trace(fig, "reference events")["hovertemplate"]
+
+
 def test_a_zoom_of_the_x_axis_sets_the_views_dates() -> None:
     """Range buttons, slider, toolbar zoom and pan set from/to (the days drawn in the range);
     a reset clears them; other relayout events leave the dates alone."""

@@ -58,6 +58,7 @@ def _period(freq: str) -> dict:
 
 HOVER_PERIOD = {"D": "%{x|%Y-%m-%d}", "W": "week of %{x|%Y-%m-%d}", "M": "%{x|%B %Y}"}
 PERIOD_OF = {"W": "W-SUN", "M": "M"}  # pandas periods of `tension.index`'s weeks and months
+SCALE_NAMES = {"raw": "", "zscore": " (z-score)", "base100": " (base 100)"}  # after a value
 
 
 def period_start(day: object, freq: str) -> pd.Timestamp:
@@ -114,7 +115,7 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
                        "visible": True if col in layers else "legendonly",
                        "hovertemplate": name + " %{y:.3f}<extra></extra>"})
     if "spikes" in layers and spikes is not None and len(spikes):
-        traces += _spike_traces(table, spikes, freq)
+        traces += _spike_traces(table, spikes, freq, normalize)
     shapes, notes = [], []
     if "annotations" in layers and annotations:
         shapes, notes = _annotation_shapes(annotations, _view_span(table))
@@ -199,12 +200,20 @@ def _band_trace(table: pd.DataFrame) -> dict:
             "hoverinfo": "skip"}
 
 
-def _spike_traces(table: pd.DataFrame, spikes: pd.DataFrame, freq: str = "D") -> list[dict]:
+def _spike_traces(table: pd.DataFrame, spikes: pd.DataFrame, freq: str = "D",
+                  normalize: str = "raw") -> list[dict]:
     """A triangle per spike on the value drawn for its period (the day's point in the daily
     view; the week's or month's in those views, where the day's own height would stretch
-    the y axis far past the period means). The hover names the spike day and its value."""
+    the y axis far past the period means). The hover names the spike day and gives the
+    value drawn, on the chart's scale as the index line's hover does, then that day's
+    tension as secondary (labelled raw when the chart is not): a z-score or base-100
+    chart showed the raw value alone, which read as the index."""
     dates = pd.to_datetime(table["date"])
     value = pd.Series(_num(table["tension"]), index=dates)
+    hover = "%{customdata[1]}<br>robust z %{customdata[0]}<br>" + {
+        "D": "index", "W": "week's index", "M": "month's index"}[freq] + " %{y:.3f}" + SCALE_NAMES[normalize]
+    if freq != "D" or normalize != "raw":  # else the same number again
+        hover += "<br>that day's " + ("tension" if normalize == "raw" else "raw tension") + " %{customdata[2]:+.3f}"
     out = []
     for kind, color, symbol in (("hostility", RED, "triangle-up"), ("conciliation", BLUE, "triangle-down")):
         sp = spikes[spikes["kind"] == kind]
@@ -221,8 +230,7 @@ def _spike_traces(table: pd.DataFrame, spikes: pd.DataFrame, freq: str = "D") ->
                                    zip(sp["magnitude"], peaks, _num(sp["peak_tension"]), strict=True)],
                     "marker": {"symbol": symbol, "size": 12, "color": color,
                                "line": {"color": "white", "width": 1}},
-                    "hovertemplate": f"{kind} spike %{{customdata[1]}}<br>robust z %{{customdata[0]}}"
-                                     "<br>that day's tension %{customdata[2]:.3f}<extra></extra>"})
+                    "hovertemplate": f"{kind} spike {hover}<extra></extra>"})
     return out
 
 
