@@ -1,4 +1,4 @@
-"""Ingest: files → validated articles → deduplicated rows → scores, one transaction a batch.
+"""Ingest: files → validated articles → deduplicated rows → scores, in whole-batch transactions.
 
 Guarantees
 - Idempotent: every row gets a key (hash of its fields plus its occurrence
@@ -8,7 +8,7 @@ Guarantees
 - Nothing lost: a bad row becomes a quarantine entry (file, row, field,
   reason); the good rows of the same file still get in.
 - Crash-safe: articles, their scores and the quarantine entries of a batch are
-  written in one transaction, so a kill leaves whole batches only; re-running
+  written in the same transaction, so a kill leaves whole batches only; re-running
   skips what is there and finishes the rest.
 - Copies count once: exact and near copies are stored, marked `copy_of` their
   first original, and are not scored (their original's score stands).
@@ -19,6 +19,8 @@ executor (in this process, a process pool, or Dask workers in
 so the two overlap. A bounded number of batches is in flight (workers + 1), so
 memory stays bounded whatever the corpus size. Batches are written in order,
 each deduplicated against everything written before it in the same transaction.
+A transaction holds whole batches until it has COMMIT_ROWS rows or has been open
+COMMIT_SECONDS (see there).
 """
 
 from __future__ import annotations
@@ -28,13 +30,16 @@ import gc
 import hashlib
 import json
 import os
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_futures
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import null, or_, select, update
+from sqlalchemy import Connection, null, or_, select, update
 
 from tension import schema
 from tension.dedupe import CopyFinder, content_hash
@@ -52,7 +57,14 @@ from tension.scoring import (
 )
 from tension.store import Store, bulk_insert, digest, in_values, insert_ignore
 
-BATCH_SIZE = 10000  # rows a transaction: fewer commits (and WAL checkpoints) on big imports
+BATCH_SIZE = 10000  # rows read, keyed and scored together
+# A commit writes every page its rows touched, and the hash-keyed indexes are touched all
+# over, so a commit costs nearly the size of those indexes once the store is large: fewer,
+# larger transactions write far less (measured in docs/benchmarks.md, "Scale"). A transaction
+# therefore spans whole batches, up to COMMIT_ROWS rows or COMMIT_SECONDS open: the time
+# bound is how long other writers (an annotation being saved) may have to wait.
+COMMIT_ROWS = 50_000
+COMMIT_SECONDS = 5.0
 
 
 @dataclass
@@ -106,6 +118,24 @@ class _Prepared:
     scoring: set[str]  # content hashes this batch's workers score
 
 
+@dataclass
+class _Transaction:
+    """The open write transaction, the batches written in it, and the counts before them."""
+
+    stack: ExitStack
+    conn: Connection
+    opened: float
+    counts: tuple[int, ...]
+    rows: int = 0
+
+    def due(self) -> bool:
+        return self.rows >= COMMIT_ROWS or self.left() <= 0
+
+    def left(self) -> float:
+        """Seconds this transaction may still stay open."""
+        return self.opened + COMMIT_SECONDS - time.monotonic()
+
+
 class InlineExecutor(Executor):
     """Runs work in this process: the one-process engine, and the default for small inputs."""
 
@@ -153,6 +183,7 @@ class Ingester:
         self._occurrences: Counter[str] = Counter()
         self.max_in_flight = max(2, self.split + 1)  # keeps every worker busy while we write
         self._in_flight: deque[tuple[_Prepared, list[Future]]] = deque()
+        self._tx: _Transaction | None = None
 
     # -- run bookkeeping -------------------------------------------------------------
     def start(self, paths: list[str]) -> int:
@@ -195,12 +226,50 @@ class Ingester:
             self._write_oldest()
 
     def drain(self) -> None:
-        """Wait for every batch in flight and write them, in order."""
+        """Wait for every batch in flight, write them in order, and commit."""
         while self._in_flight:
             self._write_oldest()
+        self.commit()
+
+    def commit(self) -> None:
+        """Commit the open transaction (if any): its batches are then stored."""
+        tx, self._tx = self._tx, None
+        if tx is not None:
+            tx.stack.close()
+
+    def abort(self) -> None:
+        """Roll back the open transaction (if any); the summary forgets its batches."""
+        tx, self._tx = self._tx, None
+        if tx is None:
+            return
+        s = self.summary
+        s.read, s.already, s.added, s.copies, s.scored, s.quarantined = tx.counts[:6]
+        del s.errors[tx.counts[6]:]
+        exc = RuntimeError("ingest stopped")
+        tx.stack.__exit__(type(exc), exc, None)
+
+    def _writer(self) -> _Transaction:
+        if self._tx is None:
+            s = self.summary
+            stack = ExitStack()
+            conn = stack.enter_context(self.store.write())
+            self._tx = _Transaction(stack, conn, time.monotonic(), (
+                s.read, s.already, s.added, s.copies, s.scored, s.quarantined, len(s.errors)))
+        return self._tx
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A connection that sees the batches written so far, committed or not."""
+        if self._tx is not None:
+            yield self._tx.conn
+        else:
+            with self.store.read() as conn:
+                yield conn
 
     def _write_oldest(self) -> None:
         prepared, futures = self._in_flight.popleft()
+        if self._tx is not None and wait_futures(futures, timeout=max(0.0, self._tx.left())).not_done:
+            self.commit()  # not holding the store's write lock while the workers finish
         sigs: list[bytes | None] = []
         scored: dict[str, tuple[dict, list[dict]]] = {}
         for fut in futures:
@@ -224,7 +293,7 @@ class Ingester:
             self._occurrences[base] += 1
             keyed.append((_row_key(a, occurrence) if occurrence else base, a))
         pending = [p for p, _ in self._in_flight]
-        with self.store.read() as conn:
+        with self._reading() as conn:
             existing = self._existing_keys(conn, [k for k, _ in keyed])
             for p in pending:
                 existing |= {k for k, _ in keyed if k in p.keys}
@@ -237,42 +306,46 @@ class Ingester:
 
     def _write(self, p: _Prepared, sigs: list[bytes | None],
                scored: dict[str, tuple[dict, list[dict]]]) -> None:
-        """One transaction: dedupe against the store, then originals, copies (pointing at the
-        originals' ids), the scores of texts not scored before, and the quarantine entries."""
+        """In the open transaction: dedupe against the store, then originals, copies (pointing
+        at the originals' ids), the scores of texts not scored before, and the quarantine entries."""
         s = self.summary
-        with self.store.write() as conn:
-            rows = self._dedupe(conn, p.fresh, p.hashes, sigs)
-            originals = [r for r in rows if r["copy_of"] is None]
-            copies = [r for r in rows if r["copy_of"] is not None]
-            if originals:
-                bulk_insert(conn, schema.articles, originals)
-            if copies:
-                ids = self._ids(conn, sorted({r["copy_of"] for r in copies if isinstance(r["copy_of"], str)}))
-                for r in copies:
-                    if isinstance(r["copy_of"], str):
-                        r["copy_of"] = ids[r["copy_of"]]
-                bulk_insert(conn, schema.articles, copies)
-            wanted: dict[str, dict] = {}
-            for r in originals:
-                wanted.setdefault(r["content_hash"], r)  # the first row with the text, as scored
-            new = sorted(set(wanted) - self._scored(conn, list(wanted)))  # copies' scores are dropped
-            for h in new:  # rare: its text was sent for scoring with a batch where it was a copy
-                if h not in scored:
-                    scored[h] = score_one(self.scorer, h, wanted[h]["title"], wanted[h]["text"])
-            insert_ignore(conn, schema.article_scores, [scored[h][0] for h in new],
-                          ["content_hash", "scorer_version"])
-            insert_ignore(conn, schema.score_terms, [t for h in new for t in scored[h][1]],
-                          ["content_hash", "scorer_version", "term", "pole"])
-            insert_ignore(conn, schema.quarantine, [_problem_row(x, s.run_id) for x in p.problems],
-                          ["fingerprint"])
-            s.read += p.n_items
-            s.already += p.n_already
-            s.added += len(rows)
-            s.copies += len(copies)
-            s.scored += len(new)
-            s.quarantined += len(p.problems)
-            conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.id == s.run_id)
-                         .values(**self._counts()))
+        tx = self._writer()
+        conn = tx.conn
+        rows = self._dedupe(conn, p.fresh, p.hashes, sigs)
+        originals = [r for r in rows if r["copy_of"] is None]
+        copies = [r for r in rows if r["copy_of"] is not None]
+        if originals:
+            bulk_insert(conn, schema.articles, originals)
+        if copies:
+            ids = self._ids(conn, sorted({r["copy_of"] for r in copies if isinstance(r["copy_of"], str)}))
+            for r in copies:
+                if isinstance(r["copy_of"], str):
+                    r["copy_of"] = ids[r["copy_of"]]
+            bulk_insert(conn, schema.articles, copies)
+        wanted: dict[str, dict] = {}
+        for r in originals:
+            wanted.setdefault(r["content_hash"], r)  # the first row with the text, as scored
+        new = sorted(set(wanted) - self._scored(conn, list(wanted)))  # copies' scores are dropped
+        for h in new:  # rare: its text was sent for scoring with a batch where it was a copy
+            if h not in scored:
+                scored[h] = score_one(self.scorer, h, wanted[h]["title"], wanted[h]["text"])
+        insert_ignore(conn, schema.article_scores, [scored[h][0] for h in new],
+                      ["content_hash", "scorer_version"])
+        insert_ignore(conn, schema.score_terms, [t for h in new for t in scored[h][1]],
+                      ["content_hash", "scorer_version", "term", "pole"])
+        insert_ignore(conn, schema.quarantine, [_problem_row(x, s.run_id) for x in p.problems],
+                      ["fingerprint"])
+        s.read += p.n_items
+        s.already += p.n_already
+        s.added += len(rows)
+        s.copies += len(copies)
+        s.scored += len(new)
+        s.quarantined += len(p.problems)
+        conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.id == s.run_id)
+                     .values(**self._counts()))
+        tx.rows += p.n_items
+        if tx.due():
+            self.commit()
 
     # -- queries -----------------------------------------------------------------------
     @staticmethod
@@ -407,6 +480,7 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
                 _ingest_one(ing, path, options, batch_size, progress)
             ing.drain()
     except BaseException as exc:
+        ing.abort()
         ing.finish("failed", repr(exc)[:500])
         raise
     finally:

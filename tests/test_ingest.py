@@ -953,6 +953,124 @@ def test_sigkill_half_way_leaves_a_consistent_store_and_a_rerun_finishes(tmp_pat
         clean.dispose()
 
 
+def _headlines_csv(path: Path, n: int) -> Path:
+    lines = ["date,title"] + [f"2018-01-{1 + i % 28:02d},Headline number {i}" for i in range(n)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _committed(path: Path) -> int:
+    """Articles another connection sees: only what is committed."""
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+
+def test_a_transaction_spans_whole_batches_up_to_commit_rows(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """Fewer, larger commits (each writes every index page its rows touched): batches of 100
+    are committed three at a time, and the batches written meanwhile see each other."""
+    import tension.ingest as ingest_mod
+
+    monkeypatch.setattr(ingest_mod, "COMMIT_ROWS", 300)
+    monkeypatch.setattr(ingest_mod, "COMMIT_SECONDS", 3600.0)
+    db = tmp_path / "group.db"
+    store = Store(f"sqlite:///{db}")
+    seen: list[int] = []
+    real_write = ingest_mod.Ingester._write
+
+    def write(self, p, *args):  # noqa: ANN001, ANN202
+        seen.append(_committed(db))
+        return real_write(self, p, *args)
+
+    monkeypatch.setattr(ingest_mod.Ingester, "_write", write)
+    path = _headlines_csv(tmp_path / "h.csv", 1000)
+    summary = ingest(store, [str(path)], batch_size=100)
+    assert seen == [0, 0, 0, 300, 300, 300, 600, 600, 600, 900]
+    assert (summary.read, summary.added) == (1000, 1000)
+    assert _committed(db) == 1000
+    assert runs(store)[0]["n_added"] == 1000
+    again = ingest(store, [str(_headlines_csv(tmp_path / "h2.csv", 1000))], batch_size=100)
+    assert (again.already, again.added) == (1000, 0)  # seen through the open transaction too
+    assert_consistent(store)
+
+
+def test_the_write_lock_is_let_go_while_the_driver_waits_for_workers(tmp_path: Path,
+                                                                     monkeypatch) -> None:  # noqa: ANN001
+    """Other writers (an annotation being saved) wait at most COMMIT_SECONDS: a transaction is
+    committed before the driver waits for scores that are not ready."""
+    from concurrent.futures import Executor, Future
+
+    import tension.ingest as ingest_mod
+
+    monkeypatch.setattr(ingest_mod, "COMMIT_SECONDS", 0.2)
+    db = tmp_path / "lock.db"
+    lock_free: list[bool] = []
+
+    def can_write() -> bool:
+        conn = sqlite3.connect(db, timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:  # database is locked
+            return False
+        finally:
+            conn.close()
+
+    class Later(Future):
+        """Not ready until asked for: the worker is still busy when the driver gets to it."""
+
+        def __init__(self, fn, args) -> None:  # noqa: ANN001
+            super().__init__()
+            self._call = (fn, args)
+
+        def result(self, timeout=None):  # noqa: ANN001, ANN202
+            if not self.done():
+                lock_free.append(can_write())
+                fn, args = self._call
+                self.set_result(fn(*args))
+            return super().result(timeout)
+
+    class SlowWorkers(Executor):
+        def submit(self, fn, /, *args, **kwargs):  # noqa: ANN001, ANN202
+            return Later(fn, args)
+
+    store = Store(f"sqlite:///{db}")
+    path = _headlines_csv(tmp_path / "h.csv", 600)
+    summary = ingest(store, [str(path)], batch_size=100, executor=SlowWorkers())
+    assert summary.added == 600
+    assert len(lock_free) == 6 and all(lock_free)
+    assert_consistent(store)
+
+
+def test_a_failure_rolls_back_the_open_transaction_and_keeps_what_was_committed(
+        tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import tension.ingest as ingest_mod
+
+    monkeypatch.setattr(ingest_mod, "COMMIT_ROWS", 300)
+    monkeypatch.setattr(ingest_mod, "COMMIT_SECONDS", 3600.0)
+    real_write, calls = ingest_mod.Ingester._write, []
+
+    def write(self, p, *args):  # noqa: ANN001, ANN202
+        calls.append(1)
+        if len(calls) == 5:
+            raise OSError("disk full")
+        return real_write(self, p, *args)
+
+    monkeypatch.setattr(ingest_mod.Ingester, "_write", write)
+    db = tmp_path / "fail.db"
+    store = Store(f"sqlite:///{db}")
+    with pytest.raises(OSError, match="disk full"):
+        ingest(store, [str(_headlines_csv(tmp_path / "h.csv", 1000))], batch_size=100)
+    (run,) = runs(store)
+    assert run["status"] == "failed" and "disk full" in run["message"]
+    assert _committed(db) == 300  # the first three batches; the fourth was rolled back
+    assert (run["n_read"], run["n_added"]) == (300, 300)
+    assert_consistent(store)
+    monkeypatch.setattr(ingest_mod.Ingester, "_write", real_write)
+    rerun = ingest(store, [str(tmp_path / "h.csv")], batch_size=100)
+    assert (rerun.already, rerun.added) == (300, 700)
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_ingest_streams_through_a_bounded_window(tmp_path: Path, sqlite_store: Store, window_probe,  # noqa: ANN001
                                                  jobs: int) -> None:
