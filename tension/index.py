@@ -15,8 +15,8 @@ Per period (day, week or month) over that period's original articles:
 Weeks and months are computed from the articles themselves, so they are
 article-weighted means, not means of daily means.
 Normalisation (applied last, to every level column alike):
-    raw; zscore against a base period's daily values; base100: 100 = the base
-    period's mean (tension is shifted by +1 first so the scale stays positive).
+    raw; zscore against the base period's values at the same period (days, weeks or
+    months); base100: 100 = the base period's mean (tension is shifted by +1 first so the scale stays positive).
     The base period (default: the shown range) may lie outside the shown range.
 """
 
