@@ -119,22 +119,27 @@ def breakdown(workdir: Path) -> dict[str, float]:
 
     Stages: scoring (`sign_and_score`: sentences, lexicon, VADER, evidence), keying
     (`Ingester._prepare`: row keys, content hashes, which rows and texts are new), writing
-    (`Ingester._write`: dedupe decisions, inserts, commit), and the rest (reading and
-    validating the file, run bookkeeping)."""
+    (`Ingester._write`: dedupe decisions, inserts; and `Ingester.commit`, which may also come
+    after a batch's write), and the rest (reading and validating the file, run bookkeeping)."""
     import tension.ingest as ingest_mod
 
     spent: Counter[str] = Counter()
     patched = [(ingest_mod, "sign_and_score", "scoring"), (ingest_mod.Ingester, "_prepare", "keying"),
-               (ingest_mod.Ingester, "_write", "writing")]
+               (ingest_mod.Ingester, "_write", "writing"), (ingest_mod.Ingester, "commit", "writing")]
     originals = [getattr(owner, name) for owner, name, _ in patched]
+
+    depth = [0]
 
     def timed(fn: Callable, label: str) -> Callable:
         def wrapper(*args: object, **kwargs: object) -> object:
             start = time.perf_counter()
+            depth[0] += 1
             try:
                 return fn(*args, **kwargs)
             finally:
-                spent[label] += time.perf_counter() - start
+                depth[0] -= 1
+                if not depth[0]:  # a commit inside a write counts once
+                    spent[label] += time.perf_counter() - start
         return wrapper
 
     for (owner, name, label), fn in zip(patched, originals, strict=True):
