@@ -243,8 +243,7 @@ class Ingester:
         if tx is None:
             return
         s = self.summary
-        s.read, s.already, s.added, s.copies, s.scored, s.quarantined = tx.counts[:6]
-        del s.errors[tx.counts[6]:]
+        s.read, s.already, s.added, s.copies, s.scored, s.quarantined = tx.counts
         exc = RuntimeError("ingest stopped")
         tx.stack.__exit__(type(exc), exc, None)
 
@@ -253,8 +252,8 @@ class Ingester:
             s = self.summary
             stack = ExitStack()
             conn = stack.enter_context(self.store.write())
-            self._tx = _Transaction(stack, conn, time.monotonic(), (
-                s.read, s.already, s.added, s.copies, s.scored, s.quarantined, len(s.errors)))
+            self._tx = _Transaction(stack, conn, time.monotonic(),
+                                    (s.read, s.already, s.added, s.copies, s.scored, s.quarantined))
         return self._tx
 
     @contextmanager
