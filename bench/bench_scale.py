@@ -170,7 +170,7 @@ of workers brings the run under that, so the ratio is bounded by about
 reached {ratio:.2f}× because that driver also waits for the cores it shares with the workers.
 Writing grows faster than the corpus (each batch inserts under random-key hash indexes, so
 it dirties pages all over them, and they grow with the store; a transaction therefore spans
-batches, up to 50,000 rows or 5 s, and each commit writes those pages once for all its
+batches, up to {ingest_mod.COMMIT_ROWS:,} rows or {ingest_mod.COMMIT_SECONDS:g} s, and each commit writes those pages once for all its
 batches), and it is serial: one writer. With Dask the workers take the
 scoring, but the driver still reads, keys and writes, and the same writes took
 {d['write_seconds']:.0f} s instead of {p['write_seconds']:.0f} s, because the driver process also runs the
