@@ -33,12 +33,20 @@ from tension.query import Selection
 from tension.scoring import yield_to_driver
 from tension.store import Store, engine_url
 
+# For the LocalCluster started here, which shares this machine's cores with the driver: no
+# statistical profiler sampling every worker's stack each 10 ms (it serves the Dask dashboard's
+# profile page), and the system monitor every 2 s instead of 0.5 s. Measured on 300,000
+# headlines with 2 workers: the workers' CPU fell by about 1.5 s of 18 s.
+LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False,
+                        "distributed.admin.system-monitor.interval": "2s"}
+
 
 @contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator:
     """A distributed Client: to `scheduler`, or to a LocalCluster started here."""
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
 
     logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)  # routine shuffle chatter
@@ -50,8 +58,9 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
             client.close()
         return
     n = workers or os.cpu_count() or 1
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      host="127.0.0.1") as cluster, Client(cluster) as client:
+    with dask.config.set(LOCAL_CLUSTER_CONFIG), \
+            LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                         host="127.0.0.1") as cluster, Client(cluster) as client:
         client.run(yield_to_driver)  # same cores as this process: the driver goes first
         yield client
 

@@ -105,3 +105,15 @@ def test_dask_executor_reports_workers() -> None:
         assert n == 2
         assert executor.submit(sum, [1, 2, 3]).result() == 6
         assert executor.submit(lambda x, *, y: x * y, 6, y=7).result() == 42
+
+
+def _worker_settings() -> tuple:
+    import dask
+
+    return (dask.config.get("distributed.worker.profile.enabled"),
+            dask.config.get("distributed.admin.system-monitor.interval"))
+
+
+def test_the_local_cluster_workers_run_without_the_profiler(client) -> None:  # noqa: ANN001
+    """The workers share the cores with the driver: no 10 ms stack sampling for Dask's dashboard."""
+    assert set(client.run(_worker_settings).values()) == {(False, "2s")}
