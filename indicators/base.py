@@ -8,13 +8,12 @@ how readings become hostility and conciliation.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from indicators.lexicon import Match
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(NamedTuple):
     """What one indicator says about one sentence."""
 
     indicator: str

@@ -30,6 +30,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from indicators.base import Indicator, Reading
 from indicators.lexicon import Lexicon, Match, load_lexicon
@@ -44,8 +45,7 @@ VADER_MAX_CHARS = 2000
 _SPACES = re.compile(r"\s+")
 
 
-@dataclass(frozen=True, slots=True)
-class SentenceScore:
+class SentenceScore(NamedTuple):
     """One sentence (or title) scored, with everything needed to explain it."""
 
     text: str

@@ -20,6 +20,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from typing import NamedTuple
 
 from indicators.tokens import CLAUSE_BREAK, fold, stem, tokenize, word_spans, words
 
@@ -39,8 +40,7 @@ class Entry:
     stems: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """An entry found in a sentence, with the modifiers that applied to it.
 
     `start`/`end` index the sentence. `pole` is the pole the match counts for

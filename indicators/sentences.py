@@ -14,7 +14,7 @@ Rules, in order of importance for wire copy:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 ABBREVIATIONS = frozenset(
     """
@@ -40,8 +40,7 @@ _STRIP_LEAD = " \t\r\n,;:"
 _ALNUM = re.compile(r"[^\W_]")
 
 
-@dataclass(frozen=True, slots=True)
-class Sentence:
+class Sentence(NamedTuple):
     """A sentence and where it sits in the original text."""
 
     text: str

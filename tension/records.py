@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # The longest text field accepted (characters), on ingest and on score-text's stdin: no real
 # article is longer, and scoring and storing beyond it costs minutes and gigabytes.
 MAX_FIELD_CHARS = 2_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class Article:
+class Article(NamedTuple):
     """One parsed article, before it reaches the store.
 
     `date` is the calendar day in the analysis time zone; `published_at` keeps the
