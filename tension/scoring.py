@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+import orjson
+
 from indicators.combine import Scorer
 from indicators.lexicon import default_lexicon_bytes, load_lexicon
 from tension.dedupe import minhash
@@ -22,8 +24,19 @@ if TYPE_CHECKING:
     from tension.store import Store
 
 ScoreItem = tuple[str, str, str]  # (content_hash, title, text)
-# One encoder for every score (json.dumps with options builds a new one each call).
+# For what orjson refuses (see `evidence_json`); one encoder, as json.dumps with options builds
+# a new one each call.
 _EVIDENCE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def evidence_json(evidence: list[dict]) -> str:
+    """Compact JSON of a score's evidence: orjson, four times faster than json on the KCNA
+    headlines (0.09 s against 0.36 s for all 99,841). It refuses lone surrogates, which the
+    readers never let through but a caller might: those texts go through json."""
+    try:
+        return orjson.dumps(evidence).decode()
+    except orjson.JSONEncodeError:
+        return _EVIDENCE_JSON.encode(evidence)
 
 
 def score_one(scorer: Scorer, chash: str, title: str, text: str) -> tuple[dict, list[dict]]:
@@ -34,7 +47,7 @@ def score_one(scorer: Scorer, chash: str, title: str, text: str) -> tuple[dict, 
         "content_hash": chash, "scorer_version": version, "hostility": s.hostility,
         "conciliation": s.conciliation, "tension": s.tension, "label": s.label,
         "n_sentences": s.n_sentences,
-        "evidence": _EVIDENCE_JSON.encode(s.evidence()),
+        "evidence": evidence_json(s.evidence()),
     }
     terms = [{"content_hash": chash, "scorer_version": version, "term": term, "pole": pole,
               "category": category, "contribution": round(contribution, 8)}

@@ -521,3 +521,13 @@ def test_property_sentence_scores_in_range(sentence):
     assert_valid(s)
     assert (s.vader is None) == (not s.matches)
     assert SCORER.score_sentence(sentence) == s
+
+
+def test_stored_evidence_json_reads_back_as_the_evidence_even_with_a_lone_surrogate():
+    from tension.scoring import score_one
+
+    scorer = Scorer()
+    for title in ("US threatens fire and fury", "US threatens fire and fury \ud800"):
+        row, _ = score_one(scorer, "h", title, "")
+        assert json.loads(row["evidence"]) == scorer.score_article(title, "").evidence()
+        assert row["evidence"].startswith('[{"part":"title"')
