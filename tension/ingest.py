@@ -46,6 +46,10 @@ from tension.dedupe import CopyFinder, content_hash
 from tension.readers import ReadError, expand_paths, open_reader
 from tension.records import Article, Problem
 from tension.scoring import (
+    SCORE_COLUMNS,
+    TERM_COLUMNS,
+    ScoreRow,
+    TermRow,
     score_one,
     score_rows_for,
     scorer_for,
@@ -270,7 +274,7 @@ class Ingester:
         if self._tx is not None and wait_futures(futures, timeout=max(0.0, self._tx.left())).not_done:
             self.commit()  # not holding the store's write lock while the workers finish
         sigs: list[bytes | None] = []
-        scored: dict[str, tuple[dict, list[dict]]] = {}
+        scored: dict[str, tuple[ScoreRow, list[TermRow]]] = {}
         for fut in futures:
             g, sc = fut.result()
             sigs += g
@@ -304,7 +308,7 @@ class Ingester:
                          {k for k, _ in fresh}, set(hashes) - known)
 
     def _write(self, p: _Prepared, sigs: list[bytes | None],
-               scored: dict[str, tuple[dict, list[dict]]]) -> None:
+               scored: dict[str, tuple[ScoreRow, list[TermRow]]]) -> None:
         """In the open transaction: dedupe against the store, then originals, copies (pointing
         at the originals' ids), the scores of texts not scored before, and the quarantine entries."""
         s = self.summary
@@ -329,9 +333,9 @@ class Ingester:
             if h not in scored:
                 scored[h] = score_one(self.scorer, h, wanted[h]["title"], wanted[h]["text"])
         insert_ignore(conn, schema.article_scores, [scored[h][0] for h in new],
-                      ["content_hash", "scorer_version"])
+                      ["content_hash", "scorer_version"], SCORE_COLUMNS)
         insert_ignore(conn, schema.score_terms, [t for h in new for t in scored[h][1]],
-                      ["content_hash", "scorer_version", "term", "pole"])
+                      ["content_hash", "scorer_version", "term", "pole"], TERM_COLUMNS)
         insert_ignore(conn, schema.quarantine, [_problem_row(x, s.run_id) for x in p.problems],
                       ["fingerprint"])
         s.read += p.n_items
@@ -621,9 +625,10 @@ def rescore(store: Store, *, lexicon: bytes | None = None, jobs: int = 1,
                 scores += s
                 terms += t
             with store.write() as conn:
-                insert_ignore(conn, schema.article_scores, scores, ["content_hash", "scorer_version"])
+                insert_ignore(conn, schema.article_scores, scores, ["content_hash", "scorer_version"],
+                              SCORE_COLUMNS)
                 insert_ignore(conn, schema.score_terms, terms,
-                              ["content_hash", "scorer_version", "term", "pole"])
+                              ["content_hash", "scorer_version", "term", "pole"], TERM_COLUMNS)
             scored += len(scores)
             if progress:
                 progress(len(chunk))

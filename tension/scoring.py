@@ -39,23 +39,27 @@ def evidence_json(evidence: list[dict]) -> str:
         return _EVIDENCE_JSON.encode(evidence)
 
 
-def score_one(scorer: Scorer, chash: str, title: str, text: str) -> tuple[dict, list[dict]]:
-    """The `article_scores` row and the `score_terms` rows of one text."""
+# Score rows travel (also between processes) as tuples in their table's column order: no
+# per-row dicts to build, pickle, unpickle and turn into tuples again for the insert.
+SCORE_COLUMNS = ("content_hash", "scorer_version", "hostility", "conciliation", "tension", "label",
+                 "n_sentences", "evidence")
+TERM_COLUMNS = ("content_hash", "scorer_version", "term", "pole", "category", "contribution")
+ScoreRow = tuple[str, str, float, float, float, str, int, str]
+TermRow = tuple[str, str, str, str, str, float]
+
+
+def score_one(scorer: Scorer, chash: str, title: str, text: str) -> tuple[ScoreRow, list[TermRow]]:
+    """The `article_scores` row and the `score_terms` rows of one text (see SCORE_COLUMNS)."""
     version = scorer.version
     s = scorer.score_article(title, text)
-    score = {
-        "content_hash": chash, "scorer_version": version, "hostility": s.hostility,
-        "conciliation": s.conciliation, "tension": s.tension, "label": s.label,
-        "n_sentences": s.n_sentences,
-        "evidence": evidence_json(s.evidence()),
-    }
-    terms = [{"content_hash": chash, "scorer_version": version, "term": term, "pole": pole,
-              "category": category, "contribution": round(contribution, 8)}
+    score = (chash, version, s.hostility, s.conciliation, s.tension, s.label, s.n_sentences,
+             evidence_json(s.evidence()))
+    terms = [(chash, version, term, pole, category, round(contribution, 8))
              for (term, pole, category), contribution in s.terms.items()]
     return score, terms
 
 
-def score_rows(scorer: Scorer, items: Iterable[ScoreItem]) -> tuple[list[dict], list[dict]]:
+def score_rows(scorer: Scorer, items: Iterable[ScoreItem]) -> tuple[list[ScoreRow], list[TermRow]]:
     """Rows for `article_scores` and `score_terms` for each distinct content hash."""
     scores, terms, seen = [], [], set()
     for chash, title, text in items:
@@ -127,14 +131,14 @@ def use_lexicon(store: Store, lexicon: bytes) -> None:
         store.set_setting("lexicon", wanted.decode("utf-8") if wanted is not None else None)
 
 
-def score_rows_for(lexicon: bytes | None, items: list[ScoreItem]) -> tuple[list[dict], list[dict]]:
+def score_rows_for(lexicon: bytes | None, items: list[ScoreItem]) -> tuple[list[ScoreRow], list[TermRow]]:
     """`score_rows` with a scorer built (once per process) from lexicon bytes: picklable for pools."""
     with young_gc_only():
         return score_rows(scorer_for(lexicon), items)
 
 
 def sign_and_score(lexicon: bytes | None, items: list[tuple[str, str, str, bool]]) -> tuple[
-        list[bytes | None], dict[str, tuple[dict, list[dict]]]]:
+        list[bytes | None], dict[str, tuple[ScoreRow, list[TermRow]]]]:
     """For a partition of (content hash, title, text, needs a score): MinHash signatures of
     all, and the score rows of those that need one. The per-article CPU work of ingest,
     kept apart so it can run on other processes or Dask workers."""

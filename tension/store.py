@@ -181,9 +181,11 @@ def in_values(conn: Connection, column: ColumnElement, values: Iterable[str | in
     return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
 
 
-def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict],
-                  index_elements: Iterable[str] | None = None) -> None:
-    """Insert rows, skipping any that would violate a unique constraint."""
+def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict] | Sequence[tuple],
+                  index_elements: Iterable[str] | None = None,
+                  columns: Sequence[str] | None = None) -> None:
+    """Insert rows, skipping any that would violate a unique constraint.
+    Rows are dicts, or tuples whose values are in the order of `columns`."""
     if not rows:
         return
     dialect = conn.dialect.name
@@ -194,7 +196,7 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict],
             index_elements=list(index_elements) if index_elements else None)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(dialect)
-    bulk_execute(conn, stmt, rows)
+    bulk_execute(conn, stmt, rows, columns)
 
 
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict]) -> None:
@@ -203,19 +205,24 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict]) -> None:
         bulk_execute(conn, table.insert(), rows)
 
 
-def bulk_execute(conn: Connection, stmt, rows: Sequence[dict]) -> None:  # noqa: ANN001
+def bulk_execute(conn: Connection, stmt, rows: Sequence, columns: Sequence[str] | None = None) -> None:  # noqa: ANN001
     """executemany of a SQLAlchemy insert construct, compiled once, bypassing per-row
     parameter processing (which costs more than SQLite's own work on large batches).
-    Values must already be what the driver takes (dates: see the adapter above)."""
-    keys = list(rows[0])
+    Rows are dicts with the same keys, or tuples in the order of `columns`. Values must
+    already be what the driver takes (dates: see the adapter above)."""
+    keys = list(columns) if columns is not None else list(rows[0])
     compiled = stmt.values({k: bindparam(k) for k in keys}).compile(dialect=conn.dialect)
     params: Sequence
     if compiled.positiontup is not None:
         order = list(compiled.positiontup)
-        get = itemgetter(*order) if len(order) > 1 else (lambda r: (r[order[0]],))
-        params = [get(r) for r in rows]  # tuples, built in C: the bulk of the cost otherwise
+        if columns is not None and order == keys:
+            params = rows  # already the statement's tuples
+        else:
+            index = order if columns is None else [keys.index(k) for k in order]
+            get = itemgetter(*index) if len(index) > 1 else (lambda r: (r[index[0]],))
+            params = [get(r) for r in rows]  # tuples, built in C: the bulk of the cost otherwise
     else:
-        params = rows
+        params = rows if columns is None else [dict(zip(keys, r, strict=True)) for r in rows]
     conn.exec_driver_sql(str(compiled), params)
 
 

@@ -524,10 +524,23 @@ def test_property_sentence_scores_in_range(sentence):
 
 
 def test_stored_evidence_json_reads_back_as_the_evidence_even_with_a_lone_surrogate():
-    from tension.scoring import score_one
+    from tension.scoring import SCORE_COLUMNS, score_one
 
     scorer = Scorer()
     for title in ("US threatens fire and fury", "US threatens fire and fury \ud800"):
-        row, _ = score_one(scorer, "h", title, "")
+        row = dict(zip(SCORE_COLUMNS, score_one(scorer, "h", title, "")[0], strict=True))
         assert json.loads(row["evidence"]) == scorer.score_article(title, "").evidence()
         assert row["evidence"].startswith('[{"part":"title"')
+
+
+def test_score_rows_are_tuples_in_their_tables_column_order():
+    from tension import schema
+    from tension.scoring import SCORE_COLUMNS, TERM_COLUMNS, score_one
+
+    assert SCORE_COLUMNS == tuple(c.name for c in schema.article_scores.columns)
+    assert TERM_COLUMNS == tuple(c.name for c in schema.score_terms.columns)
+    scorer = Scorer()
+    score, terms = score_one(scorer, "h", "US threatens fire and fury", "")
+    row = dict(zip(SCORE_COLUMNS, score, strict=True))
+    assert (row["content_hash"], row["scorer_version"], row["label"]) == ("h", scorer.version, "hostile")
+    assert terms and all(dict(zip(TERM_COLUMNS, t, strict=True))["pole"] == "hostility" for t in terms)
