@@ -66,25 +66,38 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 
 
 class PackedExecutor(Executor):
-    """A Dask client's executor whose tasks get their arguments as one serialised blob.
+    """A Dask client's executor whose tasks take their arguments, and give their result,
+    as one serialised blob each.
 
     Why: Dask walks every element of a task's arguments looking for futures to
     substitute; for an ingest batch (10,000 rows) that walk took ~30 ms of the driver,
-    ten times what serialising the batch once costs. Results come back as they are."""
+    ten times what serialising the batch once costs. A result (an ingest batch's scores)
+    is likewise sized and serialised element by element; as one blob, an ingest of
+    300,000 headlines on 2 workers took 0.7-1.6 s less (5 of 6 paired runs)."""
 
     def __init__(self, client) -> None:  # noqa: ANN001 - a distributed.Client
         self._inner = client.get_executor(pure=False)
 
     def submit(self, fn: Callable, /, *args, **kwargs) -> Future:
-        return self._inner.submit(_call_packed, cloudpickle.dumps((fn, args, kwargs), protocol=5))
+        packed = self._inner.submit(_call_packed, cloudpickle.dumps((fn, args, kwargs), protocol=5))
+        result: Future = Future()
+
+        def unpack(done: Future) -> None:
+            try:
+                result.set_result(pickle.loads(done.result()))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+                result.set_exception(exc)
+
+        packed.add_done_callback(unpack)
+        return result
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._inner.shutdown(wait=wait and not cancel_futures)  # Dask's: no wait = cancel
 
 
-def _call_packed(blob: bytes) -> object:
+def _call_packed(blob: bytes) -> bytes:
     fn, args, kwargs = pickle.loads(blob)
-    return fn(*args, **kwargs)
+    return pickle.dumps(fn(*args, **kwargs), protocol=5)
 
 
 @contextmanager

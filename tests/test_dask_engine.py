@@ -105,6 +105,8 @@ def test_dask_executor_reports_workers() -> None:
         assert n == 2
         assert executor.submit(sum, [1, 2, 3]).result() == 6
         assert executor.submit(lambda x, *, y: x * y, 6, y=7).result() == 42
+        with pytest.raises(ZeroDivisionError):  # a task's error reaches the caller
+            executor.submit(lambda: 1 / 0).result()
 
 
 def _worker_settings() -> tuple:
