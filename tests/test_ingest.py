@@ -206,7 +206,7 @@ def test_worker_processes_run_below_the_driver(tmp_path: Path) -> None:
 
     with ProcessPoolExecutor(1, initializer=yield_to_driver) as pool:
         worker = pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result()
-    assert worker == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 5)
+    assert worker == 19  # the lowest priority: the driver's serial work goes first
 
 
 def test_stored_scores_are_those_of_the_scorer_also_in_worker_processes(tmp_path: Path) -> None:
