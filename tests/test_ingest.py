@@ -199,6 +199,32 @@ def test_ingest_pauses_the_cycle_collector_and_gives_it_back(tmp_path: Path) -> 
         gc.enable()
 
 
+def test_ingest_collects_cycles_only_once_many_young_objects_piled_up(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import gc
+
+    import tension.ingest as ingest_mod
+
+    starts: list[int] = []
+
+    def seen(phase: str, info: dict) -> None:
+        if phase == "start":
+            starts.append(info["generation"])
+
+    every_store, once_store = (Store(f"sqlite:///{tmp_path / name}") for name in ("every.db", "once.db"))
+    gc.callbacks.append(seen)
+    try:
+        monkeypatch.setattr(ingest_mod, "YOUNG_OBJECTS", 0)  # every batch
+        ingest(every_store, good_paths(), batch_size=2)
+        every = len(starts)
+        monkeypatch.setattr(ingest_mod, "YOUNG_OBJECTS", 10**9)  # never piles up that far
+        starts.clear()
+        ingest(once_store, good_paths(), batch_size=2)
+    finally:
+        gc.callbacks.remove(seen)
+    assert starts.count(1) == 1 and 2 not in starts  # the young generations once, at the end
+    assert every >= 5  # after the batches too
+
+
 def test_worker_processes_run_below_the_driver(tmp_path: Path) -> None:
     from concurrent.futures import ProcessPoolExecutor
 
