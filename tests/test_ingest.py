@@ -199,7 +199,7 @@ def test_ingest_pauses_the_cycle_collector_and_gives_it_back(tmp_path: Path) -> 
         gc.enable()
 
 
-def test_ingest_collects_cycles_only_once_many_young_objects_piled_up(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_ingest_collects_cycles_every_few_batches(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     import gc
 
     import tension.ingest as ingest_mod
@@ -213,10 +213,10 @@ def test_ingest_collects_cycles_only_once_many_young_objects_piled_up(tmp_path: 
     every_store, once_store = (Store(f"sqlite:///{tmp_path / name}") for name in ("every.db", "once.db"))
     gc.callbacks.append(seen)
     try:
-        monkeypatch.setattr(ingest_mod, "YOUNG_OBJECTS", 0)  # every batch
+        monkeypatch.setattr(ingest_mod, "GC_BATCHES", 1)
         ingest(every_store, good_paths(), batch_size=2)
         every = len(starts)
-        monkeypatch.setattr(ingest_mod, "YOUNG_OBJECTS", 10**9)  # never piles up that far
+        monkeypatch.setattr(ingest_mod, "GC_BATCHES", 10**9)
         starts.clear()
         ingest(once_store, good_paths(), batch_size=2)
     finally:
