@@ -82,7 +82,7 @@ def young_gc_only(*, collect: bool = True) -> Iterator[None]:
     (the lexicon's word memo, the sentence cache, the open batches): measured at about
     15 % of an ingest of the KCNA headlines. Reference counting still frees everything
     at once; only garbage cycles wait for a collection (an ingest of the 99,841 headlines
-    leaves about 1,800 objects in cycles, nearly all from outside the per-row work).
+    leaves about 1,800 objects in cycles: SQLAlchemy query constructs, a few per batch).
     """
     was_enabled = gc.isenabled()
     gc.disable()
