@@ -228,28 +228,35 @@ class Scorer:
         return self._aggregate(units)
 
     def _aggregate(self, units: list[tuple[SentenceScore, float]]) -> ArticleScore:
-        total = sum(w for _, w in units)
+        total = sum([w for _, w in units])
         if not total:
             return ArticleScore(0.0, 0.0, 0.0, "neutral", 0, ())
         if len(units) == 1 and not units[0][0].matches:
             return ArticleScore(0.0, 0.0, 0.0, "neutral", 1, ())
-        h = sum(s.hostility * w for s, w in units) / total
-        c = sum(s.conciliation * w for s, w in units) / total
+        h = sum([s.hostility * w for s, w in units]) / total
+        c = sum([s.conciliation * w for s, w in units]) / total
         terms: dict[tuple[str, str, str], float] = {}
-        for s, w in units:
+        matched = [(s, w) for s, w in units if s.matches]  # only these have a share to give
+        for s, w in matched:
             _share(s, w / total, terms)
         h, c = round(h, 6), round(c, 6)
         t = round(h - c, 6)
-        ranked = sorted((s for s, _ in units if s.matches), key=lambda s: -abs(s.tension))
+        ranked = sorted([s for s, _ in matched], key=_strength)
         return ArticleScore(h, c, t, self.label(t), len(units), tuple(ranked[: self.top_k]), terms)
+
+
+def _strength(s: SentenceScore) -> float:
+    return -abs(s.tension)
 
 
 def _share(s: SentenceScore, weight: float, terms: dict[tuple[str, str, str], float]) -> None:
     """Split a unit's hostility and conciliation among its matches, by effective weight."""
     for pole, score, sign in (("hostility", s.hostility, 1.0), ("conciliation", s.conciliation, -1.0)):
+        if not score:
+            continue
         ms = [m for m in s.matches if m.pole == pole and m.effective > 0]
-        mass = sum(m.effective for m in ms)
-        if not score or not mass:
+        mass = sum([m.effective for m in ms])
+        if not mass:
             continue
         for m in ms:
             key = (m.term, m.pole, m.category)

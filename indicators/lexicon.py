@@ -158,7 +158,8 @@ class Lexicon:
     def find(self, sentence: str) -> list[Match]:
         """All entries in `sentence`, longest match first, non-overlapping, with modifiers."""
         seen = self._seen
-        looked = [seen.get(w) or self._lookup(w) for w in words(sentence)]
+        found = words(sentence)
+        looked = [seen.get(w) or self._lookup(w) for w in found]
         if not any(x[2] for x in looked):
             return []  # most sentences: no entry can start anywhere, so skip the spans
         spans: list[tuple[int, int]] = []
@@ -171,7 +172,7 @@ class Lexicon:
                 i += 1
                 continue
             if not spans:  # only now: many sentences start an entry's phrase but match none
-                spans = word_spans(sentence)
+                spans = word_spans(sentence, found)
                 clause = _clause_ids(sentence, spans)
             if prev is not None and prev[1] != entry.pole:
                 floor = prev[0]  # words before a match of the other pole belong to it
@@ -193,12 +194,19 @@ class Lexicon:
     def _longest_at(looked: list[Looked], i: int) -> Entry | None:
         """Walk the trie from word i; the last entry seen is the longest match."""
         best: Entry | None = None
-        nodes, k = looked[i][2], i + 1
+        nodes, k, n = looked[i][2], i + 1, len(looked)
         while nodes:
-            best = next((nd.entry for nd in nodes if nd.entry is not None), best)
-            if k >= len(looked):
+            for nd in nodes:
+                if nd.entry is not None:
+                    best = nd.entry
+                    break
+            if k >= n:
                 break
-            nodes = tuple(c for nd in nodes for c in nd.step(looked[k][0], looked[k][1]))
+            token, stem_ = looked[k][0], looked[k][1]
+            if len(nodes) == 1:  # the usual case
+                nodes = nodes[0].step(token, stem_)
+            else:
+                nodes = tuple(c for nd in nodes for c in nd.step(token, stem_))
             k += 1
         return best
 
@@ -254,6 +262,8 @@ class Lexicon:
 
 def _clause_ids(sentence: str, spans: list[tuple[int, int]]) -> list[int]:
     """Clause number of each token: clause punctuation between two tokens separates them."""
+    if not CLAUSE_BREAK.search(sentence):
+        return [0] * len(spans)  # most sentences: one clause
     ids, current, prev_end = [], 0, 0
     for start, end in spans:
         if CLAUSE_BREAK.search(sentence, prev_end, start):

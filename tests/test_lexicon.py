@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indicators.combine import Scorer
 from indicators.lexicon import POLES, Match, load_lexicon, parse_lexicon
+from indicators.tokens import word_spans, words
 
 LEX = load_lexicon()
 HEDGE = LEX.modifiers.hedge_factor
@@ -530,3 +533,14 @@ def test_scorer_version_depends_on_settings():
 def test_load_lexicon_shipped_and_from_bytes():
     assert load_lexicon() is LEX
     assert load_lexicon(SMALL).digest == parse_lexicon(SMALL).digest
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1_ '’ʼ-,.\n\tÉé—") + ["ǅ", "ß", "İ"]), max_size=40)
+       | st.text(max_size=40))
+def test_word_spans_from_the_found_words_equal_the_pattern_spans(text: str) -> None:
+    """The matcher locates words by looking each one up after the previous one; that must give
+    exactly the spans the pattern gives, whatever lies between the words."""
+    found = words(text)
+    assert word_spans(text, found) == word_spans(text)
+    assert [text[a:b] for a, b in word_spans(text)] == found

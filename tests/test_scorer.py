@@ -544,3 +544,34 @@ def test_score_rows_are_tuples_in_their_tables_column_order():
     row = dict(zip(SCORE_COLUMNS, score, strict=True))
     assert (row["content_hash"], row["scorer_version"], row["label"]) == ("h", scorer.version, "hostile")
     assert terms and all(dict(zip(TERM_COLUMNS, t, strict=True))["pole"] == "hostility" for t in terms)
+
+
+# Digest of every stored value (scores, evidence JSON, term contributions) for the 99,841 real
+# headlines and the first 2,000 real stories, per scorer version. Speed work on the scorer must
+# leave it unchanged; a change of method bumps CODE_VERSION (so stored scores go stale and are
+# rescored) and records the new digest here.
+PINNED_OUTPUT = {"49e7db7360e265cd": "a2624d2ff5b25952ed1417bb88ce0c38bb285fe49adc32dea1dfd0229bc94613"}
+
+
+@pytest.mark.slow
+def test_scorer_output_on_the_real_corpora_is_pinned_to_the_scorer_version(shared_data) -> None:
+    import csv
+    import gzip
+    import hashlib
+
+    from tension.scoring import score_one
+
+    scorer = Scorer()
+    digest = hashlib.sha256()
+    with gzip.open(shared_data("kcna_headlines_1997_2014.csv.gz"), "rt", encoding="utf-8") as fh:
+        items = [(row["title"], "") for row in csv.DictReader(fh)]
+    with gzip.open(shared_data("kcna_stories_2011_2012.jsonl.gz"), "rt", encoding="utf-8") as fh:
+        for _, line in zip(range(2000), fh, strict=False):
+            story = json.loads(line)
+            items.append((story["title"], story["text"]))
+    assert len(items) == 101_841
+    for title, text in items:
+        digest.update(repr(score_one(scorer, "h", title, text)).encode())
+    assert PINNED_OUTPUT.get(scorer.version) == digest.hexdigest(), (
+        f"scorer {scorer.version} gives {digest.hexdigest()}: if the method changed on purpose, "
+        "bump CODE_VERSION and record the digest; otherwise a speed-up changed the scores")
