@@ -109,13 +109,18 @@ def test_dask_executor_reports_workers() -> None:
             executor.submit(lambda: 1 / 0).result()
 
 
-def _worker_settings() -> tuple:
+def _worker_settings(dask_worker) -> tuple:  # noqa: ANN001 - the distributed.Worker it runs on
     import dask
 
     return (dask.config.get("distributed.worker.profile.enabled"),
-            dask.config.get("distributed.admin.system-monitor.interval"))
+            dask.config.get("distributed.admin.system-monitor.interval"),
+            dask_worker._tick_interval, dask_worker.memory_manager.memory_monitor_interval)
 
 
-def test_the_local_cluster_workers_run_without_the_profiler(client) -> None:  # noqa: ANN001
-    """The workers share the cores with the driver: no 10 ms stack sampling for Dask's dashboard."""
-    assert set(client.run(_worker_settings).values()) == {(False, "2s")}
+def test_the_local_cluster_servers_wake_up_seldom(client) -> None:  # noqa: ANN001
+    """The workers share the cores with the driver: no 10 ms stack sampling for Dask's
+    dashboard, and the periodic checks of every server's event loop run each second."""
+    assert set(client.run(_worker_settings).values()) == {(False, "2s", 1.0, 1.0)}
+    assert client.cluster.scheduler._tick_interval == 1.0
+    assert {n._tick_interval for n in client.cluster.workers.values()} == {1.0}  # the nannies
+    assert {n.memory_manager.memory_monitor_interval for n in client.cluster.workers.values()} == {1.0}
