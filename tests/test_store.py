@@ -230,6 +230,11 @@ def test_new_sqlite_stores_use_16k_pages_and_old_ones_keep_theirs(tmp_path: Path
     with sqlite3.connect(old) as raw:
         assert raw.execute("PRAGMA page_size").fetchone()[0] == 4096
         assert raw.execute("SELECT count(*) FROM events").fetchone()[0] == 1
+    for path, pages in ((new, 25_600), (old, 102_400)):  # a checkpoint every 400 MB of WAL, either way
+        s = Store(str(path))
+        with s.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == pages
+        s.dispose()
 
 
 def test_plain_path_and_env_variable(tmp_path: Path, monkeypatch) -> None:
