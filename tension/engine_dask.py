@@ -69,8 +69,27 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     with dask.config.set(LOCAL_CLUSTER_CONFIG), \
             LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                          host="127.0.0.1") as cluster, Client(cluster) as client:
-        client.run(yield_to_driver)  # same cores as this process: the driver goes first
+        client.run(_settle)  # same cores as this process: the driver goes first
         yield client
+
+
+def _settle(dask_worker) -> int | None:  # noqa: ANN001 - the distributed.Worker it runs on
+    """On a worker of the local cluster: the lowest CPU priority, and a core of its own.
+
+    Why the core: the workers share the cores with the driver, and the kernel kept moving
+    them from core to core around it, each time onto caches the driver had just filled.
+    Kept each on its own core (worker k on the k-th core this process may use), they used
+    5-15 % less CPU for the same scoring: on 500,000 headlines with 2 workers, 19.9-22.1 s
+    against 22.1-24.8 s (4 alternated pairs). The driver is not pinned: it runs wherever
+    it is free to. Returns the core, or None where processes cannot be pinned."""
+    yield_to_driver()
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+        core = cpus[int(dask_worker.name) % len(cpus)]
+        os.sched_setaffinity(0, {core})
+    except (AttributeError, OSError, TypeError, ValueError):  # no affinity here, or an unnamed worker
+        return None
+    return core
 
 
 class PackedExecutor(Executor):

@@ -117,6 +117,24 @@ def _worker_settings(dask_worker) -> tuple:  # noqa: ANN001 - the distributed.Wo
             dask_worker._tick_interval, dask_worker.memory_manager.memory_monitor_interval)
 
 
+def _placement() -> tuple[int, list[int]]:
+    import os
+
+    return os.nice(0), sorted(os.sched_getaffinity(0))
+
+
+def test_the_local_cluster_workers_run_niced_each_on_a_core_of_its_own(client) -> None:  # noqa: ANN001
+    import os
+
+    cpus = sorted(os.sched_getaffinity(0))
+    placed = client.run(_placement)
+    assert {nice for nice, _ in placed.values()} == {19}
+    cores = [tuple(c) for _, c in placed.values()]
+    assert all(len(c) == 1 and c[0] in cpus for c in cores)
+    assert len(set(cores)) == min(len(cpus), len(placed))  # one worker per core
+    assert sorted(os.sched_getaffinity(0)) == cpus  # the driver is not pinned
+
+
 def test_the_local_cluster_servers_wake_up_seldom(client) -> None:  # noqa: ANN001
     """The workers share the cores with the driver: no 10 ms stack sampling for Dask's
     dashboard, and the periodic checks of every server's event loop run each second."""
