@@ -39,7 +39,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, null, or_, select, update
+from sqlalchemy import Connection, and_, null, or_, select, update
 
 from tension import schema
 from tension.dedupe import CopyFinder, content_hash
@@ -59,7 +59,7 @@ from tension.scoring import (
     yield_to_driver,
     young_gc_only,
 )
-from tension.store import Store, bulk_insert, digest, in_values, insert_ignore
+from tension.store import Store, bulk_insert, digest, in_values, insert_ignore, pairs_table
 
 BATCH_SIZE = 10000  # rows read, keyed and scored together
 # A commit writes every page its rows touched, and the hash-keyed indexes are touched all
@@ -78,6 +78,9 @@ COMMIT_SECONDS = 5.0
 # cycles that hold the batch's keys as JSON (~1.7 MB); never collecting kept 170 MB more at
 # a million headlines.
 GC_BATCHES = 10
+# Up to this many (day, content hash) pairs per batch, stored originals are looked up pair by
+# pair (batch size × days in the dedupe window); beyond it, by one scan of the batch's days.
+MAX_PAIRS = 100_000
 
 
 @dataclass
@@ -408,14 +411,36 @@ class Ingester:
         w = dt.timedelta(days=self.window_days)
         lo = min(p[1].date for p in prepared) - w
         hi = max(p[1].date for p in prepared) + w
-        # One scan of the (date, content_hash) index over the batch's days, the hashes matched
-        # in the index: only candidates come back, however many articles those days hold.
+        near = any(p[3] is not None for p in prepared)
+        shifts = [dt.timedelta(days=k) for k in range(-self.window_days, self.window_days + 1)]
+        pairs = {(p[1].date + d, p[2]) for p in prepared for d in shifts}
+        if len(pairs) <= MAX_PAIRS:
+            # Same hash on a day within the window: one seek of the (date, content_hash) index
+            # per (day, hash). A scan of the batch's date range instead reads every article of
+            # those days, and a batch of a long corpus spans months: at a million headlines
+            # the scans took 4.7 s of the driver's 48 s.
+            same = pairs_table(conn, sorted(pairs), (a.date.type, a.content_hash.type))
+            q = select(a.id, a.date, a.content_hash, null()).select_from(same.join(
+                schema.articles, and_(a.date == same.c.a, a.content_hash == same.c.b)))
+            self._add_originals(conn, finder, q.where(a.copy_of.is_(None)))
+            if near:  # long texts: originals with a signature in the date range, for near copies
+                q = select(a.id, a.date, a.content_hash, a.minhash).where(
+                    a.minhash.is_not(None), a.copy_of.is_(None), a.date.between(lo, hi))
+                self._add_originals(conn, finder, q)
+            return
+        # A wide window: one scan of the index over the batch's days instead, the hashes
+        # matched in the index (only candidates come back).
         same = in_values(conn, a.content_hash, {p[2] for p in prepared})
-        if any(p[3] is not None for p in prepared):
+        if near:
             q = select(a.id, a.date, a.content_hash, a.minhash).where(or_(same, a.minhash.is_not(None)))
         else:
             q = select(a.id, a.date, a.content_hash, null()).where(same)
-        for rid, day, chash, sig in conn.execute(q.where(a.copy_of.is_(None), a.date.between(lo, hi))):
+        self._add_originals(conn, finder, q.where(a.copy_of.is_(None), a.date.between(lo, hi)))
+
+    @staticmethod
+    def _add_originals(conn, finder: CopyFinder, q) -> None:  # noqa: ANN001
+        a = schema.articles.c
+        for rid, day, chash, sig in conn.execute(q.order_by(a.date, a.content_hash, a.id)):
             finder.add(rid, _as_date(day), chash, sig)
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql import Subquery
 
 from tension import schema
 from tension.config import resolve_db_url
@@ -187,6 +188,28 @@ def in_values(conn: Connection, column: ColumnElement, values: Iterable[str | in
         listed = func.json_each(json.dumps(values)).table_valued("value")
         return column.in_(select(listed.c.value))
     return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+
+
+def pairs_table(conn: Connection, pairs: Iterable[tuple[object, object]], types: tuple) -> Subquery:
+    """The pairs as a two-column table (`a`, `b`), all of them in one parameter as with
+    `in_values`. Joined on the first two columns of an index, it costs one index seek per
+    pair, however many rows the store holds (a row-value `IN` would let SQLite use only the
+    first column). Values must be what the driver takes (dates go to SQLite as ISO text)."""
+    pairs = list(pairs)
+    if conn.dialect.name == "sqlite":
+        listed = func.json_each(json.dumps(pairs, default=_iso)).table_valued("value")
+        return select(func.json_extract(listed.c.value, "$[0]").label("a"),
+                      func.json_extract(listed.c.value, "$[1]").label("b")).subquery()
+    return select(  # two unnests of equal length are read side by side
+        func.unnest(bindparam(None, [p[0] for p in pairs], type_=postgresql.ARRAY(types[0]))).label("a"),
+        func.unnest(bindparam(None, [p[1] for p in pairs], type_=postgresql.ARRAY(types[1]))).label("b"),
+    ).subquery()
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot send {type(value).__name__} in a JSON parameter")
 
 
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict] | Sequence[tuple],

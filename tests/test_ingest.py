@@ -488,6 +488,34 @@ def test_copies_found_across_runs_and_files(store: Store, tmp_path: Path) -> Non
     assert_consistent(store)
 
 
+@pytest.mark.parametrize("lookup", ["pairs", "scan"])
+def test_stored_originals_are_found_on_the_days_of_the_window(store: Store, tmp_path: Path, monkeypatch,  # noqa: ANN001
+                                                              lookup: str) -> None:
+    """Originals already in the store, looked up by (day, hash) pairs, or by a scan of the batch's
+    days when a wide window would make too many pairs: the same copies either way."""
+    if lookup == "scan":
+        monkeypatch.setattr("tension.ingest.MAX_PAIRS", 0)
+    story, short = _story(5), "Talks were proposed at the border."
+    first = write_jsonl(tmp_path / "first.jsonl", [
+        {"date": "2018-01-03", "title": "Story", "text": story},
+        {"date": "2018-01-03", "title": "Brief", "text": short},
+        {"date": "2018-01-20", "title": "Brief", "text": short}])
+    later = write_jsonl(tmp_path / "later.jsonl", [
+        {"date": "2018-01-05", "title": "Story", "text": story, "source": "B"},  # 2 days on: exact
+        {"date": "2018-01-04", "title": "Story", "text": _edit(story), "source": "B"},  # near
+        {"date": "2018-01-02", "title": "brief", "text": short, "source": "B"},  # 1 day before
+        {"date": "2018-01-09", "title": "Brief", "text": short, "source": "B"},  # 6 days: too far
+        {"date": "2018-01-22", "title": "Brief", "text": short, "source": "B"}])  # the 20th's
+    ingest(store, [str(first)], window_days=2)
+    summary = ingest(store, [str(later)], window_days=2)
+    rows = articles(store)
+    assert [(r["date"].day, r["copy_kind"], r["copy_of"]) for r in rows[3:]] == [
+        (5, "exact", rows[0]["id"]), (4, "near", rows[0]["id"]), (2, "exact", rows[1]["id"]),
+        (9, None, None), (22, "exact", rows[2]["id"])]
+    assert (summary.copies, summary.scored) == (4, 0)
+    assert_consistent(store)
+
+
 def test_a_sentence_repeated_inside_an_article_is_scored_once(store: Store, tmp_path: Path) -> None:
     once = "The army fired artillery shells at the border. Seoul proposed talks."
     twice = ("The army fired artillery shells at the border. The army fired artillery shells at the "
