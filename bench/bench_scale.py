@@ -177,7 +177,9 @@ scoring, but the driver still reads, keys and writes: the same writes took
 Dask client and scheduler threads (sending batches, receiving results, under the same GIL)
 and shares the 2 cores with the two workers. The workers run at the lowest CPU priority
 (nice +19) so that the driver keeps its core; batches go out and results come back as one
-serialised blob each; and the local workers run without Dask's stack profiler.
+serialised blob each; the local workers run without Dask's stack profiler, each on a core
+of its own, and every server of the local cluster checks its event loop and its memory
+once a second (not every 20 ms and 100 ms: each check takes the GIL from the work).
 
 How it should grow: scoring parallelises without coordination, so throughput grows
 nearly linearly with workers until the driver's serial part saturates. Here the driver
