@@ -76,12 +76,12 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 def _settle(dask_worker) -> int | None:  # noqa: ANN001 - the distributed.Worker it runs on
     """On a worker of the local cluster: the lowest CPU priority, and a core of its own.
 
-    Why the core: the workers share the cores with the driver, and the kernel kept moving
-    them from core to core around it, each time onto caches the driver had just filled.
-    Kept each on its own core (worker k on the k-th core this process may use), they used
-    5-15 % less CPU for the same scoring: on 500,000 headlines with 2 workers, 19.9-22.1 s
-    against 22.1-24.8 s (4 alternated pairs). The driver is not pinned: it runs wherever
-    it is free to. Returns the core, or None where processes cannot be pinned."""
+    Why the core: the workers share the cores with the driver. Kept each on one core
+    (worker k on the k-th core this process may use), they used 5-15 % less CPU for the
+    same scoring, presumably because their caches stay warm (not measured directly): on
+    500,000 headlines with 2 workers, 19.9-22.1 s against 22.1-24.8 s (4 alternated pairs).
+    The driver is not pinned: it runs wherever it is free to. Returns the core, or None
+    where processes cannot be pinned."""
     yield_to_driver()
     try:
         cpus = sorted(os.sched_getaffinity(0))
