@@ -42,9 +42,10 @@ from tension.config import resolve_db_url
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SQLITE_CACHE_KIB = 256 * 1024  # per connection, allocated only as pages are used
 # Page size of a new SQLite store (an existing file keeps its own). Bulk ingest inserts random
-# keys into several indexes; with 16 KiB pages instead of 4 KiB those B-trees are shallower and
-# split less, and each commit writes fewer, fuller pages: the writes of the 99,841 KCNA
-# headlines took 1.1 s against 1.45 s, and of a million headlines 18 s against 20 s.
+# keys into several indexes; with 16 KiB pages instead of 4 KiB, the same inserts and commits
+# (replayed with plain sqlite3) took 1.1 s against 1.45 s for the 99,841 KCNA headlines, and
+# 18 s against 20 s for a million. Presumably fewer B-tree levels and page splits, and fewer
+# pages per commit; that part was not measured.
 SQLITE_PAGE_SIZE = 16384
 SQLITE_CHECKPOINT_BYTES = 400 * 2**20  # WAL size that triggers a checkpoint (see `make_engine`)
 
