@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -102,7 +103,10 @@ def store_of(app) -> Store:  # noqa: ANN001
 def wait_until(predicate, timeout: float = WAIT, message: str = "condition"):  # noqa: ANN001, ANN201
     deadline = time.monotonic() + timeout
     while True:
-        value = predicate()
+        try:
+            value = predicate()
+        except StaleElementReferenceException:  # the page redrew while it was being read
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
