@@ -231,10 +231,12 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict] | Sequenc
     bulk_execute(conn, stmt, rows, columns)
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict]) -> None:
-    """Insert many rows (all with the same keys) at DB-API speed."""
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict] | Sequence[tuple],
+                columns: Sequence[str] | None = None) -> None:
+    """Insert many rows at DB-API speed: dicts with the same keys, or tuples whose values
+    are in the order of `columns`."""
     if rows:
-        bulk_execute(conn, table.insert(), rows)
+        bulk_execute(conn, table.insert(), rows, columns)
 
 
 def bulk_execute(conn: Connection, stmt, rows: Sequence, columns: Sequence[str] | None = None) -> None:  # noqa: ANN001
