@@ -31,7 +31,7 @@ import hashlib
 import json
 import os
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
@@ -137,6 +137,7 @@ class _Prepared:
     n_already: int
     keys: set[str]
     scoring: set[str]  # content hashes this batch's workers score
+    elsewhere: set[str]  # content hashes left to batches in flight before it (see `_write`)
 
 
 @dataclass
@@ -201,7 +202,7 @@ class Ingester:
         self.split = max(1, split)  # scoring tasks per batch (≈ workers)
         self.summary = Summary()
         self._origin: str | None = None
-        self._occurrences: Counter[str] = Counter()
+        self._occurrences: dict[str, int] = {}
         self.max_in_flight = max(2, self.split + 1)  # keeps every worker busy while we write
         self._in_flight: deque[tuple[_Prepared, list[Future]]] = deque()
         self._tx: _Transaction | None = None
@@ -311,22 +312,27 @@ class Ingester:
         keyed = []
         for a in arts:
             if a.origin != self._origin:  # occurrence numbers count within one input
-                self._origin, self._occurrences = a.origin, Counter()
+                self._origin, self._occurrences = a.origin, {}
             base = _row_key(a, 0)
-            occurrence = self._occurrences[base]
-            self._occurrences[base] += 1
+            occurrence = self._occurrences.get(base, 0)
+            self._occurrences[base] = occurrence + 1
             keyed.append((_row_key(a, occurrence) if occurrence else base, a))
         pending = [p for p, _ in self._in_flight]
+        keys = [k for k, _ in keyed]
         with self._reading() as conn:
-            existing = self._existing_keys(conn, [k for k, _ in keyed])
-            for p in pending:
-                existing |= {k for k, _ in keyed if k in p.keys}
+            existing = self._existing_keys(conn, keys)
+            if pending:
+                existing.update(*(p.keys.intersection(keys) for p in pending))
             fresh = [(k, a) for k, a in keyed if k not in existing]
             hashes = [content_hash(a.title, a.text) for _, a in fresh]
             # Texts scored before, or being scored for a batch in flight, are not scored again.
-            known = self._scored(conn, hashes).union(*(p.scoring for p in pending))
+            distinct = set(hashes)
+            elsewhere: set[str] = set()
+            for p in pending:
+                elsewhere |= distinct & p.scoring
+            stored = self._scored(conn, distinct)
         return _Prepared(fresh, hashes, problems, len(items), len(keyed) - len(fresh),
-                         {k for k, _ in fresh}, set(hashes) - known)
+                         {k for k, _ in fresh}, distinct - stored - elsewhere, elsewhere - stored)
 
     def _write(self, p: _Prepared, sigs: list[bytes | None],
                scored: dict[str, tuple[ScoreRow, list[TermRow]]]) -> None:
@@ -346,12 +352,19 @@ class Ingester:
         wanted: dict[str, tuple] = {}
         for r in originals:
             wanted.setdefault(r[_HASH], r)  # the first row with the text, as scored
-        new = sorted(set(wanted) - self._scored(conn, list(wanted)))  # copies' scores are dropped
-        for h in new:  # rare: its text was sent for scoring with a batch where it was a copy
+        # Scores to store: of the texts this batch's workers scored, and of those left to an
+        # earlier batch that has not stored them (it had them only as copies, whose scores are
+        # dropped): rare, scored here. The rest were stored before this batch was prepared.
+        later = p.elsewhere.intersection(wanted)
+        if later:
+            later -= self._scored(conn, later)
+        new = sorted(p.scoring.intersection(wanted) | later)
+        for h in new:
             if h not in scored:
                 scored[h] = score_one(self.scorer, h, wanted[h][_TITLE], wanted[h][_TEXT])
-        insert_ignore(conn, schema.article_scores, [scored[h][0] for h in new],
-                      ["content_hash", "scorer_version"], SCORE_COLUMNS)
+        # Counted as stored: another writer may have stored some of them meanwhile.
+        n_scored = insert_ignore(conn, schema.article_scores, [scored[h][0] for h in new],
+                                 ["content_hash", "scorer_version"], SCORE_COLUMNS)
         insert_ignore(conn, schema.score_terms, [t for h in new for t in scored[h][1]],
                       ["content_hash", "scorer_version", "term", "pole"], TERM_COLUMNS)
         insert_ignore(conn, schema.quarantine, [_problem_row(x, s.run_id) for x in p.problems],
@@ -360,7 +373,7 @@ class Ingester:
         s.already += p.n_already
         s.added += len(originals) + len(copies)
         s.copies += len(copies)
-        s.scored += len(new)
+        s.scored += n_scored
         s.quarantined += len(p.problems)
         conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.id == s.run_id)
                      .values(**self._counts()))

@@ -215,11 +215,11 @@ def _iso(value: object) -> str:
 
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict] | Sequence[tuple],
                   index_elements: Iterable[str] | None = None,
-                  columns: Sequence[str] | None = None) -> None:
-    """Insert rows, skipping any that would violate a unique constraint.
+                  columns: Sequence[str] | None = None) -> int:
+    """Insert rows, skipping any that would violate a unique constraint; the number inserted.
     Rows are dicts, or tuples whose values are in the order of `columns`."""
     if not rows:
-        return
+        return 0
     dialect = conn.dialect.name
     if dialect == "sqlite":
         stmt = sqlite.insert(table).on_conflict_do_nothing()
@@ -228,7 +228,7 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict] | Sequenc
             index_elements=list(index_elements) if index_elements else None)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(dialect)
-    bulk_execute(conn, stmt, rows, columns)
+    return bulk_execute(conn, stmt, rows, columns)
 
 
 def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict] | Sequence[tuple],
@@ -239,11 +239,11 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict] | Sequence[
         bulk_execute(conn, table.insert(), rows, columns)
 
 
-def bulk_execute(conn: Connection, stmt, rows: Sequence, columns: Sequence[str] | None = None) -> None:  # noqa: ANN001
+def bulk_execute(conn: Connection, stmt, rows: Sequence, columns: Sequence[str] | None = None) -> int:  # noqa: ANN001
     """executemany of a SQLAlchemy insert construct, compiled once, bypassing per-row
     parameter processing (which costs more than SQLite's own work on large batches).
     Rows are dicts with the same keys, or tuples in the order of `columns`. Values must
-    already be what the driver takes (dates: see the adapter above)."""
+    already be what the driver takes (dates: see the adapter above). Returns the rows changed."""
     keys = list(columns) if columns is not None else list(rows[0])
     compiled = stmt.values({k: bindparam(k) for k in keys}).compile(dialect=conn.dialect)
     params: Sequence
@@ -257,7 +257,7 @@ def bulk_execute(conn: Connection, stmt, rows: Sequence, columns: Sequence[str] 
             params = [get(r) for r in rows]  # tuples, built in C: the bulk of the cost otherwise
     else:
         params = rows if columns is None else [dict(zip(keys, r, strict=True)) for r in rows]
-    conn.exec_driver_sql(str(compiled), params)
+    return conn.exec_driver_sql(str(compiled), params).rowcount
 
 
 def _set_wal(cur: sqlite3.Cursor) -> None:

@@ -598,6 +598,29 @@ def test_rescore_command(sqlite_store: Store, tmp_path: Path) -> None:
     assert set(s["scorer_version"] for s in scores(sqlite_store).values()) == {new}
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, 1000])
+def test_a_text_first_seen_as_a_copy_is_scored_when_it_comes_again_as_an_original(
+        store: Store, tmp_path: Path, batch_size: int) -> None:
+    """The edited story is a near copy on the 3rd (not scored: its score is dropped) and an
+    original on the 10th. With one row a batch, the 10th is prepared while the copy's batch,
+    which was sent to be scored with it, is still in flight: it must get its score anyway."""
+    story = _story(1)
+    rows = [{"date": "2018-01-03", "title": "Border talks", "text": story, "source": "Wire A",
+             "url": "http://a/1"},
+            {"date": "2018-01-03", "title": "Border talks", "text": _edit(story), "source": "Wire B",
+             "url": "http://b/1"},
+            {"date": "2018-01-10", "title": "Border talks", "text": _edit(story), "source": "Wire E",
+             "url": "http://e/1"}]
+    summary = ingest(store, [str(write_jsonl(tmp_path / "late.jsonl", rows))], batch_size=batch_size)
+    stored = articles(store)
+    assert [(r["source"], r["copy_kind"]) for r in stored] == [
+        ("Wire A", None), ("Wire B", "near"), ("Wire E", None)]
+    assert stored[1]["content_hash"] == stored[2]["content_hash"]
+    assert stored[2]["content_hash"] in scores(store)
+    assert summary.scored == 2 and runs(store)[-1]["n_scored"] == 2
+    assert_consistent(store)
+
+
 def test_scored_count_is_the_number_of_texts_scored(sqlite_store: Store, tmp_path: Path) -> None:
     """The same headline on three days (window 0) is three originals sharing one text: one score."""
     path = tmp_path / "repeat.csv"
