@@ -426,17 +426,18 @@ class Ingester:
         """Stored originals that new rows could copy: same hash, or a signature, on nearby days."""
         a = schema.articles.c
         w = dt.timedelta(days=self.window_days)
-        lo = min(p[1].date for p in prepared) - w
-        hi = max(p[1].date for p in prepared) + w
+        days = {p[1].date for p in prepared}
+        lo, hi = min(days) - w, max(days) + w
         near = any(p[3] is not None for p in prepared)
         shifts = [dt.timedelta(days=k) for k in range(-self.window_days, self.window_days + 1)]
-        pairs = {(p[1].date + d, p[2]) for p in prepared for d in shifts}
+        window = {d: [d + k for k in shifts] for d in days}  # each day's days within the window
+        pairs = {(d, p[2]) for p in prepared for d in window[p[1].date]}
         if len(pairs) <= MAX_PAIRS:
             # Same hash on a day within the window: one seek of the (date, content_hash) index
             # per (day, hash). A scan of the batch's date range instead reads every article of
             # those days, and a batch of a long corpus spans months: at a million headlines
             # the scans took 4.7 s of the driver's 48 s.
-            same = pairs_table(conn, sorted(pairs), (a.date.type, a.content_hash.type))
+            same = pairs_table(conn, pairs, (a.date.type, a.content_hash.type))
             q = select(a.id, a.date, a.content_hash, null()).select_from(same.join(
                 schema.articles, and_(a.date == same.c.a, a.content_hash == same.c.b)))
             self._add_originals(conn, finder, q.where(a.copy_of.is_(None)))

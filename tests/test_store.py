@@ -20,6 +20,7 @@ from tension.store import (
     engine_url,
     in_values,
     insert_ignore,
+    pairs_table,
 )
 
 TABLES = {"articles", "article_scores", "score_terms", "quarantine", "ingest_runs", "ingest_files",
@@ -396,6 +397,28 @@ def test_in_values_finds_exactly_the_listed_rows(store: Store, n_wanted: int) ->
         ids = conn.execute(select(e.id).where(in_values(conn, e.id, [*first, -1]))).scalars().all()
     assert sorted(got) == sorted(labels[:n_wanted] + odd[:2])
     assert sorted(ids) == first
+
+
+def test_pairs_table_joins_exactly_the_listed_pairs(store: Store) -> None:
+    """Dates and labels (quotes, JSON escapes, other lengths) come back as they were sent,
+    sorted, and a join on both columns finds only rows matching both."""
+    labels = ['x\' OR 1=1 --', '"]', "\\u0041", "Pyongyang’s", "", "a"]
+    days = [dt.date(2017, 9, 3), dt.date(1984, 4, 9), dt.date(999, 1, 2)]
+    with store.write() as conn:
+        bulk_insert(conn, schema.events, [_event(d.isoformat(), x) for d in days[:2] for x in labels])
+    pairs = {(d, x) for d in days for x in labels[::2]} | {(days[0], "not stored")}
+    e = schema.events.c
+    with store.read() as conn:
+        same = pairs_table(conn, pairs, (e.start_date.type, e.label.type))
+        listed = [(a if isinstance(a, str) else a.isoformat(), b)
+                  for a, b in conn.execute(select(same.c.a, same.c.b)).all()]
+        got = conn.execute(select(e.start_date, e.label).select_from(same.join(
+            schema.events, (e.start_date == same.c.a) & (e.label == same.c.b)))).all()
+    assert listed == sorted((d.isoformat(), x) for d, x in pairs)
+    assert sorted(got) == sorted((d, x) for d in days[:2] for x in labels[::2])
+    if store.engine.dialect.name == "sqlite":  # where the first values' width matters
+        with store.read() as conn, pytest.raises(ValueError, match="different lengths"):
+            pairs_table(conn, [("ab", "x"), ("abc", "y")], (e.label.type, e.label.type))
 
 
 # ----------------------------------------------------------------- integrity_check
