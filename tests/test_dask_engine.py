@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import itertools
 import sqlite3
 from pathlib import Path
 
+import cloudpickle
 import pandas as pd
 import pytest
 
-from tension.engine_dask import PackedExecutor, compute_index_dask, dask_client, dask_executor
+from tension.engine_dask import (
+    PackedExecutor,
+    _call_packed,
+    compute_index_dask,
+    dask_client,
+    dask_executor,
+)
 from tension.export import build_export
 from tension.index import IndexOptions, compute_index
 from tension.ingest import ingest, rescore
@@ -142,3 +150,29 @@ def test_the_local_cluster_servers_wake_up_seldom(client) -> None:  # noqa: ANN0
     assert client.cluster.scheduler._tick_interval == 1.0
     assert {n._tick_interval for n in client.cluster.workers.values()} == {1.0}  # the nannies
     assert {n.memory_manager.memory_monitor_interval for n in client.cluster.workers.values()} == {1.0}
+
+
+def _many_tuples(rows: list[tuple[str, int]]) -> list[tuple[str, int, str]]:
+    return [(t, n, f"{t}{n}") for t, n in rows]
+
+
+def test_a_packed_task_runs_without_automatic_collections() -> None:
+    """Unpacking a batch and building its results allocate many tuples: the cycle collector
+    waits for the end of the task, which collects the young generations once."""
+    rows = [(f"title {i}", i) for i in range(50_000)]
+    blob = cloudpickle.dumps((_many_tuples, (rows,), {}), protocol=5)
+    started: list[int] = []
+
+    def seen(phase: str, info: dict) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        packed = _call_packed(blob)
+    finally:
+        gc.callbacks.remove(seen)
+    out = cloudpickle.loads(packed)
+    assert out[-1] == ("title 49999", 49999, "title 4999949999")
+    assert gc.isenabled()
+    assert started == [1]
