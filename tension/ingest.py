@@ -78,8 +78,8 @@ COMMIT_SECONDS = 5.0
 # cycles that hold the batch's keys as JSON (~1.7 MB); never collecting kept 170 MB more at
 # a million headlines.
 GC_BATCHES = 10
-# An article row as `_dedupe` builds it, in the table's column order (so that it goes to the
-# driver as it is): tuples cost less to build than dicts, and nothing to convert.
+# An article row as `_dedupe` builds it, in the table's column order, so that it goes to the
+# database driver as it is: tuples cost less to build than dicts, and need no conversion.
 ARTICLE_COLUMNS = tuple(c.name for c in schema.articles.columns if c.name != "id")
 _HASH, _COPY_OF = ARTICLE_COLUMNS.index("content_hash"), ARTICLE_COLUMNS.index("copy_of")
 _TITLE, _TEXT = ARTICLE_COLUMNS.index("title"), ARTICLE_COLUMNS.index("text")
