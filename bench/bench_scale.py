@@ -204,7 +204,10 @@ ingested and scored into a fresh SQLite store by each engine, in {args.rounds} a
 {lines}
 
 ("Cores busy" = the CPU time of the driver process, all its threads, and of the workers,
-over {args.workers} × the wall time: what this run got of the machine, which other tenants share.)
+over {args.workers} × the wall time: what this run got of the machine, which other tenants share.
+Peak memory is the resident size of the benchmark's one process: once a Dask round has run
+in it, it holds Dask's modules and buffers, so a later pandas round reads higher than the
+first.)
 
 Where the time goes: in the pandas run, writing to the store took {p['write_seconds']:.0f} s of
 {p['seconds']:.0f} s ({p['write_seconds'] / p['seconds']:.0%}); scoring, reading and keying the rest.
