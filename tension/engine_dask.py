@@ -127,7 +127,7 @@ def _call_packed(blob: bytes) -> bytes:
     `young_gc_only`). Unpacking an ingest batch allocates tens of thousands of tuples, and
     each 700 set off a collection, some of them of the worker's whole heap (its scorer's
     caches, Dask's state): on 500,000 headlines with 2 workers, 1.7-1.8 s of the workers'
-    CPU went to collections, 0.2 s with them paused, and the workers' CPU fell by 2.3-4.4 s
+    CPU went to collections, 0.2 s with them paused, and the workers' CPU fell by 3.6-4.4 s
     (2 alternated pairs)."""
     with young_gc_only():
         fn, args, kwargs = pickle.loads(blob)

@@ -197,9 +197,9 @@ def pairs_table(conn: Connection, pairs: Iterable[tuple[object, object]], types:
     index seek per pair, in index order, however many rows the store holds (a row-value `IN`
     would let SQLite use only the first column). Values are dates or text, what the driver
     takes. SQLite gets each pair as one string, the first value's text (ISO for a date; all
-    of one length) followed by the second, sorted as strings: for the 10,000 pairs of an
-    ingest batch this takes 5.4 ms, where a JSON array of pairs (9 ms to encode with a hook
-    for dates) and tuples sorted by the caller took ~18 ms."""
+    of one length) followed by the second, sorted as strings. For an ingest batch (10,000
+    pairs, dedupe window 0), building and sending them took 8.6 ms, against 14.8 ms as a
+    JSON array of pairs (encoded with a hook for dates) sorted by the caller (best of 20)."""
     pairs = list(pairs)
     if conn.dialect.name == "sqlite":
         first = {x: x.isoformat() if isinstance(x, dt.date) else str(x) for x in {x for x, _ in pairs}}
