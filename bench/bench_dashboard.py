@@ -52,10 +52,10 @@ sys.path.insert(0, str(ROOT))
 from bench._report import machine, write_section  # noqa: E402
 from tension.dashboard.app import create_app  # noqa: E402
 from tension.dashboard.figures import DEFAULT_LAYERS  # noqa: E402
-from tension.events import import_events  # noqa: E402
-from tension.ingest import ingest  # noqa: E402
-from tension.query import coverage  # noqa: E402
-from tension.store import Store  # noqa: E402
+from tension.pipeline.events import import_events  # noqa: E402
+from tension.pipeline.ingest import ingest  # noqa: E402
+from tension.store.engine import Store  # noqa: E402
+from tension.store.queries import coverage  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CORPUS = DATA / "kcna_headlines_1997_2014.csv.gz"
@@ -448,7 +448,8 @@ def export_what_if(service, rng: random.Random, n: int = 10) -> dict:  # noqa: A
     """The export as the callback builds it, against build_export given the service's
     cached article frame (the same table: checked)."""
     from tension.dashboard.view import parse_query, to_params
-    from tension.export import build_export, to_csv_text
+    from tension.io.export import to_csv_text
+    from tension.reports.export import build_export
 
     now, cached = [], []
     for i in range(n):

@@ -37,13 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._report import machine, write_section  # noqa: E402
-from tension import schema  # noqa: E402
-from tension.export import build_export  # noqa: E402
-from tension.index import IndexOptions, compute_index  # noqa: E402
-from tension.ingest import ingest  # noqa: E402
-from tension.query import Selection, coverage, load_articles  # noqa: E402
-from tension.spikes import detect_spikes, find_spikes  # noqa: E402
-from tension.store import Store  # noqa: E402
+from tension.analysis.index import IndexOptions, compute_index  # noqa: E402
+from tension.analysis.spikes import detect_spikes, find_spikes  # noqa: E402
+from tension.core.selection import Selection  # noqa: E402
+from tension.pipeline.ingest import ingest  # noqa: E402
+from tension.reports.export import build_export  # noqa: E402
+from tension.store import schema  # noqa: E402
+from tension.store.engine import Store  # noqa: E402
+from tension.store.queries import coverage, load_articles  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "data" / "kcna_headlines_1997_2014.csv.gz"
 TITLE = "Index (issue 4)"

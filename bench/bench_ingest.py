@@ -38,8 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tension.ingest import file_fingerprint, ingest  # noqa: E402
-from tension.store import Store  # noqa: E402
+from tension.pipeline.ingest import ingest  # noqa: E402
+from tension.pipeline.ingest.files import file_fingerprint  # noqa: E402
+from tension.store.engine import Store  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "data" / "kcna_headlines_1997_2014.csv.gz"
 N_ROWS = 99_841
@@ -121,7 +122,7 @@ def breakdown(workdir: Path) -> dict[str, float]:
     (`Ingester._prepare`: row keys, content hashes, which rows and texts are new), writing
     (`Ingester._write`: dedupe decisions, inserts; and `Ingester.commit`, which may also come
     after a batch's write), and the rest (reading and validating the file, run bookkeeping)."""
-    import tension.ingest as ingest_mod
+    import tension.pipeline.ingest as ingest_mod
 
     spent: Counter[str] = Counter()
     patched = [(ingest_mod, "sign_and_score", "scoring"), (ingest_mod.Ingester, "_prepare", "keying"),

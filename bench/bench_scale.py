@@ -35,9 +35,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _report import machine, write_section  # noqa: E402
 
-from tension import ingest as ingest_mod  # noqa: E402
-from tension.engine_dask import PackedExecutor, dask_client  # noqa: E402
-from tension.store import Store  # noqa: E402
+from tension.pipeline import ingest as ingest_mod  # noqa: E402
+from tension.pipeline.dask import PackedExecutor, dask_client  # noqa: E402
+from tension.store.engine import Store  # noqa: E402
 
 HEADLINES = ROOT.parent / "shared" / "data" / "kcna_headlines_1997_2014.csv.gz"
 

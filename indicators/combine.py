@@ -29,7 +29,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from indicators.base import Indicator, Reading
@@ -292,3 +292,8 @@ def to_json(score: ArticleScore, text: str) -> str:
         ensure_ascii=False,
     )
 
+
+@lru_cache(maxsize=4)
+def scorer_for(lexicon: bytes | None) -> Scorer:
+    """The scorer for these lexicon bytes (None: the shipped lexicon), built once a process."""
+    return Scorer(load_lexicon(lexicon))

@@ -9,10 +9,13 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pytest
 from _servers import free_port
+
+from tension.pipeline.ingest import Watcher
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -111,14 +114,22 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return request.getfixturevalue("pg_url")
 
 
-class WindowProbe:
+class WindowProbe(Watcher):
     """Rows (articles and quarantined rows alike) an ingest's reader has produced, and rows
-    written, at each batch write."""
+    written, at each batch write: passed to `ingest(..., watcher=probe)`."""
 
     def __init__(self) -> None:
         self.produced = 0
         self.written = 0
         self.writes: list[tuple[int, int, int]] = []  # (produced, written before, held in flight)
+
+    def read(self, items: list) -> None:
+        self.produced += len(items)
+
+    def writing(self, rows: int, held: int) -> AbstractContextManager:
+        self.writes.append((self.produced, self.written, held))
+        self.written += rows
+        return nullcontext()
 
     def ahead(self) -> int:
         """Most rows ever read but not yet written: what the driver holds at once."""
@@ -126,29 +137,10 @@ class WindowProbe:
 
 
 @pytest.fixture
-def window_probe(monkeypatch: pytest.MonkeyPatch) -> WindowProbe:
+def window_probe() -> WindowProbe:
     """Watch `ingest` stream: out of core means the rows read ahead of the store stay bounded
     by the batches in flight, whatever the corpus size."""
-    from tension.ingest import Ingester
-    from tension.readers import Reader
-
-    probe = WindowProbe()
-    real_batches, real_write = Reader.batches, Ingester._write
-
-    def batches(self: Reader, size: int = 5000):  # noqa: ANN202
-        for batch in real_batches(self, size):
-            probe.produced += len(batch)
-            yield batch
-
-    def write(self: Ingester, p, *args):  # noqa: ANN001, ANN202
-        held = p.n_items + sum(q.n_items for q, _ in self._in_flight)
-        probe.writes.append((probe.produced, probe.written, held))
-        probe.written += p.n_items
-        return real_write(self, p, *args)
-
-    monkeypatch.setattr(Reader, "batches", batches)
-    monkeypatch.setattr(Ingester, "_write", write)
-    return probe
+    return WindowProbe()
 
 
 # --------------------------------------------------------------------------- browser tests

@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 from _servers import launch, stop, wait_for_health  # noqa: E402
 
-from tension import annotations as ann
+from tension.analysis.index import IndexOptions
+from tension.core.selection import Selection
 from tension.dashboard.app import create_app
-from tension.export import build_export, to_csv_text
-from tension.index import IndexOptions
-from tension.ingest import ingest
-from tension.query import Selection
-from tension.store import Store
+from tension.io.export import to_csv_text
+from tension.pipeline.ingest import ingest
+from tension.reports.export import build_export
+from tension.store import annotations as ann
+from tension.store.engine import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 START = dt.date(2021, 3, 1)

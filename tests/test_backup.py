@@ -24,12 +24,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tension import annotations as ann
-from tension import schema
-from tension.backup import TABLES, backup, restore
-from tension.events import import_events
-from tension.ingest import ingest
-from tension.store import Store
+from tension.pipeline.events import import_events
+from tension.pipeline.ingest import ingest
+from tension.store import annotations as ann
+from tension.store import schema
+from tension.store.backup import TABLES, backup, restore
+from tension.store.engine import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "fixtures" / "bad"
@@ -343,7 +343,7 @@ def test_backup_is_one_consistent_snapshot(dbs: Databases, tmp_path: Path, kind:
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """Rows another user commits while the backup runs are in none of its tables (PostgreSQL:
     Store.read() is REPEATABLE READ; at READ COMMITTED the tables copied later would have them)."""
-    import tension.backup as backup_module
+    import tension.store.backup as backup_module
 
     src = dbs.new(kind)
     first = tmp_path / "first.csv"

@@ -23,13 +23,13 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tension import annotations as ann
 from tension.dashboard.app import create_app
 from tension.dashboard.callbacks import render_view
 from tension.dashboard.view import parse_query
-from tension.events import import_events
-from tension.ingest import ingest
-from tension.store import Store
+from tension.pipeline.events import import_events
+from tension.pipeline.ingest import ingest
+from tension.store import annotations as ann
+from tension.store.engine import Store
 
 pytestmark = pytest.mark.browser
 

@@ -27,18 +27,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indicators.combine import Scorer
-from tension import annotations as ann
 from tension.dashboard import callbacks as cb
 from tension.dashboard import figures
 from tension.dashboard.figures import BLUE, DEFAULT_LAYERS, LAYERS, MANY_PERIODS, RED, index_figure
 from tension.dashboard.service import Service
 from tension.dashboard.uploads import Uploads
 from tension.dashboard.view import DEFAULTS, parse_query, to_params, to_query
-from tension.events import import_events
-from tension.export import build_export
-from tension.ingest import ingest
-from tension.query import known_categories
-from tension.store import Store
+from tension.pipeline.events import import_events
+from tension.pipeline.ingest import ingest
+from tension.reports.export import build_export
+from tension.store import annotations as ann
+from tension.store.engine import Store
+from tension.store.queries import known_categories
 
 START = dt.date(2020, 1, 1)
 N_DAYS = 60

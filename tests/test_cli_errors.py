@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tension import annotations as ann
 from tension.cli import hide_passwords, main
-from tension.events import import_events
-from tension.ingest import ingest
-from tension.store import Store
+from tension.pipeline.events import import_events
+from tension.pipeline.ingest import ingest
+from tension.store import annotations as ann
+from tension.store.engine import Store
 
 GOOD = Path(__file__).parent / "fixtures" / "good"
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from indicators.combine import LABELS, Scorer
-from tension.evaluate import evaluate, read_labelled
+from indicators.evaluate import evaluate
+from tension.io.labelled import read_labelled
 
 ROOT = Path(__file__).resolve().parents[1]
 KEYS = {"text", "hostility", "conciliation", "tension", "label", "evidence"}

@@ -24,9 +24,9 @@ import pytest
 from _servers import start_server, stop  # noqa: E402
 from sqlalchemy import func, select, text
 
-from tension import annotations as ann
-from tension import schema
-from tension.store import Store
+from tension.store import annotations as ann
+from tension.store import schema
+from tension.store.engine import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = 8

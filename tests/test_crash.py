@@ -30,9 +30,9 @@ from _servers import start_server, stop  # noqa: E402
 from sqlalchemy import func, select
 
 from indicators.combine import Scorer
-from tension import schema
-from tension.ingest import ingest
-from tension.store import Store
+from tension.pipeline.ingest import ingest
+from tension.store import schema
+from tension.store.engine import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 WRITERS = 4
@@ -190,8 +190,8 @@ def test_server_killed_during_a_burst_of_writes(crash_db: str, tmp_path: Path,
 
 _INGEST = """
 import sys
-from tension.ingest import ingest
-from tension.store import Store
+from tension.pipeline.ingest import ingest
+from tension.store.engine import Store
 ingest(Store(sys.argv[1]), [sys.argv[2]], batch_size=500)
 """
 

@@ -12,18 +12,15 @@ import cloudpickle
 import pandas as pd
 import pytest
 
-from tension.engine_dask import (
-    PackedExecutor,
-    _call_packed,
-    compute_index_dask,
-    dask_client,
-    dask_executor,
-)
-from tension.export import build_export
-from tension.index import IndexOptions, compute_index
-from tension.ingest import ingest, rescore
-from tension.query import Selection, load_articles
-from tension.store import Store
+from tension.analysis.index import IndexOptions, compute_index
+from tension.core.selection import Selection
+from tension.pipeline.dask import PackedExecutor, _call_packed, dask_client, dask_executor
+from tension.pipeline.ingest import ingest
+from tension.pipeline.rescore import rescore
+from tension.reports.dask_index import compute_index_dask
+from tension.reports.export import build_export
+from tension.store.engine import Store
+from tension.store.queries import load_articles
 
 pytestmark = [pytest.mark.slow, pytest.mark.corpus]
 
@@ -84,7 +81,7 @@ def test_ingest_streams_through_a_bounded_window(tmp_path: Path, stories_slice: 
     """Out of core: the driver reads at most the batches in flight (workers + 1) ahead of the
     store, so its memory does not grow with the corpus."""
     summary = ingest(Store(str(tmp_path / "s.db")), [str(stories_slice)], batch_size=100,
-                     executor=PackedExecutor(client), jobs=2)
+                     executor=PackedExecutor(client), jobs=2, watcher=window_probe)
     assert summary.added == 1200
     assert len(window_probe.writes) == 12 and window_probe.written == 1200
     assert window_probe.ahead() == 3 * 100  # never more than three batches of the 1,200 rows

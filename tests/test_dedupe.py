@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sys
 
-from tension.dedupe import content_hash, normalize
+from tension.core.hashing import content_hash, normalize
 
 TRICKY = " \u00a0Kim\u3000Jong\x1cUn\tMEETS\n\n STRASSE Straße\u2028talks\u200b  "
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from indicators.combine import LABELS, Scorer
-from tension.evaluate import evaluate, format_reports, metrics, read_labelled
+from indicators.evaluate import evaluate, format_reports, metrics
+from tension.io.labelled import read_labelled
 
 MACRO_F1_FLOOR = 0.80  # the acceptance bar (about 0.877 when this test was written)
 CLASS_F1_FLOOR = 0.70  # no class may collapse while the average still passes

@@ -19,14 +19,16 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from tension import annotations
+from tension.analysis.index import IndexOptions, compute_index
 from tension.cli import main
-from tension.csvsafe import FORMULA_START
-from tension.export import EXPORT_COLUMNS, build_export, to_csv_text, write_export
-from tension.index import IndexOptions, compute_index
-from tension.ingest import ingest
-from tension.query import Selection, SelectionError, load_articles
-from tension.store import Store
+from tension.core.csvsafe import FORMULA_START
+from tension.core.selection import Selection
+from tension.io.export import to_csv_text, write_export
+from tension.pipeline.ingest import ingest
+from tension.reports.export import EXPORT_COLUMNS, build_export
+from tension.store import annotations
+from tension.store.engine import Store
+from tension.store.queries import SelectionError, load_articles
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = ["date", "tension", "tension_smoothed", "ci_low", "ci_high", "hostility",

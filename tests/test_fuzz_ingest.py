@@ -40,10 +40,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from tension import schema
-from tension.dates import DateError, parse_date
-from tension.ingest import ingest
-from tension.store import Store
+from tension.core.dates import DateError, parse_date
+from tension.pipeline.ingest import ingest
+from tension.store import schema
+from tension.store.engine import Store
 
 # ~50 inputs in the normal suite; TENSION_FUZZ_EXAMPLES=500 for a deeper run.
 MAX_EXAMPLES = int(os.environ.get("TENSION_FUZZ_EXAMPLES", "50"))

@@ -23,10 +23,13 @@ from sqlalchemy import func, select
 
 from indicators.combine import Scorer
 from indicators.lexicon import default_lexicon_bytes, load_lexicon
-from tension import schema
-from tension.events import import_events, list_events
-from tension.ingest import Summary, ingest, rescore, stale_hashes
-from tension.store import Store
+from tension.pipeline.events import import_events
+from tension.pipeline.ingest import Summary, Watcher, ingest
+from tension.pipeline.rescore import rescore
+from tension.store import schema
+from tension.store.articles import stale_hashes
+from tension.store.engine import Store
+from tension.store.events import list_events
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -183,7 +186,7 @@ def test_good_fixtures_are_stored_and_scored(store: Store) -> None:
 def test_ingest_pauses_the_cycle_collector_and_gives_it_back(tmp_path: Path) -> None:
     import gc
 
-    from tension.scoring import young_gc_only
+    from tension.pipeline.scoring import young_gc_only
 
     seen: list[bool] = []
     store = Store(f"sqlite:///{tmp_path / 'gc.db'}")
@@ -202,7 +205,7 @@ def test_ingest_pauses_the_cycle_collector_and_gives_it_back(tmp_path: Path) -> 
 def test_ingest_collects_cycles_every_few_batches(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     import gc
 
-    import tension.ingest as ingest_mod
+    import tension.pipeline.ingest.run as ingest_mod
 
     starts: list[int] = []
 
@@ -228,7 +231,7 @@ def test_ingest_collects_cycles_every_few_batches(tmp_path: Path, monkeypatch) -
 def test_worker_processes_run_below_the_driver(tmp_path: Path) -> None:
     from concurrent.futures import ProcessPoolExecutor
 
-    from tension.scoring import yield_to_driver
+    from tension.pipeline.scoring import yield_to_driver
 
     with ProcessPoolExecutor(1, initializer=yield_to_driver) as pool:
         worker = pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result()
@@ -494,7 +497,7 @@ def test_stored_originals_are_found_on_the_days_of_the_window(store: Store, tmp_
     """Originals already in the store, looked up by (day, hash) pairs, or by a scan of the batch's
     days when a wide window would make too many pairs: the same copies either way."""
     if lookup == "scan":
-        monkeypatch.setattr("tension.ingest.MAX_PAIRS", 0)
+        monkeypatch.setattr("tension.pipeline.ingest.writer.MAX_PAIRS", 0)
     story, short = _story(5), "Talks were proposed at the border."
     first = write_jsonl(tmp_path / "first.jsonl", [
         {"date": "2018-01-03", "title": "Story", "text": story},
@@ -958,8 +961,8 @@ def test_events_commands(tmp_path: Path, shared_data) -> None:
 
 _KILL_SCRIPT = """
 import sys
-from tension.ingest import ingest
-from tension.store import Store
+from tension.pipeline.ingest import ingest
+from tension.store.engine import Store
 ingest(Store(sys.argv[1]), [sys.argv[2]], batch_size=500)
 """
 
@@ -1045,22 +1048,21 @@ def _committed(path: Path) -> int:
 def test_a_transaction_spans_whole_batches_up_to_commit_rows(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     """Fewer, larger commits (each writes every index page its rows touched): batches of 100
     are committed three at a time, and the batches written meanwhile see each other."""
-    import tension.ingest as ingest_mod
+    import tension.pipeline.ingest.window as window_mod
 
-    monkeypatch.setattr(ingest_mod, "COMMIT_ROWS", 300)
-    monkeypatch.setattr(ingest_mod, "COMMIT_SECONDS", 3600.0)
+    monkeypatch.setattr(window_mod, "COMMIT_ROWS", 300)
+    monkeypatch.setattr(window_mod, "COMMIT_SECONDS", 3600.0)
     db = tmp_path / "group.db"
     store = Store(f"sqlite:///{db}")
     seen: list[int] = []
-    real_write = ingest_mod.Ingester._write
 
-    def write(self, p, *args):  # noqa: ANN001, ANN202
-        seen.append(_committed(db))
-        return real_write(self, p, *args)
+    class Seen(Watcher):
+        def writing(self, rows: int, held: int):  # noqa: ANN202
+            seen.append(_committed(db))
+            return super().writing(rows, held)
 
-    monkeypatch.setattr(ingest_mod.Ingester, "_write", write)
     path = _headlines_csv(tmp_path / "h.csv", 1000)
-    summary = ingest(store, [str(path)], batch_size=100)
+    summary = ingest(store, [str(path)], batch_size=100, watcher=Seen())
     assert seen == [0, 0, 0, 300, 300, 300, 600, 600, 600, 900]
     assert (summary.read, summary.added) == (1000, 1000)
     assert _committed(db) == 1000
@@ -1076,9 +1078,9 @@ def test_the_write_lock_is_let_go_while_the_driver_waits_for_workers(tmp_path: P
     committed before the driver waits for scores that are not ready."""
     from concurrent.futures import Executor, Future
 
-    import tension.ingest as ingest_mod
+    import tension.pipeline.ingest.window as window_mod
 
-    monkeypatch.setattr(ingest_mod, "COMMIT_SECONDS", 0.2)
+    monkeypatch.setattr(window_mod, "COMMIT_SECONDS", 0.2)
     db = tmp_path / "lock.db"
     lock_free: list[bool] = []
 
@@ -1121,29 +1123,29 @@ def test_the_write_lock_is_let_go_while_the_driver_waits_for_workers(tmp_path: P
 
 def test_a_failure_rolls_back_the_open_transaction_and_keeps_what_was_committed(
         tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    import tension.ingest as ingest_mod
+    import tension.pipeline.ingest.window as window_mod
 
-    monkeypatch.setattr(ingest_mod, "COMMIT_ROWS", 300)
-    monkeypatch.setattr(ingest_mod, "COMMIT_SECONDS", 3600.0)
-    real_write, calls = ingest_mod.Ingester._write, []
+    monkeypatch.setattr(window_mod, "COMMIT_ROWS", 300)
+    monkeypatch.setattr(window_mod, "COMMIT_SECONDS", 3600.0)
+    calls = []
 
-    def write(self, p, *args):  # noqa: ANN001, ANN202
-        calls.append(1)
-        if len(calls) == 5:
-            raise OSError("disk full")
-        return real_write(self, p, *args)
+    class DiskFull(Watcher):
+        def writing(self, rows: int, held: int):  # noqa: ANN202
+            calls.append(1)
+            if len(calls) == 5:
+                raise OSError("disk full")
+            return super().writing(rows, held)
 
-    monkeypatch.setattr(ingest_mod.Ingester, "_write", write)
     db = tmp_path / "fail.db"
     store = Store(f"sqlite:///{db}")
     with pytest.raises(OSError, match="disk full"):
-        ingest(store, [str(_headlines_csv(tmp_path / "h.csv", 1000))], batch_size=100)
+        ingest(store, [str(_headlines_csv(tmp_path / "h.csv", 1000))], batch_size=100,
+               watcher=DiskFull())
     (run,) = runs(store)
     assert run["status"] == "failed" and "disk full" in run["message"]
     assert _committed(db) == 300  # the first three batches; the fourth was rolled back
     assert (run["n_read"], run["n_added"]) == (300, 300)
     assert_consistent(store)
-    monkeypatch.setattr(ingest_mod.Ingester, "_write", real_write)
     rerun = ingest(store, [str(tmp_path / "h.csv")], batch_size=100)
     assert (rerun.already, rerun.added) == (300, 700)
 
@@ -1157,7 +1159,7 @@ def test_ingest_streams_through_a_bounded_window(tmp_path: Path, sqlite_store: S
     lines = ["date,title"] + [f"2018-01-{1 + i % 28:02d},Headline number {i}" if i % 97 else
                               f"not a date,Headline number {i}" for i in range(3000)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    summary = ingest(sqlite_store, [str(path)], jobs=jobs, batch_size=250)
+    summary = ingest(sqlite_store, [str(path)], jobs=jobs, batch_size=250, watcher=window_probe)
     assert summary.read == window_probe.written == 3000
     assert summary.quarantined == 31 and summary.added == 2969
     assert len(window_probe.writes) == 12

@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tension import readers
-from tension.dates import DateError, parse_date
-from tension.readers import (
+from tension.core.dates import DateError, parse_date
+from tension.core.records import Article, Problem
+from tension.io import readers
+from tension.io.readers import (
     FORMATS,
     NO_DATE_TXT,
     Reader,
@@ -27,7 +28,6 @@ from tension.readers import (
     open_reader,
     parse_mapping,
 )
-from tension.records import Article, Problem
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BAD = FIXTURES / "bad"

@@ -7,12 +7,12 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tension import annotations as ann
-from tension import schema
 from tension.cli import main
-from tension.ingest import ingest
-from tension.runs import RunError, list_runs, remove_run
-from tension.store import Store
+from tension.pipeline.ingest import ingest
+from tension.store import annotations as ann
+from tension.store import schema
+from tension.store.engine import Store
+from tension.store.runs import RunError, list_runs, remove_run
 
 
 def run(*args: str):  # noqa: ANN201

@@ -524,7 +524,8 @@ def test_property_sentence_scores_in_range(sentence):
 
 
 def test_stored_evidence_json_reads_back_as_the_evidence_even_with_a_lone_surrogate():
-    from tension.scoring import SCORE_COLUMNS, score_one
+    from tension.pipeline.scoring import score_one
+    from tension.store.articles import SCORE_COLUMNS
 
     scorer = Scorer()
     for title in ("US threatens fire and fury", "US threatens fire and fury \ud800"):
@@ -534,8 +535,9 @@ def test_stored_evidence_json_reads_back_as_the_evidence_even_with_a_lone_surrog
 
 
 def test_score_rows_are_tuples_in_their_tables_column_order():
-    from tension import schema
-    from tension.scoring import SCORE_COLUMNS, TERM_COLUMNS, score_one
+    from tension.pipeline.scoring import score_one
+    from tension.store import schema
+    from tension.store.articles import SCORE_COLUMNS, TERM_COLUMNS
 
     assert SCORE_COLUMNS == tuple(c.name for c in schema.article_scores.columns)
     assert TERM_COLUMNS == tuple(c.name for c in schema.score_terms.columns)
@@ -559,7 +561,7 @@ def test_scorer_output_on_the_real_corpora_is_pinned_to_the_scorer_version(share
     import gzip
     import hashlib
 
-    from tension.scoring import score_one
+    from tension.pipeline.scoring import score_one
 
     scorer = Scorer()
     digest = hashlib.sha256()

@@ -35,14 +35,15 @@ import pytest
 from _servers import launch, stop  # noqa: E402
 from sqlalchemy import func, inspect, select
 
-from tension import annotations as ann
-from tension import schema
-from tension.csvsafe import FORMULA_START
+from tension.core.csvsafe import FORMULA_START
+from tension.core.selection import Selection
 from tension.dashboard.app import create_app
 from tension.dashboard.uploads import UploadError, Uploads, decode_upload, safe_name
-from tension.ingest import ingest
-from tension.query import Selection, load_articles
-from tension.store import Store
+from tension.pipeline.ingest import ingest
+from tension.store import annotations as ann
+from tension.store import schema
+from tension.store.engine import Store
+from tension.store.queries import load_articles
 
 ROOT = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024

@@ -16,22 +16,23 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tension.cli import main
-from tension.explain import day_articles, explain
-from tension.filters import MAX_LENGTH, MAX_TERMS, FilterError, filter_mask, parse_filter
-from tension.ingest import ingest
-from tension.query import Selection, load_articles
-from tension.spikes import (
+from tension.analysis.spikes import (
     SPIKE_COLUMNS,
     SpikeOptions,
     as_records,
     detect_spikes,
     find_spikes,
     robust_z,
-    spike_evidence,
     spike_flags,
 )
-from tension.store import Store
+from tension.cli import main
+from tension.core.filters import MAX_LENGTH, MAX_TERMS, FilterError, filter_mask, parse_filter
+from tension.core.selection import Selection
+from tension.pipeline.ingest import ingest
+from tension.reports.explain import day_articles, explain
+from tension.reports.spikes import spike_evidence
+from tension.store.engine import Store
+from tension.store.queries import load_articles
 
 START = pd.Timestamp("2020-01-01")
 

@@ -11,17 +11,10 @@ import pytest
 from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from tension import schema
-from tension.store import (
-    SQLITE_PAGE_SIZE,
-    Store,
-    bulk_insert,
-    digest,
-    engine_url,
-    in_values,
-    insert_ignore,
-    pairs_table,
-)
+from tension.core.hashing import digest
+from tension.store import migrations, schema
+from tension.store.engine import SQLITE_PAGE_SIZE, Store, engine_url
+from tension.store.sql import bulk_insert, in_values, insert_ignore, pairs_table
 
 TABLES = {"articles", "article_scores", "score_terms", "quarantine", "ingest_runs", "ingest_files",
           "annotations", "events", "schema_migrations"}
@@ -53,7 +46,7 @@ def _migration_rows(store: Store) -> dict[str, str]:
 
 
 def test_fresh_store_is_migrated(store: Store) -> None:
-    names = [name for name, _ in schema.MIGRATIONS]
+    names = [name for name, _ in migrations.MIGRATIONS]
     assert names and names[0] == "0001_initial"
     assert store.schema_version() == names[-1]
     assert set(_migration_rows(store)) == set(names)
@@ -70,7 +63,7 @@ def test_empty_database_has_no_schema_version(db_url: str) -> None:
     engine = create_engine(engine_url(db_url))
     try:
         with engine.connect() as conn:
-            assert schema.schema_version(conn) is None
+            assert migrations.schema_version(conn) is None
     finally:
         engine.dispose()
 
@@ -86,7 +79,7 @@ def test_reopening_does_not_reapply_migrations(db_url: str) -> None:
     try:
         assert _migration_rows(again) == before  # same rows, same applied_at
         with again.write() as conn:
-            assert schema.migrate(conn) == []
+            assert migrations.migrate(conn) == []
         assert again.counts()["events"] == 1
     finally:
         again.dispose()
@@ -106,7 +99,7 @@ def test_database_from_older_code_gets_the_new_migration_once(db_url: str, monke
         calls.append("0002")
         conn.execute(text("ALTER TABLE events ADD COLUMN note TEXT"))
 
-    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, ("0002_events_note", add_column)])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, ("0002_events_note", add_column)])
     new = Store(db_url)
     try:
         assert calls == ["0002"]
@@ -131,7 +124,7 @@ def test_a_store_from_before_0003_and_0004_gains_the_settings_table_and_file_col
         raw.execute("DELETE FROM schema_migrations WHERE name IN ('0003_settings', '0004_ingest_files_content')")
     s = Store(f"sqlite:///{path}")
     try:
-        assert s.schema_version() == schema.MIGRATIONS[-1][0]
+        assert s.schema_version() == migrations.MIGRATIONS[-1][0]
         with sqlite3.connect(path) as raw:
             cols = {r[1] for r in raw.execute("PRAGMA table_info(ingest_files)")}
         assert {"content_digest", "options"} <= cols
@@ -149,11 +142,11 @@ def test_database_without_migration_records_still_opens(db_url: str) -> None:
                       ["start_date", "end_date", "label", "category"])
         conn.execute(schema.schema_migrations.delete())
     with s.read() as conn:
-        assert schema.schema_version(conn) is None
+        assert migrations.schema_version(conn) is None
     s.dispose()
     s = Store(db_url)
     try:
-        assert s.schema_version() == schema.MIGRATIONS[-1][0]
+        assert s.schema_version() == migrations.MIGRATIONS[-1][0]
         assert s.counts()["events"] == 1
     finally:
         s.dispose()
@@ -161,9 +154,9 @@ def test_database_without_migration_records_still_opens(db_url: str) -> None:
 
 def test_migrate_is_idempotent_in_one_transaction(store: Store) -> None:
     with store.write() as conn:
-        assert schema.migrate(conn) == []
-        assert schema.migrate(conn) == []
-        assert _n(conn, schema.schema_migrations) == len(schema.MIGRATIONS)
+        assert migrations.migrate(conn) == []
+        assert migrations.migrate(conn) == []
+        assert _n(conn, schema.schema_migrations) == len(migrations.MIGRATIONS)
 
 
 def test_concurrent_first_opens_migrate_once(db_url: str) -> None:
@@ -187,9 +180,9 @@ def test_concurrent_first_opens_migrate_once(db_url: str) -> None:
     try:
         assert errors == []
         assert len(stores) == 4
-        assert set(_migration_rows(stores[0])) == {n for n, _ in schema.MIGRATIONS}
+        assert set(_migration_rows(stores[0])) == {n for n, _ in migrations.MIGRATIONS}
         with stores[0].read() as conn:
-            assert _n(conn, schema.schema_migrations) == len(schema.MIGRATIONS)
+            assert _n(conn, schema.schema_migrations) == len(migrations.MIGRATIONS)
     finally:
         for s in stores:
             s.dispose()
@@ -308,7 +301,7 @@ def test_postgresql_url_without_driver_uses_psycopg3(pg_url: str) -> None:
     try:
         assert s.is_postgres
         assert s.engine.dialect.driver == "psycopg"
-        assert s.schema_version() == schema.MIGRATIONS[-1][0]
+        assert s.schema_version() == migrations.MIGRATIONS[-1][0]
         with s.read() as conn:
             assert conn.exec_driver_sql("SHOW server_version").scalar().startswith("15")
     finally:

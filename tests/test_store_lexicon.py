@@ -15,13 +15,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from indicators.combine import scorer_for
 from indicators.lexicon import default_lexicon_bytes
-from tension import schema
 from tension.cli import main
+from tension.core.selection import Selection
 from tension.dashboard.service import Service
-from tension.query import Selection, coverage, load_articles
-from tension.scoring import scorer_for, store_lexicon
-from tension.store import Store
+from tension.store import schema
+from tension.store.engine import Store
+from tension.store.lexicon import store_lexicon
+from tension.store.queries import coverage, load_articles
 
 GOOD = Path(__file__).parent / "fixtures" / "good"
 HOTLINE = b'''

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tension.validate import run_validation
+from tension.validation.study import run_validation
 
 BASELINE = json.loads((Path(__file__).parent / "validation_baseline.json").read_text())
 TOLERANCE = 1e-9  # the procedure is deterministic (seeded); any drop is a real change

@@ -19,13 +19,14 @@ import datetime as dt
 
 from flask import Blueprint, Response, jsonify, request
 
-from tension import annotations as ann
+from tension.analysis.index import IndexOptions
+from tension.analysis.spikes import as_records
+from tension.core.filters import FilterError, parse_filter
+from tension.core.selection import Selection
 from tension.dashboard.service import Service
-from tension.export import to_csv_text, to_json_text
-from tension.filters import FilterError, parse_filter
-from tension.index import IndexOptions
-from tension.query import Selection, SelectionError
-from tension.spikes import as_records
+from tension.io.export import to_csv_text, to_json_text
+from tension.store import annotations as ann
+from tension.store.queries import SelectionError
 
 
 class BadRequest(ValueError):

@@ -11,15 +11,15 @@ from pathlib import Path
 import dash
 import flask
 
-from tension.config import PROJECT_ROOT, SEEDS_DIR
+from tension.core.paths import PROJECT_ROOT, SEEDS_DIR
 from tension.dashboard.api import build_api
 from tension.dashboard.auth import require_login
 from tension.dashboard.callbacks import register
 from tension.dashboard.layout import build_layout
 from tension.dashboard.service import Service
 from tension.dashboard.uploads import Uploads
-from tension.ingest import ingest
-from tension.store import Store
+from tension.pipeline.ingest import ingest
+from tension.store.engine import Store
 
 DEFAULT_UPLOAD_MB = 20
 # Fetched by scripts/bootstrap.sh; when present the page loads it instead of the full

@@ -12,14 +12,14 @@ import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from tension import annotations as ann
+from tension.analysis.spikes import top_phrase
+from tension.core.filters import FilterError
 from tension.dashboard.figures import PERIOD_OF, index_figure
 from tension.dashboard.service import Service
 from tension.dashboard.uploads import UploadError, Uploads
 from tension.dashboard.view import DEFAULTS, parse_query, to_params, to_query
-from tension.export import to_csv_text
-from tension.filters import FilterError
-from tension.spikes import top_phrase
+from tension.io.export import to_csv_text
+from tension.store import annotations as ann
 
 CONTROLS = ["date-range.start_date", "date-range.end_date", "sources", "categories", "freq",
             "smooth", "normalize", "filter", "layers"]

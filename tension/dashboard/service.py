@@ -17,22 +17,24 @@ from dataclasses import replace
 import pandas as pd
 from sqlalchemy import func, select
 
-from tension import schema
-from tension.events import list_events
-from tension.explain import day_articles, explain, load_evidence
-from tension.export import build_export
-from tension.index import IndexOptions, aggregate, compute_index, finish, window
-from tension.query import (
-    Selection,
+from tension.analysis.index import IndexOptions, aggregate, compute_index, finish, window
+from tension.analysis.spikes import SpikeOptions, as_records, find_spikes, overlapping
+from tension.core.selection import Selection
+from tension.reports.explain import day_articles, explain
+from tension.reports.export import build_export
+from tension.reports.spikes import spike_evidence
+from tension.store import schema
+from tension.store.engine import Store
+from tension.store.events import list_events
+from tension.store.queries import (
     coverage,
     date_bounds,
     known_categories,
     load_articles,
+    load_evidence,
     resolve,
     sources,
 )
-from tension.spikes import SpikeOptions, as_records, find_spikes, overlapping, spike_evidence
-from tension.store import Store
 
 
 class _LRU:

@@ -17,8 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tension.ingest import ingest
-from tension.store import Store
+from tension.pipeline.ingest import ingest
+from tension.store.engine import Store
 
 ALLOWED_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".txt", ".csv.gz", ".tsv.gz", ".json.gz",
                     ".jsonl.gz")

@@ -11,10 +11,10 @@ import datetime as dt
 from collections.abc import Iterable
 from urllib.parse import parse_qs, urlencode
 
+from tension.analysis.index import IndexOptions
+from tension.core.filters import FilterError, parse_filter
+from tension.core.selection import Selection
 from tension.dashboard.figures import DEFAULT_LAYERS, LAYERS
-from tension.filters import FilterError, parse_filter
-from tension.index import IndexOptions
-from tension.query import Selection
 
 DEFAULTS: dict = {"from": None, "to": None, "sources": [], "categories": [], "freq": "D",
                   "smooth": 7, "normalize": "raw", "filter": "", "layers": list(DEFAULT_LAYERS)}

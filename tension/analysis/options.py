@@ -1,0 +1,162 @@
+"""View options: what the CLI, the HTTP API and the page may ask of an index, parsed once.
+
+Every option has one name (as the API spells it; the CLI writes `--n-boot` for `n_boot`),
+a default and, for numbers, a named limit. The front ends hand over the values they got
+(strings, or lists for `source` and `category`) to `parse_view` and get the `Selection` and
+`IndexOptions` the library takes, or an `OptionError` naming the option.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from tension.core.filters import FilterError, parse_filter
+from tension.core.selection import Selection
+
+FREQS = {"D": "D", "W": "W-SUN", "M": "M"}  # days, weeks from Monday, months: pandas periods
+NORMALIZATIONS = ("raw", "zscore", "base100")
+SMOOTHERS = ("rolling", "ewm")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The whole numbers an option takes, and what they count."""
+
+    low: int
+    high: int
+    unit: str
+
+    def check(self, name: str, value: int) -> int:
+        if not self.low <= value <= self.high:
+            raise OptionError(name, f"{name} must be a whole number of {self.unit} from {self.low} "
+                                    f"to {self.high:,}, not {value}")
+        return value
+
+
+SMOOTH = Limit(1, 365, "periods")
+N_BOOT = Limit(0, 2000, "resamples")
+SEED = Limit(0, 2**32 - 1, "")
+
+
+class OptionError(ValueError):
+    """A view option that cannot be used; `option` is its name, the message says why."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """How to aggregate; defaults are what the dashboard and `export` use."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    freq: str = "D"
+    smooth: int = 7
+    smoother: str = "rolling"
+    center: bool = False
+    normalize: str = "raw"
+    base_start: dt.date | None = None
+    base_end: dt.date | None = None
+    n_boot: int = 200
+    ci: float = 0.95
+    seed: int = 0
+
+    def check(self) -> IndexOptions:
+        """The options, if they can be used together; else OptionError."""
+        if self.freq not in FREQS:
+            raise OptionError("freq", f"freq must be one of {', '.join(FREQS)}, not {self.freq!r}")
+        if self.normalize not in NORMALIZATIONS:
+            raise OptionError("normalize", f"normalize must be one of {', '.join(NORMALIZATIONS)}, "
+                                           f"not {self.normalize!r}")
+        if self.smoother not in SMOOTHERS:
+            raise OptionError("smoother", f"smoother must be one of {', '.join(SMOOTHERS)}, "
+                                          f"not {self.smoother!r}")
+        SMOOTH.check("smooth", self.smooth)
+        N_BOOT.check("n_boot", self.n_boot)
+        if self.center and self.smoother == "ewm":
+            raise OptionError("center", "center applies to the rolling mean only; an EWMA always "
+                                        "looks back")
+        if not 0 < self.ci < 1:
+            raise OptionError("ci", f"ci must be between 0 and 1, not {self.ci}")
+        if self.start and self.end and self.start > self.end:
+            raise OptionError("from", f"start {self.start} is after end {self.end}")
+        if self.base_start and self.base_end and self.base_start > self.base_end:
+            raise OptionError("base_from", f"base period start {self.base_start} is after its end "
+                                           f"{self.base_end}")
+        return self
+
+
+def parse_date(name: str, value: object) -> dt.date | None:
+    """A day written as 2018-01-03 (None when empty)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise OptionError(name, f"'{name}' must be a date like 2018-01-03, not {value!r}") from None
+
+
+def parse_int(name: str, value: object, default: int) -> int:
+    if value is None or value == "":
+        return default
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise OptionError(name, f"'smooth' and 'n_boot' must be whole numbers ('{name}' is "
+                                f"{value!r})") from None
+
+
+def parse_flag(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    if text in ("1", "true", "yes", "on"):
+        return True
+    raise OptionError(name, f"'{name}' must be true or false, not {value!r}")
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value else ()
+    return tuple(str(v) for v in value if v)
+
+
+def parse_view(args: Mapping[str, object]) -> tuple[Selection, IndexOptions]:
+    """The selection and index options of a request, the command line or the page.
+
+    `args` maps option names (from, to, freq, smooth, smoother, center, normalize,
+    base_from, base_to, n_boot, seed, source, category, filter) to their values; missing
+    ones take their defaults. Raises OptionError naming the first option that cannot be used.
+    """
+    d = IndexOptions()
+    filt = str(args.get("filter") or "")
+    try:
+        parse_filter(filt)
+    except FilterError as exc:
+        raise OptionError("filter", str(exc)) from None
+    opts = IndexOptions(
+        start=parse_date("from", args.get("from")), end=parse_date("to", args.get("to")),
+        freq=str(args.get("freq") or d.freq), smooth=parse_int("smooth", args.get("smooth"), d.smooth),
+        smoother=str(args.get("smoother") or d.smoother), center=parse_flag("center", args.get("center")),
+        normalize=str(args.get("normalize") or d.normalize),
+        base_start=parse_date("base_from", args.get("base_from")),
+        base_end=parse_date("base_to", args.get("base_to")),
+        n_boot=parse_int("n_boot", args.get("n_boot"), d.n_boot),
+        seed=SEED.check("seed", parse_int("seed", args.get("seed"), d.seed)))
+    opts.check()
+    # categories are checked against the store's lexicon when the selection is resolved
+    sel = Selection(sources=_texts(args.get("source")), categories=_texts(args.get("category")),
+                    filter=filt)
+    return sel, opts

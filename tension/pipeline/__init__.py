@@ -1,0 +1,1 @@
+"""Writing to the store: ingest, dedupe, scoring work, rescore, the Dask engine."""

@@ -1,0 +1,1 @@
+"""Reading the store for people and programs: index tables, spikes, explanations, exports."""

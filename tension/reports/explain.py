@@ -1,0 +1,78 @@
+"""A day's or range's explanation from the store: the word shift against the weeks before
+(`tension.analysis.wordshift`) and the articles that moved it, with their evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pandas as pd
+
+from tension.analysis.wordshift import BASELINE_DAYS, ranked_contributions, term_shares, word_shift
+from tension.core.selection import Selection
+from tension.store.engine import Store
+from tension.store.queries import load_articles, load_evidence, load_terms, resolve
+
+
+def _shares(store: Store, articles: pd.DataFrame, version: str,
+            categories: tuple[str, ...]) -> pd.DataFrame:
+    terms = load_terms(store, articles["content_hash"].tolist(), version) if len(articles) else None
+    return term_shares(terms, articles, categories)
+
+
+def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = None,
+            baseline_days: int = BASELINE_DAYS, top: int = 15) -> dict:
+    """What moved [start, end] compared with the `baseline_days` before `start`."""
+    end = end or start
+    sel = resolve(store, sel)
+    base_start = start - dt.timedelta(days=baseline_days)
+    target = load_articles(store, replace(sel, start=start, end=end))
+    base = load_articles(store, replace(sel, start=base_start, end=start - dt.timedelta(days=1)))
+    # An empty side has no mean: None (JSON null), never NaN, which is not JSON.
+    mean_t = float(target["tension"].mean()) if len(target) else None
+    mean_b = float(base["tension"].mean()) if len(base) else None
+    shift = word_shift(_shares(store, target, sel.version, sel.categories),
+                       _shares(store, base, sel.version, sel.categories), bool(len(target)),
+                       bool(len(base)))
+    articles = _article_contributions(store, target, mean_b or 0.0, sel.version, top)
+    return {
+        "start": start.isoformat(), "end": end.isoformat(),
+        "baseline_start": base_start.isoformat(),
+        "baseline_end": (start - dt.timedelta(days=1)).isoformat(),
+        "mean_target": mean_t, "mean_baseline": mean_b,
+        "delta": mean_t - mean_b if mean_t is not None and mean_b is not None else None,
+        "n_target": int(len(target)), "n_baseline": int(len(base)),
+        "terms": [
+            {"term": r.term, "pole": r.pole, "category": r.category, "shift": float(r.shift),
+             "target": float(r.share_target), "baseline": float(r.share_baseline),
+             "n_target": int(r.n_articles_target), "n_baseline": int(r.n_articles_baseline)}
+            for r in shift.head(top).itertuples()
+        ],
+        "articles": articles,
+    }
+
+
+def _article_contributions(store: Store, target: pd.DataFrame, baseline_mean: float, version: str,
+                           top: int) -> list[dict]:
+    """Target articles ranked by how much each moved the period's mean away from the baseline."""
+    if not len(target):
+        return []
+    df = ranked_contributions(target, baseline_mean, top)
+    evidence = load_evidence(store, df["content_hash"].tolist(), version)
+    return [
+        {"id": int(r.id), "date": r.date.date().isoformat(), "source": r.source, "title": r.title,
+         "url": r.url, "tension": float(r.tension), "hostility": float(r.hostility),
+         "conciliation": float(r.conciliation), "label": r.label,
+         "contribution": float(r.contribution), "evidence": evidence.get(r.content_hash, [])}
+        for r in df.itertuples()
+    ]
+
+
+def day_articles(store: Store, sel: Selection, start: dt.date, end: dt.date | None = None,
+                 limit: int = 50) -> list[dict]:
+    """Articles of a day or range ranked by |tension|, with their evidence (the evidence panel)."""
+    sel = resolve(store, sel)
+    df = load_articles(store, replace(sel, start=start, end=end or start))
+    if not len(df):
+        return []
+    return _article_contributions(store, df, 0.0, sel.version, limit)

@@ -1,0 +1,88 @@
+"""The index as a table for people and programs: one function for the CLI, the API and the
+dashboard's download button (the file formats are `tension.io.export`).
+
+One row per calendar period in range, empty periods included (blank cells, not zeros).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from tension.analysis.index import IndexOptions, compute_index, finish, window
+from tension.analysis.spikes import SpikeOptions, find_spikes, spike_flags, spikes_in_range
+from tension.core.selection import Selection
+from tension.store.annotations import list_annotations
+from tension.store.engine import Store
+from tension.store.queries import date_bounds, load_articles
+
+EXPORT_COLUMNS = ["date", "tension", "tension_smoothed", "ci_low", "ci_high", "hostility",
+                  "conciliation", "share_hostile", "share_conciliatory", "n_articles", "n_days",
+                  "spike", "annotations"]
+
+
+def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions | None = None,
+                 spike_opts: SpikeOptions | None = None, articles: pd.DataFrame | None = None,
+                 engine: str = "pandas", table: pd.DataFrame | None = None,
+                 spikes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The export table. Default range: first to last article day in the store.
+
+    Spikes are judged on the selection's whole daily history; a week or month is
+    flagged when it holds a spike day. With engine="dask" the article-level work
+    runs on the current Dask client (see `tension.engine_dask`); the result is the same.
+    `table` (the index for these options) and `spikes` may be passed in by a caller that
+    has them cached; everything after them is the same code.
+    """
+    sel = sel or Selection()
+    opts = opts or IndexOptions()
+    if opts.start is None or opts.end is None:
+        lo, hi = date_bounds(store)
+        opts = replace(opts, start=opts.start or lo, end=opts.end or hi)
+    if table is not None:  # the caller computed the index and spikes (the dashboard's cache)
+        pass
+    elif engine == "dask":
+        from tension.reports.dask_index import aggregate_dask, compute_index_dask
+
+        table = compute_index_dask(store, sel, opts)
+        full = aggregate_dask(store, replace(sel, start=None, end=None), "D", n_boot=0)
+        daily = finish(window(full, full.index.min(), full.index.max(), "D"),
+                       IndexOptions(n_boot=0, smooth=1)) if len(full) else full
+        spikes = spikes_in_range(daily, spike_opts, opts.start, opts.end) if len(daily) else None
+    else:
+        if articles is None:
+            articles = load_articles(store, replace(sel, start=None, end=None))
+        table = compute_index(articles, opts)
+        spikes = find_spikes(articles, spike_opts, opts.start, opts.end)
+    if not len(table):
+        return pd.DataFrame(columns=EXPORT_COLUMNS)
+    table["n_days"] = period_days(table["date"], opts)
+    table["spike"] = spike_flags(table, spikes, opts.freq) if spikes is not None else ""
+    table["annotations"] = _period_annotations(table, store, opts)
+    return table[EXPORT_COLUMNS]
+
+
+def period_days(starts: pd.Series, opts: IndexOptions) -> pd.Series:
+    """Calendar days of each period inside the range: 7 for a whole week, fewer for a week
+    or month cut by --from/--to (its numbers then cover only those days)."""
+    step = {"D": pd.DateOffset(days=1), "W": pd.DateOffset(weeks=1), "M": pd.DateOffset(months=1)}[opts.freq]
+    ends = starts + step - pd.Timedelta(days=1)
+    lo = starts.clip(lower=pd.Timestamp(opts.start)) if opts.start else starts
+    hi = ends.clip(upper=pd.Timestamp(opts.end)) if opts.end else ends
+    return ((hi - lo).dt.days + 1).astype("int64")
+
+
+def _period_annotations(table: pd.DataFrame, store: Store, opts: IndexOptions) -> pd.Series:
+    out = pd.Series("", index=table.index, dtype=object)
+    anns = list_annotations(store, opts.start, opts.end)
+    if not anns:
+        return out
+    starts = table["date"]
+    ends = pd.concat([starts.iloc[1:] - pd.Timedelta(days=1),
+                      pd.Series([pd.Timestamp(opts.end)])], ignore_index=True)
+    ends.index = table.index
+    for a in anns:
+        a_start, a_end = pd.Timestamp(a["start"]), pd.Timestamp(a["end"])
+        hit = (starts <= a_end) & (ends >= a_start)
+        out[hit] = [f"{x}; {a['title']}" if x else a["title"] for x in out[hit]]
+    return out

@@ -1,0 +1,81 @@
+"""The store's migrations, registered in order and recorded in `schema_migrations`
+(sqlite-utils style): opening a store applies the ones it has not seen, so a database made
+today opens after later changes.
+
+Rule for later changes: add a new migration that brings an *existing* database to the new
+shape and is a no-op on a fresh one (0001 already builds the current tables there); never
+edit a released migration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import Connection, inspect, select, text
+
+from tension.store.schema import articles, metadata, schema_migrations, settings
+
+Migration = Callable[[Connection], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(name: str) -> Callable[[Migration], Migration]:
+    """Register a migration; they run in the order they are defined."""
+
+    def register(fn: Migration) -> Migration:
+        MIGRATIONS.append((name, fn))
+        return fn
+
+    return register
+
+
+@migration("0001_initial")
+def _initial(conn: Connection) -> None:
+    metadata.create_all(conn, checkfirst=True)
+
+
+@migration("0002_articles_date_hash_index")
+def _date_hash_index(conn: Connection) -> None:
+    # One (date, content_hash) index replaces the date index and the random-order
+    # content_hash index: as fast for every query, and bulk writes ~10-20% faster.
+    conn.execute(text("DROP INDEX IF EXISTS ix_articles_content_hash"))
+    conn.execute(text("DROP INDEX IF EXISTS ix_articles_date"))
+    next(i for i in articles.indexes if i.name == "ix_articles_date_hash").create(conn, checkfirst=True)
+
+
+@migration("0003_settings")
+def _settings(conn: Connection) -> None:
+    settings.create(conn, checkfirst=True)
+
+
+@migration("0004_ingest_files_content")
+def _ingest_files_content(conn: Connection) -> None:
+    have = {c["name"] for c in inspect(conn).get_columns("ingest_files")}
+    for name, kind in (("content_digest", "VARCHAR(40)"), ("options", "TEXT")):
+        if name not in have:  # a store made before this migration
+            conn.execute(text(f"ALTER TABLE ingest_files ADD COLUMN {name} {kind}"))
+
+
+def migrate(conn: Connection) -> list[str]:
+    """Apply the migrations this database has not seen; return their names."""
+    schema_migrations.create(conn, checkfirst=True)
+    done = set(conn.execute(select(schema_migrations.c.name)).scalars())
+    applied = []
+    for name, fn in MIGRATIONS:
+        if name in done:
+            continue
+        fn(conn)
+        conn.execute(schema_migrations.insert().values(
+            name=name, applied_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+        applied.append(name)
+    return applied
+
+
+def schema_version(conn: Connection) -> str | None:
+    """Name of the last migration applied, or None for an empty database."""
+    if not inspect(conn).has_table("schema_migrations"):
+        return None
+    names = set(conn.execute(select(schema_migrations.c.name)).scalars())
+    known = [n for n, _ in MIGRATIONS if n in names]
+    return known[-1] if known else None

@@ -1,0 +1,126 @@
+"""Ingest runs: the run log every ingest and rescore writes, the files each run imported
+(with their options), listing runs, and removing one (undo an import).
+
+Why removal exists: the rows of a file imported with a wrong --tz or --date-order have
+wrong dates, and a second import with the right options is refused (it would store the
+rows twice). Removing the run first makes the corrected import possible.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+from sqlalchemy import Connection, delete, func, select, update
+
+from tension.core.dates import now_iso as now
+from tension.store import schema
+from tension.store.engine import Store
+from tension.store.sql import in_values, insert_ignore
+
+COUNT_COLUMNS = ("n_read", "n_added", "n_already", "n_copies", "n_quarantined", "n_scored")
+
+
+class RunError(ValueError):
+    """A run that cannot be removed (unknown, still running, or already removed)."""
+
+
+def start_run(store: Store, paths: list[str], scorer_version: str) -> int:
+    """A new run, "running"; its id."""
+    with store.write() as conn:
+        return conn.execute(schema.ingest_runs.insert().values(
+            started_at=now(), status="running", paths=json.dumps(paths),
+            scorer_version=scorer_version)).inserted_primary_key[0]
+
+
+def set_counts(conn: Connection, run_id: int, counts: dict[str, int]) -> None:
+    """A run's counts so far (in the transaction that wrote them)."""
+    conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.id == run_id).values(**counts))
+
+
+def finish_run(store: Store, run_id: int, status: str, message: str | None = None,
+               counts: dict[str, int] | None = None) -> None:
+    with store.write() as conn:
+        conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.id == run_id).values(
+            finished_at=now(), status=status, message=message, **(counts or {})))
+
+
+def imported_file(store: Store, fingerprint: str) -> dict | None:
+    """The record of a file imported whole with the same bytes and options, if any."""
+    f = schema.ingest_files.c
+    with store.read() as conn:
+        row = conn.execute(select(f.format, f.n_read, f.n_quarantined).where(
+            f.fingerprint == fingerprint)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def imports_of_content(store: Store, content_digest: str) -> list[tuple[int, str]]:
+    """(run id, options as JSON) of every import of these bytes, oldest first."""
+    f = schema.ingest_files.c
+    with store.read() as conn:
+        return [tuple(r) for r in conn.execute(select(f.run_id, f.options).where(
+            f.content_digest == content_digest, f.options.is_not(None)).order_by(f.run_id))]
+
+
+def record_file(store: Store, row: dict) -> None:
+    """Remember a file imported whole (see `schema.ingest_files`)."""
+    with store.write() as conn:
+        insert_ignore(conn, schema.ingest_files, [row], ["fingerprint"])
+
+
+def list_runs(store: Store) -> list[dict]:
+    """Every run, oldest first, with what it read and stored (rescores and removals too)."""
+    r, a = schema.ingest_runs.c, schema.articles.c
+    stored = select(a.run_id, func.count().label("n")).group_by(a.run_id).subquery()
+    with store.read() as conn:
+        rows = conn.execute(select(r.id, r.started_at, r.status, r.paths, r.n_read, r.n_added,
+                                   r.n_quarantined, func.coalesce(stored.c.n, 0).label("stored"))
+                            .outerjoin(stored, stored.c.run_id == r.id).order_by(r.id)).mappings()
+        return [{**row, "paths": json.loads(row["paths"])} for row in rows]
+
+
+def remove_run(store: Store, run_id: int) -> dict[str, int]:
+    """Delete the articles a run added, its quarantine rows and its file records, in one
+    transaction. An article of another run that was marked a copy of a removed one becomes
+    an original (the first of them; the others point to it). Scores stay: they are keyed by
+    text, and `rescore` scores any text left without one. The run is kept, marked removed."""
+    r, a, q, f = schema.ingest_runs.c, schema.articles.c, schema.quarantine.c, schema.ingest_files.c
+    with store.write() as conn:
+        status = conn.execute(select(r.status).where(r.id == run_id)).scalar()
+        if status is None:
+            raise RunError(f"no ingest run {run_id}; see: python -m tension runs list")
+        if status in ("running", "removed"):
+            raise RunError(f"run {run_id} is {status}; it cannot be removed")
+        ids = list(conn.execute(select(a.id).where(a.run_id == run_id)).scalars())
+        promoted = _promote_copies(conn, run_id, ids)
+        # copies inside the run first, then its originals (copy_of points inside the table)
+        conn.execute(delete(schema.articles).where(a.run_id == run_id, a.copy_of.is_not(None)))
+        conn.execute(delete(schema.articles).where(a.run_id == run_id))
+        n_quarantined = conn.execute(delete(schema.quarantine).where(q.run_id == run_id)).rowcount
+        conn.execute(delete(schema.ingest_files).where(f.run_id == run_id))
+        conn.execute(update(schema.ingest_runs).where(r.id == run_id).values(status="removed"))
+        # a run row of its own: the dashboard's caches key on the newest run
+        conn.execute(schema.ingest_runs.insert().values(
+            started_at=now(), finished_at=now(), status="done", paths=json.dumps([f"(remove run {run_id})"]),
+            scorer_version="", message=f"removed run {run_id}: {len(ids)} articles"))
+    return {"articles": len(ids), "quarantined": n_quarantined, "promoted": promoted}
+
+
+def _promote_copies(conn, run_id: int, ids: list[int]) -> int:  # noqa: ANN001
+    """Copies (in other runs) of the run's articles: the first of each becomes the original."""
+    a = schema.articles.c
+    if not ids:
+        return 0
+    copies = conn.execute(select(a.id, a.copy_of).where(in_values(conn, a.copy_of, ids),
+                                                        a.run_id != run_id).order_by(a.id)).all()
+    groups: dict[int, list[int]] = defaultdict(list)
+    for cid, original in copies:
+        groups[original].append(cid)
+    for original, members in groups.items():
+        first, rest = members[0], members[1:]
+        signature = conn.execute(select(a.minhash).where(a.id == original)).scalar()
+        conn.execute(update(schema.articles).where(a.id == first).values(
+            copy_of=None, copy_kind=None, minhash=signature))
+        if rest:
+            conn.execute(update(schema.articles).where(in_values(conn, a.id, rest)).values(copy_of=first))
+    return len(groups)

@@ -1,0 +1,157 @@
+"""The store's tables, defined once with SQLAlchemy Core so the same code runs on SQLite
+and PostgreSQL. A change of shape also needs a migration (`tension.store.migrations`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+ingest_runs = Table(
+    "ingest_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", String(32), nullable=False),
+    Column("finished_at", String(32)),
+    Column("status", String(24), nullable=False),  # running | done | done_with_problems | failed
+    Column("paths", Text, nullable=False),  # JSON list
+    Column("scorer_version", String(32), nullable=False),
+    Column("n_read", Integer, nullable=False, default=0),
+    Column("n_added", Integer, nullable=False, default=0),
+    Column("n_already", Integer, nullable=False, default=0),
+    Column("n_copies", Integer, nullable=False, default=0),
+    Column("n_quarantined", Integer, nullable=False, default=0),
+    Column("n_scored", Integer, nullable=False, default=0),
+    Column("message", Text),
+)
+
+ingest_files = Table(
+    "ingest_files", metadata,
+    # One row per input file fully ingested with given options: a re-import of the
+    # same bytes with the same options is answered from here without reading it.
+    Column("fingerprint", String(40), primary_key=True),
+    Column("origin", Text, nullable=False),
+    Column("run_id", Integer, ForeignKey("ingest_runs.id")),
+    Column("format", String(16), nullable=False),
+    Column("n_read", Integer, nullable=False),
+    Column("n_quarantined", Integer, nullable=False),
+    Column("completed_at", String(32), nullable=False),
+    # The file's bytes alone, and the options as JSON: the same bytes imported again with
+    # other options (another --tz) would store every row a second time (migration 0004).
+    Column("content_digest", String(40)),
+    Column("options", Text),
+)
+
+articles = Table(
+    "articles", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Identity for idempotent re-imports: hash of the row's fields plus its
+    # occurrence number among identical rows of the same input.
+    Column("key", String(40), nullable=False, unique=True),
+    Column("date", Date, nullable=False),
+    Column("published_at", String(40)),
+    Column("source", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("ext_id", Text),
+    # Hash of the normalised title and text: what is scored, and what exact copies share.
+    Column("content_hash", String(40), nullable=False),
+    Column("copy_of", Integer, ForeignKey("articles.id")),
+    Column("copy_kind", String(8)),  # exact | near
+    Column("minhash", LargeBinary),  # signature for near-duplicate search (long texts only)
+    Column("run_id", Integer, ForeignKey("ingest_runs.id")),
+    Column("origin", Text),
+    Column("row", Integer),
+    # Date first: date-range reads, and copies looked up by hash within a few days, with
+    # inserts in date order landing together (a hash-first index took random writes).
+    Index("ix_articles_date_hash", "date", "content_hash"),
+)
+
+article_scores = Table(
+    "article_scores", metadata,
+    Column("content_hash", String(40), primary_key=True),
+    Column("scorer_version", String(32), primary_key=True),
+    Column("hostility", Float, nullable=False),
+    Column("conciliation", Float, nullable=False),
+    Column("tension", Float, nullable=False),
+    Column("label", String(16), nullable=False),
+    Column("n_sentences", Integer, nullable=False),
+    Column("evidence", Text, nullable=False),  # JSON: the top sentences with their matches
+)
+
+score_terms = Table(
+    "score_terms", metadata,
+    Column("content_hash", String(40), primary_key=True),
+    Column("scorer_version", String(32), primary_key=True),
+    Column("term", Text, primary_key=True),
+    Column("pole", String(16), primary_key=True),
+    Column("category", Text, nullable=False),
+    Column("contribution", Float, nullable=False),  # signed share of the article's tension
+)
+
+quarantine = Table(
+    "quarantine", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("ingest_runs.id")),
+    Column("fingerprint", String(40), nullable=False, unique=True),  # same problem twice = one row
+    Column("origin", Text, nullable=False),
+    Column("row", Integer),
+    Column("field", Text),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+annotations = Table(
+    "annotations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),  # equal to start_date for a point annotation
+    Column("kind", String(8), nullable=False),  # point | range
+    Column("title", Text, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("tags", Text, nullable=False),  # JSON list of strings
+    Column("author", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Column("deleted_at", String(32)),
+    Index("ix_annotations_dates", "start_date", "end_date"),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("label", Text, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("origin", Text, nullable=False),
+    UniqueConstraint("start_date", "end_date", "label", "category", name="uq_events"),
+)
+
+settings = Table(
+    "settings", metadata,
+    # Store-wide choices, e.g. the lexicon this store scores with ("lexicon": its TOML text;
+    # absent: the shipped one), so that every command and the dashboard read the same scores.
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+schema_migrations = Table(
+    "schema_migrations", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("applied_at", String(32), nullable=False),
+)

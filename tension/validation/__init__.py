@@ -1,0 +1,1 @@
+"""Validation of the index and the scorer against real-world references (a front end)."""
