@@ -1,4 +1,5 @@
-"""Write one `## section` of docs/benchmarks.md, leaving the other benchmarks' sections alone."""
+"""Shared by the benchmarks: write one `## section` of docs/benchmarks.md (leaving the other
+benchmarks' sections alone), say where a figure was measured, time the stages of an ingest."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import datetime as dt
 import os
 import platform
 import re
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+
+from tension.pipeline.ingest import Watcher
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = ("# Benchmarks\n\nMeasured on this project's machines by the scripts in `bench/`. Each "
@@ -35,3 +42,36 @@ def write_section(title: str, body: str, path: str | Path = "docs/benchmarks.md"
         text = text.rstrip("\n") + "\n\n" + section
     path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
     return path
+
+
+class StageTimes(Watcher):
+    """Seconds an ingest spends keying, scoring (all of it with one process: the executor
+    runs in line) and writing batches; a commit counts as writing, once when it comes
+    inside a batch's write."""
+
+    def __init__(self) -> None:
+        self.spent: Counter[str] = Counter()
+        self._depth = 0
+
+    @contextmanager
+    def _timed(self, label: str) -> Iterator[None]:
+        start = time.perf_counter()
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if not self._depth:
+                self.spent[label] += time.perf_counter() - start
+
+    def keying(self, rows: int) -> AbstractContextManager:
+        return self._timed("keying")
+
+    def scoring(self, rows: int) -> AbstractContextManager:
+        return self._timed("scoring")
+
+    def writing(self, rows: int, held: int) -> AbstractContextManager:
+        return self._timed("writing")
+
+    def committing(self) -> AbstractContextManager:
+        return self._timed("writing")

@@ -46,16 +46,16 @@ import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _report import machine, write_section
 
-from bench._report import machine, write_section  # noqa: E402
-from tension.dashboard.app import create_app  # noqa: E402
-from tension.dashboard.figures import DEFAULT_LAYERS  # noqa: E402
-from tension.pipeline.events import import_events  # noqa: E402
-from tension.pipeline.ingest import ingest  # noqa: E402
-from tension.store.engine import Store  # noqa: E402
-from tension.store.queries import coverage  # noqa: E402
+from tension.dashboard.app import create_app
+from tension.dashboard.figures import DEFAULT_LAYERS
+from tension.pipeline.events import import_events
+from tension.pipeline.ingest import ingest
+from tension.store.engine import Store
+from tension.store.queries import coverage
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DATA = ROOT.parent / "shared" / "data"
 CORPUS = DATA / "kcna_headlines_1997_2014.csv.gz"

@@ -31,20 +31,20 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from _report import machine, write_section
 from sqlalchemy import func, select
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from tension.analysis.index import compute_index
+from tension.analysis.options import IndexOptions
+from tension.analysis.spikes import detect_spikes, find_spikes
+from tension.core.selection import Selection
+from tension.pipeline.ingest import ingest
+from tension.reports.export import build_export
+from tension.store import schema
+from tension.store.engine import Store
+from tension.store.queries import coverage, load_articles
 
-from bench._report import machine, write_section  # noqa: E402
-from tension.analysis.index import IndexOptions, compute_index  # noqa: E402
-from tension.analysis.spikes import detect_spikes, find_spikes  # noqa: E402
-from tension.core.selection import Selection  # noqa: E402
-from tension.pipeline.ingest import ingest  # noqa: E402
-from tension.reports.export import build_export  # noqa: E402
-from tension.store import schema  # noqa: E402
-from tension.store.engine import Store  # noqa: E402
-from tension.store.queries import coverage, load_articles  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 CORPUS = ROOT.parent / "shared" / "data" / "kcna_headlines_1997_2014.csv.gz"
 TITLE = "Index (issue 4)"

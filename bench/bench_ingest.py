@@ -30,17 +30,16 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from _report import StageTimes
 
-from tension.pipeline.ingest import ingest  # noqa: E402
-from tension.pipeline.ingest.files import file_fingerprint  # noqa: E402
-from tension.store.engine import Store  # noqa: E402
+from tension.pipeline.ingest import ingest
+from tension.pipeline.ingest.files import file_fingerprint
+from tension.store.engine import Store
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CORPUS = ROOT.parent / "shared" / "data" / "kcna_headlines_1997_2014.csv.gz"
 N_ROWS = 99_841
@@ -118,41 +117,16 @@ def recompressed_copy(path: Path, workdir: Path) -> Path:
 def breakdown(workdir: Path) -> dict[str, float]:
     """Where a `jobs=1` ingest spends its time: one extra run with each stage timed.
 
-    Stages: scoring (`sign_and_score`: sentences, lexicon, VADER, evidence), keying
-    (`Ingester._prepare`: row keys, content hashes, which rows and texts are new), writing
-    (`Ingester._write`: dedupe decisions, inserts; and `Ingester.commit`, which may also come
-    after a batch's write), and the rest (reading and validating the file, run bookkeeping)."""
-    import tension.pipeline.ingest as ingest_mod
-
-    spent: Counter[str] = Counter()
-    patched = [(ingest_mod, "sign_and_score", "scoring"), (ingest_mod.Ingester, "_prepare", "keying"),
-               (ingest_mod.Ingester, "_write", "writing"), (ingest_mod.Ingester, "commit", "writing")]
-    originals = [getattr(owner, name) for owner, name, _ in patched]
-
-    depth = [0]
-
-    def timed(fn: Callable, label: str) -> Callable:
-        def wrapper(*args: object, **kwargs: object) -> object:
-            start = time.perf_counter()
-            depth[0] += 1
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                depth[0] -= 1
-                if not depth[0]:  # a commit inside a write counts once
-                    spent[label] += time.perf_counter() - start
-        return wrapper
-
-    for (owner, name, label), fn in zip(patched, originals, strict=True):
-        setattr(owner, name, timed(fn, label))
-    try:
-        store = Store(f"sqlite:///{workdir / 'breakdown.db'}")
-        with Timer() as total:
-            ingest(store, [str(CORPUS)], jobs=1)
-        store.dispose()
-    finally:
-        for (owner, name, _), fn in zip(patched, originals, strict=True):
-            setattr(owner, name, fn)
+    Stages (see `tension.pipeline.ingest.Watcher`): scoring (sentences, lexicon, VADER,
+    evidence, MinHash), keying (row keys, content hashes, which rows and texts are new),
+    writing (dedupe decisions, inserts, commits), and the rest (reading and validating the
+    file, run bookkeeping)."""
+    stages = StageTimes()
+    store = Store(f"sqlite:///{workdir / 'breakdown.db'}")
+    with Timer() as total:
+        ingest(store, [str(CORPUS)], jobs=1, watcher=stages)
+    store.dispose()
+    spent = dict(stages.spent)
     spent["reading and the rest"] = total.wall - sum(spent.values())
     return {"total": total.wall, **spent}
 
@@ -291,7 +265,7 @@ def main() -> None:
     body = report(run(args.rounds))
     print(body)
     if not args.no_write:
-        from bench._report import write_section
+        from _report import write_section
 
         os.chdir(ROOT)  # the helper's default path, docs/benchmarks.md, is relative to the repo
         write_section(SECTION, body)

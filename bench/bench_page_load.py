@@ -20,12 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _report import machine, write_section
+from bench_dashboard import free_port, open_store, wait_http
 
-from bench._report import machine, write_section  # noqa: E402
-from bench.bench_dashboard import free_port, open_store, wait_http  # noqa: E402
-from tension.dashboard.figures import MANY_PERIODS  # noqa: E402
+from tension.dashboard.figures import MANY_PERIODS
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TITLE = "Dashboard page load in Chromium"
 VIEWS = {"all 18 years (landing page)": "", "one year (2013)": "?from=2013-01-01&to=2013-12-31"}

@@ -21,23 +21,20 @@ import csv
 import gzip
 import os
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import psutil
+from _report import StageTimes, machine, write_section
+
+from tension.pipeline import ingest as ingest_mod
+from tension.pipeline.dask import PackedExecutor, dask_client
+from tension.pipeline.ingest import window
+from tension.store.engine import Store
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from _report import machine, write_section  # noqa: E402
-
-from tension.pipeline import ingest as ingest_mod  # noqa: E402
-from tension.pipeline.dask import PackedExecutor, dask_client  # noqa: E402
-from tension.store.engine import Store  # noqa: E402
 
 HEADLINES = ROOT.parent / "shared" / "data" / "kcna_headlines_1997_2014.csv.gz"
 
@@ -78,56 +75,25 @@ class PeakRSS:
         self.peak = max(self.peak, self._proc.memory_info().rss)
 
 
-class TimedWrites:
-    """Adds up the time the driver spends writing batches to the store and committing them
-    (a commit may come outside a batch's write: before the driver waits for workers)."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self._orig = {name: getattr(ingest_mod.Ingester, name) for name in ("_write", "commit")}
-        self._depth = 0
-
-    def __enter__(self) -> TimedWrites:
-        me = self
-
-        def timed(orig):  # noqa: ANN001, ANN202
-            def run(ing, *args):  # noqa: ANN001, ANN202
-                t = time.perf_counter()
-                me._depth += 1
-                try:
-                    return orig(ing, *args)
-                finally:
-                    me._depth -= 1
-                    if not me._depth:  # a commit inside a write counts once
-                        me.seconds += time.perf_counter() - t
-            return run
-
-        for name, orig in self._orig.items():
-            setattr(ingest_mod.Ingester, name, timed(orig))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for name, orig in self._orig.items():
-            setattr(ingest_mod.Ingester, name, orig)
-
-
 def run(engine: str, corpus: Path, workdir: Path, workers: int) -> dict:
     db = workdir / f"{engine}.db"
     db.unlink(missing_ok=True)
     store = Store(str(db))
     startup = workers_cpu = process_cpu = 0.0
-    with PeakRSS() as mem, TimedWrites() as writes:
+    writes = StageTimes()
+    with PeakRSS() as mem:
         t = time.perf_counter()
         cpu = time.thread_time()  # this thread only: the driver's own serial work
         if engine == "pandas":
-            summary = ingest_mod.ingest(store, [str(corpus)], jobs=1)
+            summary = ingest_mod.ingest(store, [str(corpus)], jobs=1, watcher=writes)
         else:
             with dask_client(workers=workers) as client:
                 executor, n = PackedExecutor(client), len(client.scheduler_info()["workers"])
                 start = time.perf_counter()  # cluster start-up is reported apart
                 startup = start - t
                 before, cpu0 = client.run(time.process_time), time.process_time()
-                summary = ingest_mod.ingest(store, [str(corpus)], executor=executor, jobs=n)
+                summary = ingest_mod.ingest(store, [str(corpus)], executor=executor, jobs=n,
+                                              watcher=writes)
                 after, process_cpu = client.run(time.process_time), time.process_time() - cpu0
                 workers_cpu = sum(after[w] - before[w] for w in before)
                 t = start
@@ -138,7 +104,7 @@ def run(engine: str, corpus: Path, workdir: Path, workers: int) -> dict:
     for f in workdir.glob(f"{engine}.db*"):
         f.unlink()
     return {"driver_cpu": driver_cpu, "engine": engine, "seconds": seconds, "rows": summary.added,
-            "scored": summary.scored, "peak_rss": mem.peak, "write_seconds": writes.seconds,
+            "scored": summary.scored, "peak_rss": mem.peak, "write_seconds": writes.spent["writing"],
             "startup": startup, "articles": articles, "process_cpu": process_cpu,
             "workers_cpu": workers_cpu}
 
@@ -221,7 +187,7 @@ running it elsewhere costs (sending the texts, sending back the rows, Dask's own
 loops), and the scoring itself runs slower on a core shared with the driver than alone.
 Writing grows faster than the corpus (each batch inserts under random-key hash indexes, so
 it dirties pages all over them, and they grow with the store; a transaction therefore spans
-batches, up to {ingest_mod.COMMIT_ROWS:,} rows or {ingest_mod.COMMIT_SECONDS:g} s, and each commit writes those pages once for all its
+batches, up to {window.COMMIT_ROWS:,} rows or {window.COMMIT_SECONDS:g} s, and each commit writes those pages once for all its
 batches), and it is serial: one writer. With Dask the workers take the
 scoring, but the driver still reads, keys and writes: the same writes took
 {d['write_seconds']:.0f} s (pandas run: {p['write_seconds']:.0f} s) while the driver process also runs the

@@ -32,15 +32,13 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from _report import machine, write_section
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from indicators.combine import Scorer
+from indicators.lexicon import default_lexicon_bytes, parse_lexicon
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E402
-
-from bench._report import machine, write_section  # noqa: E402
-from indicators.combine import Scorer  # noqa: E402
-from indicators.lexicon import default_lexicon_bytes, parse_lexicon  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared/data/kcna_stories_2011_2012.jsonl.gz"
 SECTION = "Scoring (issue 2)"

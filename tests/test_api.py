@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from _servers import launch, stop, wait_for_health  # noqa: E402
 
-from tension.analysis.index import IndexOptions
+from tension.analysis.options import IndexOptions
 from tension.core.selection import Selection
 from tension.dashboard.app import create_app
 from tension.io.export import to_csv_text

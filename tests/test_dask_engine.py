@@ -12,7 +12,8 @@ import cloudpickle
 import pandas as pd
 import pytest
 
-from tension.analysis.index import IndexOptions, compute_index
+from tension.analysis.index import compute_index
+from tension.analysis.options import IndexOptions
 from tension.core.selection import Selection
 from tension.pipeline.dask import PackedExecutor, _call_packed, dask_client, dask_executor
 from tension.pipeline.ingest import ingest

@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from tension.analysis.index import IndexOptions, compute_index
+from tension.analysis.index import compute_index
+from tension.analysis.options import IndexOptions
 from tension.cli import main
 from tension.core.csvsafe import FORMULA_START
 from tension.core.selection import Selection

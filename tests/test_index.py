@@ -14,14 +14,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tension.analysis.index import (
-    INDEX_COLUMNS,
-    IndexOptions,
-    aggregate,
-    compute_index,
-    finish,
-    window,
-)
+from tension.analysis.index import INDEX_COLUMNS, aggregate, compute_index, finish, window
+from tension.analysis.options import IndexOptions
 
 BASE = dt.date(2024, 1, 1)  # a Monday
 LEVELS = ["tension", "hostility", "conciliation", "share_hostile", "share_conciliatory"]

@@ -19,8 +19,8 @@ from indicators.sentences import split_sentences
 from indicators.vader import vader_compound, vader_label
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED_TEXT = (ROOT / "seeds" / "000_624e3677cbe7fb1b.txt").read_text("utf-8")
-SEED_META = json.loads((ROOT / "seeds" / "000_624e3677cbe7fb1b.json").read_text("utf-8"))
+SEED_TEXT = (ROOT / "tension" / "seeds" / "000_624e3677cbe7fb1b.txt").read_text("utf-8")
+SEED_META = json.loads((ROOT / "tension" / "seeds" / "000_624e3677cbe7fb1b.json").read_text("utf-8"))
 SEED_SENTENCES = [s.text for s in split_sentences(SEED_TEXT)]
 
 SCORER = Scorer()

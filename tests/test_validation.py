@@ -9,6 +9,7 @@ import pytest
 
 from tension.validation.study import run_validation
 
+ROOT = Path(__file__).resolve().parents[1]
 BASELINE = json.loads((Path(__file__).parent / "validation_baseline.json").read_text())
 TOLERANCE = 1e-9  # the procedure is deterministic (seeded); any drop is a real change
 
@@ -20,7 +21,8 @@ def test_validation_numbers_do_not_get_worse(shared_data, tmp_path: Path) -> Non
     for name in ("kcna_stories_2011_2012.jsonl.gz", "nk_weapons_tests_1984_2025.csv",
                  "gold_sentences_dev.jsonl"):
         shared_data(name)
-    m = run_validation(data, tmp_path / "validation", figures=False, jobs=2, log=lambda _m: None)
+    m = run_validation(data, tmp_path / "validation", study_file=ROOT / "studies" / "kcna.toml",
+                       figures=False, jobs=2, log=lambda _m: None)
     got = {
         "dev_macro_f1": m["dev"]["scorer"]["macro_f1"],
         "event_effect_all": m["event_study"]["all"]["effect"],

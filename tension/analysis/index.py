@@ -22,55 +22,14 @@ Normalisation (applied last, to every level column alike):
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-FREQS = {"D": "D", "W": "W-SUN", "M": "M"}
-NORMALIZATIONS = ("raw", "zscore", "base100")
-SMOOTHERS = ("rolling", "ewm")
+from tension.analysis.options import FREQS, IndexOptions
+
 LEVEL_COLUMNS = ["tension", "tension_smoothed", "ci_low", "ci_high", "hostility", "conciliation"]
 INDEX_COLUMNS = ["date", "tension", "tension_smoothed", "ci_low", "ci_high", "hostility",
                  "conciliation", "share_hostile", "share_conciliatory", "n_articles"]
-
-
-@dataclass(frozen=True)
-class IndexOptions:
-    """How to aggregate; defaults are what the dashboard and `export` use."""
-
-    start: dt.date | None = None
-    end: dt.date | None = None
-    freq: str = "D"
-    smooth: int = 7
-    smoother: str = "rolling"
-    center: bool = False
-    normalize: str = "raw"
-    base_start: dt.date | None = None
-    base_end: dt.date | None = None
-    n_boot: int = 200
-    ci: float = 0.95
-    seed: int = 0
-
-    def check(self) -> IndexOptions:
-        if self.freq not in FREQS:
-            raise ValueError(f"freq must be one of {', '.join(FREQS)}, not {self.freq!r}")
-        if self.normalize not in NORMALIZATIONS:
-            raise ValueError(f"normalize must be one of {', '.join(NORMALIZATIONS)}, not {self.normalize!r}")
-        if self.smoother not in SMOOTHERS:
-            raise ValueError(f"smoother must be one of {', '.join(SMOOTHERS)}, not {self.smoother!r}")
-        if self.smooth < 1 or self.smooth > 3650:
-            raise ValueError(f"smooth must be a number of periods from 1 to 3650, not {self.smooth}")
-        if self.center and self.smoother == "ewm":
-            raise ValueError("center applies to the rolling mean only; an EWMA always looks back")
-        if not 0 < self.ci < 1:
-            raise ValueError(f"ci must be between 0 and 1, not {self.ci}")
-        if self.start and self.end and self.start > self.end:
-            raise ValueError(f"start {self.start} is after end {self.end}")
-        if self.base_start and self.base_end and self.base_start > self.base_end:
-            raise ValueError(f"base period start {self.base_start} is after its end {self.base_end}")
-        return self
 
 
 def period_start(dates: pd.Series, freq: str) -> pd.Series:

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tension.analysis.index import IndexOptions, compute_index, period_start
+from tension.analysis.index import compute_index, period_start
+from tension.analysis.options import IndexOptions
 
 SPIKE_COLUMNS = ["kind", "start", "end", "peak", "magnitude", "peak_tension", "baseline",
                  "n_days", "n_articles"]

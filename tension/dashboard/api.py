@@ -19,9 +19,8 @@ import datetime as dt
 
 from flask import Blueprint, Response, jsonify, request
 
-from tension.analysis.index import IndexOptions
+from tension.analysis.options import IndexOptions, OptionError, parse_date, parse_view
 from tension.analysis.spikes import as_records
-from tension.core.filters import FilterError, parse_filter
 from tension.core.selection import Selection
 from tension.dashboard.service import Service
 from tension.io.export import to_csv_text, to_json_text
@@ -42,40 +41,20 @@ def _error(status: int, message: str, **extra: object) -> tuple[Response, int]:
 
 
 def _date_arg(name: str) -> dt.date | None:
-    value = request.args.get(name)
-    if not value:
-        return None
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(f"'{name}' must be a date like 2018-01-03, not {value!r}") from None
+        return parse_date(name, request.args.get(name))
+    except OptionError as exc:
+        raise BadRequest(str(exc)) from None
 
 
 def _params() -> tuple[Selection, IndexOptions]:
-    """Selection and index options from the query string, validated."""
-    args = request.args
-    filt = args.get("filter", "")
+    """Selection and index options from the query string, by the one parser of view options."""
+    args: dict[str, object] = {k: request.args.get(k) for k in request.args}
+    args["source"], args["category"] = request.args.getlist("source"), request.args.getlist("category")
     try:
-        parse_filter(filt)
-    except FilterError as exc:
+        return parse_view(args)
+    except OptionError as exc:
         raise BadRequest(str(exc)) from None
-    try:
-        smooth = int(args.get("smooth", 7))
-        n_boot = int(args.get("n_boot", 200))
-    except ValueError:
-        raise BadRequest("'smooth' and 'n_boot' must be whole numbers") from None
-    opts = IndexOptions(start=_date_arg("from"), end=_date_arg("to"), freq=args.get("freq", "D"),
-                        smooth=smooth, normalize=args.get("normalize", "raw"),
-                        smoother=args.get("smoother", "rolling"),
-                        base_start=_date_arg("base_from"), base_end=_date_arg("base_to"),
-                        n_boot=min(max(n_boot, 0), 2000))
-    try:
-        opts.check()
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from None
-    sel = Selection(sources=tuple(args.getlist("source")), categories=tuple(args.getlist("category")),
-                    filter=filt)  # categories are checked against the store's lexicon on use
-    return sel, opts
 
 
 def _json_body() -> dict:

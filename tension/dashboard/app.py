@@ -11,7 +11,7 @@ from pathlib import Path
 import dash
 import flask
 
-from tension.core.paths import PROJECT_ROOT, SEEDS_DIR
+from tension.core.paths import SEEDS_DIR, data_dir
 from tension.dashboard.api import build_api
 from tension.dashboard.auth import require_login
 from tension.dashboard.callbacks import register
@@ -24,7 +24,8 @@ from tension.store.engine import Store
 DEFAULT_UPLOAD_MB = 20
 # Fetched by scripts/bootstrap.sh; when present the page loads it instead of the full
 # plotly.js (4.6 MB), which Dash would otherwise send on first load.
-PLOTLY_BASIC = PROJECT_ROOT / "vendor" / "plotly-basic.min.js"
+HERE = Path(__file__).resolve().parent
+PLOTLY_BASIC = HERE / "vendor" / "plotly-basic.min.js"
 
 
 def seed_if_empty(store: Store) -> bool:
@@ -43,10 +44,10 @@ def create_app(db: str | None = None, *, seed: bool = True, credentials: dict[st
     if seed:
         seed_if_empty(store)
     service = Service(store)
-    uploads = Uploads(store, Path(upload_dir) if upload_dir else PROJECT_ROOT / "data" / "uploads",
+    uploads = Uploads(store, Path(upload_dir) if upload_dir else data_dir() / "uploads",
                       max_upload_mb * 1024 * 1024)
     scripts = [{"src": "/vendor/plotly-basic.min.js"}] if PLOTLY_BASIC.is_file() else []
-    app = dash.Dash(__name__, title="Tension Index", assets_folder=str(PROJECT_ROOT / "assets"),
+    app = dash.Dash(__name__, title="Tension Index", assets_folder=str(HERE / "assets"),
                     update_title=None, compress=True, external_scripts=scripts)
     if scripts:
         app.server.add_url_rule(

@@ -12,6 +12,7 @@ import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from tension.analysis.options import SMOOTH
 from tension.analysis.spikes import top_phrase
 from tension.core.filters import FilterError
 from tension.dashboard.figures import PERIOD_OF, index_figure
@@ -60,7 +61,7 @@ def sync_view(triggered: str | None, search: str | None, values: list,
     return [no_update] * len(values), to_query(parse_query(to_query(view_from_controls(values))))
 
 
-SMOOTH_MIN, SMOOTH_MAX = 1, 365  # as view.parse_query clamps a URL's
+SMOOTH_MIN, SMOOTH_MAX = SMOOTH.low, SMOOTH.high  # the view options' limit
 
 
 def smooth_value(value: object) -> int | None:

@@ -17,7 +17,8 @@ from dataclasses import replace
 import pandas as pd
 from sqlalchemy import func, select
 
-from tension.analysis.index import IndexOptions, aggregate, compute_index, finish, window
+from tension.analysis.index import aggregate, compute_index, finish, window
+from tension.analysis.options import IndexOptions
 from tension.analysis.spikes import SpikeOptions, as_records, find_spikes, overlapping
 from tension.core.selection import Selection
 from tension.reports.explain import day_articles, explain

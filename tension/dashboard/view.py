@@ -7,11 +7,19 @@ takes. Bad values in a hand-edited URL fall back to defaults instead of failing.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from urllib.parse import parse_qs, urlencode
 
-from tension.analysis.index import IndexOptions
+from tension.analysis.options import (
+    FREQS,
+    NORMALIZATIONS,
+    SMOOTH,
+    IndexOptions,
+    OptionError,
+    parse_date,
+    parse_int,
+    parse_view,
+)
 from tension.core.filters import FilterError, parse_filter
 from tension.core.selection import Selection
 from tension.dashboard.figures import DEFAULT_LAYERS, LAYERS
@@ -21,17 +29,18 @@ DEFAULTS: dict = {"from": None, "to": None, "sources": [], "categories": [], "fr
 
 
 def _date(value: str | None) -> str | None:
-    if not value:
-        return None
     try:
-        return dt.date.fromisoformat(value[:10]).isoformat()
-    except ValueError:
+        day = parse_date("from", (value or "")[:10])
+    except OptionError:
         return None
+    return day.isoformat() if day else None
 
 
 def parse_query(search: str | None, categories: Iterable[str] | None = None) -> dict:
-    """A view from `?from=…&to=…&source=…&freq=…&smooth=…&norm=…&q=…&layers=…`.
-    `categories`: the store lexicon's, when known; others in the URL are dropped."""
+    """A view from `?from=…&to=…&source=…&freq=…&smooth=…&norm=…&q=…&layers=…`, read with
+    the view options' own parsers and limits; a bad value in a hand-edited URL falls back to
+    its default (a smoothing past the limit is clamped to it). `categories`: the store
+    lexicon's, when known; others in the URL are dropped."""
     q = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
     first = lambda k: (q.get(k) or [None])[0]  # noqa: E731
     view = dict(DEFAULTS)
@@ -39,13 +48,14 @@ def parse_query(search: str | None, categories: Iterable[str] | None = None) -> 
     view["sources"] = [s for s in q.get("source", []) if s]  # blank values are ignored
     allowed = set(categories) if categories is not None else None
     view["categories"] = [c for c in q.get("category", []) if c and (allowed is None or c in allowed)]
-    if first("freq") in ("D", "W", "M"):
+    if first("freq") in FREQS:
         view["freq"] = first("freq")
     try:
-        view["smooth"] = max(1, min(365, int(first("smooth") or DEFAULTS["smooth"])))
-    except ValueError:
+        smooth = parse_int("smooth", first("smooth"), DEFAULTS["smooth"])
+        view["smooth"] = max(SMOOTH.low, min(SMOOTH.high, smooth))
+    except OptionError:
         pass
-    if first("norm") in ("raw", "zscore", "base100"):
+    if first("norm") in NORMALIZATIONS:
         view["normalize"] = first("norm")
     text = first("q") or ""
     try:
@@ -76,13 +86,12 @@ def to_query(view: dict) -> str:
 
 
 def to_params(view: dict) -> tuple[Selection, IndexOptions]:
-    """The library's Selection and IndexOptions for a view."""
-    start = dt.date.fromisoformat(view["from"]) if view.get("from") else None
-    end = dt.date.fromisoformat(view["to"]) if view.get("to") else None
+    """The library's Selection and IndexOptions for a view, by the one parser of view
+    options (OptionError for a view it refuses, e.g. a smoothing past its limit)."""
+    start, end = view.get("from"), view.get("to")
     if start and end and start > end:
         start, end = end, start
-    sel = Selection(sources=tuple(view.get("sources") or ()),
-                    categories=tuple(view.get("categories") or ()), filter=view.get("filter") or "")
-    opts = IndexOptions(start=start, end=end, freq=view.get("freq") or "D",
-                        smooth=int(view.get("smooth") or 1), normalize=view.get("normalize") or "raw")
-    return sel, opts
+    return parse_view({"from": start, "to": end, "source": view.get("sources") or [],
+                       "category": view.get("categories") or [], "filter": view.get("filter") or "",
+                       "freq": view.get("freq") or "D", "smooth": view.get("smooth") or 1,
+                       "normalize": view.get("normalize") or "raw"})

@@ -13,14 +13,8 @@ from dataclasses import replace
 
 import pandas as pd
 
-from tension.analysis.index import (
-    INDEX_COLUMNS,
-    IndexOptions,
-    aggregate,
-    finish,
-    period_start,
-    window,
-)
+from tension.analysis.index import INDEX_COLUMNS, aggregate, finish, period_start, window
+from tension.analysis.options import IndexOptions
 from tension.core.selection import Selection
 from tension.store.engine import Store, engine_url
 

@@ -10,7 +10,8 @@ from dataclasses import replace
 
 import pandas as pd
 
-from tension.analysis.index import IndexOptions, compute_index, finish, window
+from tension.analysis.index import compute_index, finish, window
+from tension.analysis.options import IndexOptions
 from tension.analysis.spikes import SpikeOptions, find_spikes, spike_flags, spikes_in_range
 from tension.core.selection import Selection
 from tension.store.annotations import list_annotations

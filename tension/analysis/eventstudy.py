@@ -1,0 +1,77 @@
+"""Does a daily series move when events happen? An event study with a bootstrap over events
+and placebo dates, and the agreement of two daily series. Pandas in, numbers out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+PRE, POST = 28, 7
+
+
+def event_effects(series: pd.Series, days: list[pd.Timestamp], pre: int = PRE,
+                  post: int = POST) -> np.ndarray:
+    """Per event: mean of days 0..post−1 minus mean of days −pre..−1 (empty days skipped)."""
+    s = series.dropna()
+    out = []
+    for d in days:
+        after = s[(s.index >= d) & (s.index < d + pd.Timedelta(days=post))]
+        before = s[(s.index >= d - pd.Timedelta(days=pre)) & (s.index < d)]
+        if len(after) and len(before):
+            out.append(after.mean() - before.mean())
+    return np.asarray(out)
+
+
+def event_study(series: pd.Series, events: pd.DataFrame, *, pre: int = PRE, post: int = POST,
+                n_boot: int = 2000, n_placebo: int = 1000, seed: int = 0) -> dict:
+    """Mean effect over events, a bootstrap interval over events, and placebo dates."""
+    lo, hi = series.dropna().index.min(), series.dropna().index.max()
+    eligible = events[(events["start"] >= lo + pd.Timedelta(days=pre))
+                      & (events["start"] <= hi - pd.Timedelta(days=post))]
+    days = sorted(set(pd.to_datetime(eligible["start"])))
+    effects = event_effects(series, days, pre, post)
+    rng = np.random.default_rng(seed)
+    boot = np.array([rng.choice(effects, len(effects)).mean() for _ in range(n_boot)]) \
+        if len(effects) else np.array([np.nan])
+    candidates = pd.date_range(lo + pd.Timedelta(days=pre), hi - pd.Timedelta(days=post), freq="D")
+    placebo = np.array([event_effects(series, list(rng.choice(candidates, len(days), replace=False)),
+                                      pre, post).mean() for _ in range(n_placebo)]) \
+        if len(days) else np.array([np.nan])
+    observed = float(effects.mean()) if len(effects) else float("nan")
+    return {
+        "n_events": int(len(effects)), "pre_days": pre, "post_days": post,
+        "effect": observed, "ci_low": float(np.percentile(boot, 2.5)),
+        "ci_high": float(np.percentile(boot, 97.5)),
+        "placebo_mean": float(np.mean(placebo)), "placebo_p95": float(np.percentile(placebo, 95)),
+        "p_value": float((1 + np.sum(placebo >= observed)) / (1 + len(placebo))),
+        "share_positive": float(np.mean(effects > 0)) if len(effects) else float("nan"),
+        "effects": effects.tolist(), "placebo": placebo.tolist(),
+        "event_days": [d.date().isoformat() for d in days],
+    }
+
+
+def event_path(series: pd.Series, days: list[pd.Timestamp], pre: int = PRE, post: int = 14) -> pd.Series:
+    """Mean index by day relative to the events (−pre..+post), for the figure."""
+    rows = []
+    for d in days:
+        for k in range(-pre, post + 1):
+            rows.append((k, series.get(d + pd.Timedelta(days=k), np.nan)))
+    df = pd.DataFrame(rows, columns=["k", "v"])
+    return df.groupby("k")["v"].mean()
+
+
+def agreement(heads: pd.DataFrame, stories: pd.DataFrame) -> dict:
+    """Agreement of two daily index tables (e.g. headlines and stories) over the days both
+    have articles: correlations by day and month, and how often their signs agree."""
+    h = heads.set_index("date")["tension"]
+    s = stories.set_index("date")["tension"]
+    both = pd.concat([h.rename("headlines"), s.rename("stories")], axis=1, join="inner").dropna()
+    monthly = both.resample("MS").mean().dropna()
+    return {
+        "n_days": int(len(both)),
+        "pearson_daily": float(both["headlines"].corr(both["stories"])),
+        "spearman_daily": float(both["headlines"].rank().corr(both["stories"].rank())),
+        "pearson_monthly": float(monthly["headlines"].corr(monthly["stories"])),
+        "n_months": int(len(monthly)),
+        "sign_agreement": float(np.mean(np.sign(both["headlines"]) == np.sign(both["stories"]))),
+    }
