@@ -891,6 +891,19 @@ def data_url(text: str) -> str:
     return "data:text/csv;base64," + base64.b64encode(text.encode()).decode()
 
 
+def test_an_upload_is_reported_by_every_server_process(service: Service, tmp_path: Path) -> None:
+    """gunicorn runs several workers: the one polling may not be the one ingesting."""
+    taker = Uploads(service.store, tmp_path / "uploads", 1024 * 1024)
+    other = Uploads(Store(service.store.url), tmp_path / "uploads", 1024 * 1024)  # another process's view
+    job = taker.start("from elsewhere.csv", data_url("date,title\n2020-03-05,Talks resume elsewhere\n"))
+    assert other.get(job.id) is not None and other.get(job.id).name == "from elsewhere.csv"
+    deadline = time.monotonic() + 60
+    while other.get(job.id).status in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert other.get(job.id).status == "done" and other.get(job.id).summary["added"] == 1
+    assert other.get("no-such-job") is None
+
+
 def test_upload_message_running_done_failed(service: Service, tmp_path: Path) -> None:
     uploads = Uploads(service.store, tmp_path / "uploads", 1024 * 1024)
     body = ("date,source,title,url\n"

@@ -2,8 +2,9 @@
 interaction fast. Calls the same functions as the CLI (`tension.*`); adds no logic of its own
 beyond deciding what can be reused.
 
-The cache is keyed by the store's revision (a cheap fingerprint of articles and scores), so
-an ingest — from the upload box, the CLI or another process — is seen on the next interaction.
+The cache is keyed by the store's data revision (`Store.revision`), so an ingest, a rescore or
+a removed run — from the upload box, the CLI or another process — is seen on the next
+interaction.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pandas as pd
-from sqlalchemy import func, select
 
 from tension.analysis.index import aggregate, compute_index, finish, window
 from tension.analysis.options import IndexOptions
@@ -24,7 +24,6 @@ from tension.core.selection import Selection
 from tension.reports.explain import day_articles, explain
 from tension.reports.export import build_export
 from tension.reports.spikes import spike_evidence
-from tension.store import schema
 from tension.store.engine import Store
 from tension.store.events import list_events
 from tension.store.queries import (
@@ -68,12 +67,9 @@ class Service:
 
     # -- store fingerprint -----------------------------------------------------------
     def revision(self) -> tuple:
-        """Changes whenever articles or scores change: every ingest and rescore is a run,
-        and articles only grow. Two index lookups, no counting."""
-        a, r = schema.articles.c, schema.ingest_runs.c
-        with self.store.read() as conn:
-            return (conn.execute(select(func.max(a.id))).scalar(),
-                    conn.execute(select(func.max(r.id))).scalar())
+        """The store's data revision: changes with every write of articles, scores or the
+        store's settings, from this process or another (the store bumps it itself)."""
+        return self.store.revision("data")
 
     def _key(self, *parts: object) -> tuple:
         return (self.revision(), *parts)

@@ -1,6 +1,7 @@
 """Article files dropped on the page: saved safely, ingested in the background with progress.
 
-Jobs live in a registry owned by the app (not a module global). A file name that
+Jobs live in the store (`upload_jobs`), so a server with several worker processes reports on
+every upload whichever process took it. A file name that
 tries to leave the upload folder ("../x.csv", "/etc/passwd", "a\\b.csv") is refused,
 as is a file over the size limit; everything else goes through the same `ingest`
 as the CLI, so quarantine and idempotency are the same.
@@ -13,11 +14,13 @@ import binascii
 import datetime as dt
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tension.pipeline.ingest import ingest
+from tension.store import uploads as jobs
 from tension.store.engine import Store
 
 ALLOWED_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".txt", ".csv.gz", ".tsv.gz", ".json.gz",
@@ -72,14 +75,15 @@ class Job:
 
 
 class Uploads:
-    """Saves uploads under `folder` and ingests them, one background thread per file."""
+    """Saves uploads under `folder` and ingests them, one background thread per file. The
+    jobs' state lives in the store, so any server process can report on any upload."""
+
+    PROGRESS_EVERY = 1.0  # seconds between progress writes to the store
 
     def __init__(self, store: Store, folder: Path, max_bytes: int) -> None:
         self.store = store
         self.folder = folder
         self.max_bytes = max_bytes
-        self._jobs: dict[str, Job] = {}
-        self._lock = threading.Lock()
 
     def save(self, filename: str | None, contents: str) -> Path:
         name = safe_name(filename)
@@ -95,25 +99,27 @@ class Uploads:
     def start(self, filename: str | None, contents: str) -> Job:
         path = self.save(filename, contents)
         job = Job(uuid.uuid4().hex, safe_name(filename))
-        with self._lock:
-            self._jobs[job.id] = job
+        jobs.add_job(self.store, job.id, job.name)
         threading.Thread(target=self._run, args=(job, path), daemon=True).start()
         return job
 
     def _run(self, job: Job, path: Path) -> None:
-        job.status = "running"
+        jobs.update_job(self.store, job.id, status="running")
+        last = [time.monotonic()]
 
         def progress(_path: str, n: int) -> None:
             job.rows += n
+            if time.monotonic() - last[0] >= self.PROGRESS_EVERY:
+                last[0] = time.monotonic()
+                jobs.update_job(self.store, job.id, rows=job.rows)
 
         try:
             summary = ingest(self.store, [str(path)], progress=progress, batch_size=1000)
-            job.summary = summary.as_dict()
-            job.status = "done"
+            jobs.update_job(self.store, job.id, status="done", rows=job.rows, summary=summary.as_dict())
         except Exception as exc:  # noqa: BLE001 - reported to the user, not swallowed
-            job.error = f"{type(exc).__name__}: {exc}"
-            job.status = "failed"
+            jobs.update_job(self.store, job.id, status="failed", rows=job.rows,
+                            error=f"{type(exc).__name__}: {exc}")
 
     def get(self, job_id: str) -> Job | None:
-        with self._lock:
-            return self._jobs.get(job_id)
+        row = jobs.get_job(self.store, job_id)
+        return Job(**row) if row is not None else None

@@ -10,6 +10,7 @@ leaves either all of a batch or none of it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -24,11 +25,13 @@ from sqlalchemy import (
     func,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import make_url
 
 from tension.core.paths import resolve_db_url
 from tension.store import migrations, schema
+from tension.store.sql import insert_ignore
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SQLITE_CACHE_KIB = 256 * 1024  # per connection, allocated only as pages are used
@@ -58,7 +61,9 @@ def make_engine(url: str) -> Engine:
     """An engine with the pragmas and transaction behaviour the store relies on."""
     url = engine_url(url)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
+        event.listen(engine, "before_cursor_execute", _note_writes)
+        return engine
     path = make_url(url).database
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -86,12 +91,35 @@ def make_engine(url: str) -> Engine:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.close()
 
+    event.listen(engine, "before_cursor_execute", _note_writes)
+
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         write = conn.get_execution_options().get("tension_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+# The tables a write transaction wrote, noted from its statements as they run (so that no
+# writer can forget to say so); read back by `Store.write()` before it commits.
+_WRITTEN = "tension_written"
+_WRITE_STATEMENT = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)',
+                              re.IGNORECASE)
+
+
+def _note_writes(conn: Connection, _cursor: object, statement: str, *_args: object) -> None:
+    written = conn.info.get(_WRITTEN)
+    if written is not None:
+        match = _WRITE_STATEMENT.match(statement)
+        if match:
+            written.add(match.group(1).lower())
+
+
+def _bump(conn: Connection, topics: list[str]) -> None:
+    r = schema.revisions.c
+    insert_ignore(conn, schema.revisions, [{"topic": t, "n": 0} for t in topics], ["topic"])
+    conn.execute(update(schema.revisions).where(r.topic.in_(topics)).values(n=r.n + 1))
 
 
 class Store:
@@ -111,9 +139,25 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction: committed at the end, rolled back on any error."""
+        """One write transaction: committed at the end, rolled back on any error. Before the
+        commit, the revision of every topic whose tables it wrote is bumped (see `revision`)."""
         with self.engine.connect().execution_options(tension_write=True) as conn, conn.begin():
-            yield conn
+            conn.info[_WRITTEN] = written = set()
+            try:
+                yield conn
+                topics = sorted({schema.TOPICS[t] for t in written if t in schema.TOPICS})
+                if topics:
+                    _bump(conn, topics)
+            finally:
+                conn.info.pop(_WRITTEN, None)
+
+    def revision(self, *topics: str) -> tuple[int, ...]:
+        """How many committed transactions have written each topic's tables (schema.TOPICS):
+        what caches key on, whichever process wrote."""
+        r = schema.revisions.c
+        with self.read() as conn:
+            known = dict(conn.execute(select(r.topic, r.n)).all())
+        return tuple(known.get(t, 0) for t in topics)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

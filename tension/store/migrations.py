@@ -14,7 +14,14 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection, inspect, select, text
 
-from tension.store.schema import articles, metadata, schema_migrations, settings
+from tension.store.schema import (
+    articles,
+    metadata,
+    revisions,
+    schema_migrations,
+    settings,
+    upload_jobs,
+)
 
 Migration = Callable[[Connection], None]
 MIGRATIONS: list[tuple[str, Migration]] = []
@@ -55,6 +62,16 @@ def _ingest_files_content(conn: Connection) -> None:
     for name, kind in (("content_digest", "VARCHAR(40)"), ("options", "TEXT")):
         if name not in have:  # a store made before this migration
             conn.execute(text(f"ALTER TABLE ingest_files ADD COLUMN {name} {kind}"))
+
+
+@migration("0005_revisions")
+def _revisions(conn: Connection) -> None:
+    revisions.create(conn, checkfirst=True)
+
+
+@migration("0006_upload_jobs")
+def _upload_jobs(conn: Connection) -> None:
+    upload_jobs.create(conn, checkfirst=True)
 
 
 def migrate(conn: Connection) -> list[str]:

@@ -150,8 +150,35 @@ settings = Table(
     Column("value", Text, nullable=False),
 )
 
+upload_jobs = Table(
+    "upload_jobs", metadata,
+    # Files dropped on the page, ingested in the background: kept here, not in one server
+    # process's memory, so every worker of a multi-process server can report on them.
+    Column("id", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # queued | running | done | failed
+    Column("rows", Integer, nullable=False, default=0),
+    Column("summary", Text),  # JSON: the ingest summary, when done
+    Column("error", Text),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+revisions = Table(
+    "revisions", metadata,
+    # A counter per topic, bumped by `Store.write()` in the transaction that wrote a table of
+    # that topic (see TOPICS): caches key on it, so no writer has to remember anything.
+    Column("topic", String(32), primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
 schema_migrations = Table(
     "schema_migrations", metadata,
     Column("name", String(64), primary_key=True),
     Column("applied_at", String(32), nullable=False),
 )
+
+# The revision topic of each table a cache may depend on; other tables bump no counter.
+# "data" covers what the index, spikes and exports are computed from.
+TOPICS = {"articles": "data", "article_scores": "data", "score_terms": "data", "settings": "data",
+          "annotations": "annotations", "events": "events"}
