@@ -24,7 +24,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tension.dashboard.app import create_app
-from tension.dashboard.callbacks import render_view
+from tension.dashboard.panels.chart import render_view
 from tension.dashboard.view import parse_query
 from tension.pipeline.events import import_events
 from tension.pipeline.ingest import ingest

@@ -27,9 +27,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indicators.combine import Scorer
-from tension.dashboard import callbacks as cb
 from tension.dashboard import figures
 from tension.dashboard.figures import BLUE, DEFAULT_LAYERS, LAYERS, MANY_PERIODS, RED, index_figure
+from tension.dashboard.panels import annotations as ann_panel
+from tension.dashboard.panels import chart, evidence, files
+from tension.dashboard.panels import controls as ctl
 from tension.dashboard.service import Service
 from tension.dashboard.uploads import Uploads
 from tension.dashboard.view import DEFAULTS, parse_query, to_params, to_query
@@ -162,22 +164,22 @@ def test_sync_view_url_sets_controls_and_leaves_url_alone() -> None:
     search = ("?from=2020-01-05&to=2020-02-01&source=KCNA&category=threats&category=nosuch&freq=W&smooth=14"
               "&norm=zscore&q=Seoul%7CSouth+Korea&layers=points,counts")
     lexicon = ["threats", "talks_dialogue"]  # the store lexicon's categories: "nosuch" is dropped
-    controls, new_search = cb.sync_view("url", search, [None] * 9, lexicon)
+    controls, new_search = ctl.sync_view("url", search, [None] * 9, lexicon)
     assert controls == ["2020-01-05", "2020-02-01", ["KCNA"], ["threats"], "W", 14, "zscore",
                         "Seoul|South Korea", ["points", "counts"]]
     assert new_search is no_update
     # the initial call (nothing triggered yet) reads the URL the same way
-    assert cb.sync_view(None, search, [None] * 9, lexicon)[0] == controls
+    assert ctl.sync_view(None, search, [None] * 9, lexicon)[0] == controls
 
 
 def test_sync_view_control_change_writes_the_url() -> None:
     values = ["2020-01-05T00:00:00", "2020-02-01", [], [], "D", 3, "raw", "", list(DEFAULT_LAYERS)]
-    controls, search = cb.sync_view("smooth", "?from=2019-01-01", values)
+    controls, search = ctl.sync_view("smooth", "?from=2019-01-01", values)
     assert controls == [no_update] * 9  # the controls are not touched
     assert search == "?from=2020-01-05&to=2020-02-01&smooth=3"
     # and that URL, read back, gives the same controls: no ping-pong between URL and controls
-    assert cb.sync_view("url", search, [None] * 9)[0] == cb.controls_from_view(
-        cb.view_from_controls(values))
+    assert ctl.sync_view("url", search, [None] * 9)[0] == ctl.controls_from_view(
+        ctl.view_from_controls(values))
 
 
 @pytest.mark.parametrize("typed", [0, "0", "1000", 366, "2.5", "", None, "abc", "-3"])
@@ -185,26 +187,26 @@ def test_a_smoothing_out_of_range_puts_the_one_in_use_back_and_says_so(typed: ob
     """The field kept 0 or 1000 while the chart used 7 and the URL dropped smooth: now the
     field gets the smoothing in use (the URL's) back, the URL stays, a message says why."""
     values = ["2020-01-05", None, [], [], "D", typed, "raw", "", list(DEFAULT_LAYERS)]
-    controls, search = cb.sync_view("smooth", "?from=2020-01-05&smooth=14", values)
+    controls, search = ctl.sync_view("smooth", "?from=2020-01-05&smooth=14", values)
     assert controls == [no_update] * 5 + [14] + [no_update] * 3 and search is no_update
-    assert cb.smooth_message("smooth", typed, 14) == (
+    assert ctl.smooth_message("smooth", typed, 14) == (
         "Smoothing must be a whole number of periods from 1 to 365; still smoothing over 14.")
-    assert cb.sync_view("smooth", "", values)[0][5] == 7  # none in the URL: the default
+    assert ctl.sync_view("smooth", "", values)[0][5] == 7  # none in the URL: the default
 
 
 def test_a_smoothing_typed_in_range_is_taken_as_a_number() -> None:
     for typed, taken in (("3", 3), (" 14 ", 14), ("365", 365), (1, 1), ("30.0", 30)):
-        assert cb.smooth_value(typed) == taken
+        assert ctl.smooth_value(typed) == taken
         values = [None, None, [], [], "D", typed, "raw", "", list(DEFAULT_LAYERS)]
-        assert cb.view_from_controls(values)["smooth"] == taken
-        assert cb.sync_view("smooth", "?smooth=14", values)[1] == ("" if taken == 7 else f"?smooth={taken}")
-        assert cb.smooth_message("smooth", typed, 14) == ""
-    assert cb.smooth_message("freq", None, 14) == ""  # another control: no message
+        assert ctl.view_from_controls(values)["smooth"] == taken
+        assert ctl.sync_view("smooth", "?smooth=14", values)[1] == ("" if taken == 7 else f"?smooth={taken}")
+        assert ctl.smooth_message("smooth", typed, 14) == ""
+    assert ctl.smooth_message("freq", None, 14) == ""  # another control: no message
 
 
 def test_sync_view_defaults_give_an_empty_query() -> None:
-    values = cb.controls_from_view(dict(DEFAULTS))
-    assert cb.sync_view("freq", "?freq=W", values)[1] == ""
+    values = ctl.controls_from_view(dict(DEFAULTS))
+    assert ctl.sync_view("freq", "?freq=W", values)[1] == ""
 
 
 def test_bad_url_values_fall_back_to_defaults() -> None:
@@ -259,7 +261,7 @@ def test_url_round_trip_with_every_layer_off() -> None:
 
 # =========================================================================== render_view
 def test_render_view_draws_every_layer(service: Service) -> None:
-    fig, status, spikes = cb.render_view(service, view())
+    fig, status, spikes = chart.render_view(service, view())
     got = names(fig)
     for expected in ("95% band", "articles", "daily index", "smoothed", "hostility",
                      "conciliation", "hostility spike", "conciliation spike", "reference events"):
@@ -305,7 +307,7 @@ def test_render_view_draws_every_layer(service: Service) -> None:
 
 
 def test_empty_days_are_gaps_not_zeros(service: Service) -> None:
-    fig, status, _ = cb.render_view(service, view())
+    fig, status, _ = chart.render_view(service, view())
     pts = trace(fig, "daily index")
     for i in EMPTY_OFFSETS:
         assert pts["y"][i] is None, f"{day(i)} has no articles but is drawn at {pts['y'][i]}"
@@ -345,7 +347,7 @@ def _filled_spans(fig: dict) -> list[tuple[str, str]]:
 
 
 def test_band_leaves_empty_days_open(service: Service) -> None:
-    fig, _, _ = cb.render_view(service, view())
+    fig, _, _ = chart.render_view(service, view())
     spans = _filled_spans(fig)
     assert spans
     for i in EMPTY_OFFSETS:
@@ -354,7 +356,7 @@ def test_band_leaves_empty_days_open(service: Service) -> None:
 
 def test_chart_shows_the_numbers_the_export_writes(service: Service) -> None:
     v = view("?from=2020-01-20&to=2020-02-25&smooth=3")
-    fig, _, _ = cb.render_view(service, v)
+    fig, _, _ = chart.render_view(service, v)
     table = build_export(service.store, *to_params(v))
     assert len(table) == len(trace(fig, "daily index")["y"]) == 37
 
@@ -367,18 +369,18 @@ def test_chart_shows_the_numbers_the_export_writes(service: Service) -> None:
 
 
 def test_render_view_layers_switch_traces_off(service: Service) -> None:
-    fig, _, _ = cb.render_view(service, view("?layers=points"))
+    fig, _, _ = chart.render_view(service, view("?layers=points"))
     got = names(fig)
     assert "daily index" in got and "smoothed" in got
     for absent in ("95% band", "articles", "hostility spike", "reference events"):
         assert absent not in got
-    fig, _, _ = cb.render_view(service, view("?layers=points,hostility,conciliation"))
+    fig, _, _ = chart.render_view(service, view("?layers=points,hostility,conciliation"))
     assert trace(fig, "hostility")["visible"] is True
     assert trace(fig, "conciliation")["visible"] is True
 
 
 def test_reference_events_are_a_toggleable_layer_escaped(service: Service) -> None:
-    fig, _, _ = cb.render_view(service, view())
+    fig, _, _ = chart.render_view(service, view())
     ev = trace(fig, "reference events")
     assert ev["yaxis"] == "y3" and fig["layout"]["yaxis3"]["visible"] is False
     assert [x for x in ev["x"] if x] == [day(5), day(5), day(40), day(40)]
@@ -387,14 +389,14 @@ def test_reference_events_are_a_toggleable_layer_escaped(service: Service) -> No
     assert not any("<script>" in t or "<b>" in t for t in labels)
     assert "&lt;b&gt;Nuclear&lt;/b&gt; test &lt;script&gt;alert(1)&lt;/script&gt; [nuclear_test]" in labels
     # outside the view, events are not drawn
-    fig, _, _ = cb.render_view(service, view(f"?from={day(20)}&to={day(30)}"))
+    fig, _, _ = chart.render_view(service, view(f"?from={day(20)}&to={day(30)}"))
     assert "reference events" not in names(fig)
 
 
 def test_annotations_become_shapes(service: Service) -> None:
     ann.create(service.store, {"date": SPIKE_DAY, "title": "Fire and fury", "author": "ana"})
     ann.create(service.store, {"start": day(4), "end": day(8), "title": "Talks week"})
-    fig, _, _ = cb.render_view(service, view())
+    fig, _, _ = chart.render_view(service, view())
     shapes = fig["layout"]["shapes"]
     lines = [s for s in shapes if s["type"] == "line"]
     rects = [s for s in shapes if s["type"] == "rect"]
@@ -406,17 +408,17 @@ def test_annotations_become_shapes(service: Service) -> None:
     assert set(labels) == {"Fire and fury", "Talks week"}
     assert labels["Fire and fury"]["x"] == SPIKE_DAY
     # a view that does not reach January shows only the February annotation
-    fig, _, _ = cb.render_view(service, view(f"?from={day(40)}"))
+    fig, _, _ = chart.render_view(service, view(f"?from={day(40)}"))
     assert [s["type"] for s in fig["layout"]["shapes"]] == ["line"]
     # and the layer can be switched off
-    fig, _, _ = cb.render_view(service, view("?layers=points"))
+    fig, _, _ = chart.render_view(service, view("?layers=points"))
     assert fig["layout"]["shapes"] == [] and fig["layout"]["annotations"] == []
 
 
 def test_hover_and_labels_escape_user_text(service: Service) -> None:
     title = '<script>window.__pwned=1</script><img src=x onerror="alert(2)">'
     ann.create(service.store, {"date": SPIKE_DAY, "title": title, "author": "<b>eve</b>"})
-    fig, _, _ = cb.render_view(service, view())
+    fig, _, _ = chart.render_view(service, view())
     note = fig["layout"]["annotations"][0]
     for field in ("text", "hovertext"):
         assert "<script" not in note[field] and "<img" not in note[field] and "<b>" not in note[field]
@@ -456,7 +458,7 @@ def plotly_shows(text: str) -> str:
 def test_plotly_shows_escaped_labels_literally(service: Service) -> None:
     title = "<b>Talks</b> & 5 > 4"  # escaped, still under the 40-character cut
     ann.create(service.store, {"date": SPIKE_DAY, "title": title})
-    fig, _, _ = cb.render_view(service, view())
+    fig, _, _ = chart.render_view(service, view())
     note = fig["layout"]["annotations"][0]
     assert "<" not in note["text"] and plotly_shows(note["text"]) == title
 
@@ -464,7 +466,7 @@ def test_plotly_shows_escaped_labels_literally(service: Service) -> None:
 def test_quoted_annotation_title_reads_right_on_the_chart(service: Service) -> None:
     title = 'Trump: "fire and fury"'
     ann.create(service.store, {"date": SPIKE_DAY, "title": title, "author": "ana"})
-    fig, _, _ = cb.render_view(service, view())
+    fig, _, _ = chart.render_view(service, view())
     note = fig["layout"]["annotations"][0]
     assert plotly_shows(note["text"]) == title
     assert plotly_shows(note["hovertext"]) == f"{title}<br>ana"
@@ -473,23 +475,23 @@ def test_quoted_annotation_title_reads_right_on_the_chart(service: Service) -> N
 def test_long_annotation_label_is_cut_before_escaping(service: Service) -> None:
     title = "a" * 38 + "<b> and more"
     ann.create(service.store, {"date": SPIKE_DAY, "title": title})
-    fig, _, _ = cb.render_view(service, view())
+    fig, _, _ = chart.render_view(service, view())
     label = fig["layout"]["annotations"][0]["text"]
     assert title.startswith(plotly_shows(label)) and "&" not in plotly_shows(label), label
 
 
 def test_render_view_weekly_filter_and_errors(service: Service) -> None:
-    fig, status, _ = cb.render_view(service, view("?freq=W"))
+    fig, status, _ = chart.render_view(service, view("?freq=W"))
     pts = trace(fig, "index")
     assert pts["dx"] == 7 * 86_400_000 and pts["x0"] == "2019-12-30"  # the Monday of the first week
     assert len(pts["y"]) == 9
-    fig, status, _ = cb.render_view(service, view("?q=talks"))
+    fig, status, _ = chart.render_view(service, view("?q=talks"))
     n_talks = sum("talks" in t for _, t in corpus_rows())
     assert text_of(status).startswith(f"{n_talks:,} articles")
     # an invalid filter typed in the box: a clear message, an empty chart, no exception
     v = view()
     v["filter"] = "Seoul | "
-    fig, status, spikes = cb.render_view(service, v)
+    fig, status, spikes = chart.render_view(service, v)
     assert fig["data"] and all(not t.get("y") for t in fig["data"])
     err = [c for c in walk(status) if isinstance(c, html.Span) and c.className == "error"]
     assert err and "empty term" in err[0].children
@@ -503,13 +505,13 @@ def test_render_view_weekly_filter_and_errors(service: Service) -> None:
     ({"points": [{"x": "2020-02-17 12:00", "y": 0.1}], "xvals": ["2020-02-18"]}, "2020-02-18"),
 ])
 def test_selection_from_click(click: dict, expected: str) -> None:
-    got = cb.selection_from_graph("index-graph.clickData", click, None)
+    got = chart.selection_from_graph("index-graph.clickData", click, None)
     assert got == {"start": expected, "end": expected}
 
 
 def test_click_just_left_of_a_point_selects_that_day() -> None:
     click = {"points": [], "xvals": ["2020-02-14 23:10:00"]}
-    assert cb.selection_from_graph("index-graph.clickData", click, None) == {
+    assert chart.selection_from_graph("index-graph.clickData", click, None) == {
         "start": "2020-02-15", "end": "2020-02-15"}
 
 
@@ -538,7 +540,7 @@ def test_weeks_and_months_are_drawn_across_their_period() -> None:
 def test_a_click_in_a_week_or_month_view_selects_the_period_under_the_cursor(
         freq: str, x: str, expected: tuple[str, str]) -> None:
     click = {"points": [], "xvals": [x]}
-    got = cb.selection_from_graph("index-graph.clickData", click, None, freq)
+    got = chart.selection_from_graph("index-graph.clickData", click, None, freq)
     assert (got["start"], got["end"]) == expected
 
 
@@ -547,7 +549,7 @@ def test_spikes_of_a_week_or_month_view_sit_on_the_periods_value(service: Servic
     own height stretched the axis); the hover still names the day. A spike late in the last
     month of the view is drawn too (it was dropped as later than that month's 1st)."""
     for freq, start in (("W", "2020-02-10"), ("M", "2020-02-01")):
-        fig, _, _ = cb.render_view(service, view(f"?from=2020-01-01&to=2020-02-20&freq={freq}"))
+        fig, _, _ = chart.render_view(service, view(f"?from=2020-01-01&to=2020-02-20&freq={freq}"))
         pts, sp = trace(fig, "index"), trace(fig, "hostility spike")
         xs = (pd.date_range(pts["x0"], periods=len(pts["y"]), freq="7D").strftime("%Y-%m-%d").tolist()
               if "x0" in pts else pts["x"])
@@ -559,7 +561,7 @@ def test_spikes_of_a_week_or_month_view_sit_on_the_periods_value(service: Servic
             assert y == pts["y"][xs.index(x)]
         i = days.index(SPIKE_DAY)
         assert sp["x"][i] == start and sp["y"][i] < sp["customdata"][i][2]  # below the day's height
-    fig, _, _ = cb.render_view(service, view())
+    fig, _, _ = chart.render_view(service, view())
     pts, sp = trace(fig, "daily index"), trace(fig, "hostility spike")
     assert SPIKE_DAY in sp["x"] and "xperiod" not in sp
     for x, y in zip(sp["x"], sp["y"], strict=True):
@@ -583,7 +585,7 @@ def test_a_spike_hover_gives_the_value_on_the_charts_scale(service: Service, nor
     value, next to an index line reading on another scale. It gives the value drawn (the
     index line's at that date, where the marker sits), then the raw tension, labelled so."""
     for freq in ("D", "W"):
-        fig, _, _ = cb.render_view(service, view(f"?norm={norm}&freq={freq}"))
+        fig, _, _ = chart.render_view(service, view(f"?norm={norm}&freq={freq}"))
         pts = trace(fig, "daily index" if freq == "D" else "index")
         assert "index %{y:.3f}" in pts["hovertemplate"]
         xs = pd.date_range(pts["x0"], periods=len(pts["y"]), freq="D" if freq == "D" else "7D")
@@ -599,7 +601,7 @@ def test_a_spike_hover_gives_the_value_on_the_charts_scale(service: Service, nor
                 assert lines[2] == f"{index} {drawn:.3f} {scale}"
                 assert lines[3] == f"that day's raw tension {raw:+.3f}" and len(lines) == 4
     # a raw daily view: the index is that day's tension, said once
-    fig, _, _ = cb.render_view(service, view())
+    fig, _, _ = chart.render_view(service, view())
     sp = trace(fig, "hostility spike")
     i = sp["x"].index(SPIKE_DAY)
     assert hover_lines(sp, i)[2:] == [f"index {sp['customdata'][i][2]:.3f}"]
@@ -609,10 +611,10 @@ def test_annotations_and_events_carry_no_value_to_rescale(service: Service) -> N
     """Annotation labels and reference-event lines are placed on the plot's height (not the
     y axis) and name no value, so a z-score or base-100 view draws them as the raw one."""
     ann.create(service.store, {"date": SPIKE_DAY, "title": "Threats", "author": "ana"})
-    raw, _, _ = cb.render_view(service, view())
+    raw, _, _ = chart.render_view(service, view())
     assert raw["layout"]["annotations"] and raw["layout"]["shapes"]
     for norm in ("zscore", "base100"):
-        fig, _, _ = cb.render_view(service, view(f"?norm={norm}"))
+        fig, _, _ = chart.render_view(service, view(f"?norm={norm}"))
         assert fig["layout"]["annotations"] == raw["layout"]["annotations"]
         assert fig["layout"]["shapes"] == raw["layout"]["shapes"]
         assert trace(fig, "reference events") == trace(raw, "reference events")
@@ -624,22 +626,22 @@ def test_a_zoom_of_the_x_axis_sets_the_views_dates() -> None:
     a reset clears them; other relayout events leave the dates alone."""
     bounds = (dt.date(1997, 1, 1), dt.date(2014, 6, 30))
     zoom = {"xaxis.range[0]": "2013-03-30 12:00", "xaxis.range[1]": "2013-04-30 12:00"}  # "1M"
-    assert cb.dates_from_zoom(zoom, bounds) == ("2013-03-31", "2013-04-30")
+    assert ctl.dates_from_zoom(zoom, bounds) == ("2013-03-31", "2013-04-30")
     slider = {"xaxis.range": ["2013-04-14 20:15:00.5", "2013-04-20 06:00"]}
-    assert cb.dates_from_zoom(slider, bounds) == ("2013-04-15", "2013-04-20")
-    assert cb.dates_from_zoom({"xaxis.range": ["2013-04-03 06:00", "2013-04-03 09:00"]}) == (
+    assert ctl.dates_from_zoom(slider, bounds) == ("2013-04-15", "2013-04-20")
+    assert ctl.dates_from_zoom({"xaxis.range": ["2013-04-03 06:00", "2013-04-03 09:00"]}) == (
         "2013-04-03", "2013-04-03")  # narrower than a day: that day
-    assert cb.dates_from_zoom({"xaxis.range": ["1990-01-01", "2013-04-03"]}, bounds) == (None, "2013-04-03")
-    assert cb.dates_from_zoom({"xaxis.range": ["2014-01-01", "2030-01-01"]}, bounds) == ("2014-01-01", None)
+    assert ctl.dates_from_zoom({"xaxis.range": ["1990-01-01", "2013-04-03"]}, bounds) == (None, "2013-04-03")
+    assert ctl.dates_from_zoom({"xaxis.range": ["2014-01-01", "2030-01-01"]}, bounds) == ("2014-01-01", None)
     month = {"xaxis.range": ["2013-04-01", "2013-05-01"]}  # "1M" in a month view: April, drawn across
-    assert cb.dates_from_zoom(month, bounds, "M") == ("2013-04-01", "2013-04-30")
-    assert cb.dates_from_zoom({"xaxis.range": ["2013-04-03 13:00", "2013-04-08 11:00"]}, bounds, "W") == (
+    assert ctl.dates_from_zoom(month, bounds, "M") == ("2013-04-01", "2013-04-30")
+    assert ctl.dates_from_zoom({"xaxis.range": ["2013-04-03 13:00", "2013-04-08 11:00"]}, bounds, "W") == (
         "2013-04-04", "2013-04-07")  # the days more than half in the range
     for reset in ({"xaxis.autorange": True}, {"xaxis.autorange": True, "yaxis.autorange": True}):
-        assert cb.dates_from_zoom(reset, bounds) == (None, None)
+        assert ctl.dates_from_zoom(reset, bounds) == (None, None)
     for other in (None, {}, {"autosize": True}, {"yaxis.range[0]": 0, "yaxis.range[1]": 1},
                   {"selections": [{"x0": "2013-01-01"}]}, {"xaxis.range[0]": "2013-01-01"}):
-        assert cb.dates_from_zoom(other, bounds) is None
+        assert ctl.dates_from_zoom(other, bounds) is None
 
 
 def test_the_x_axis_spans_the_views_periods_exactly() -> None:
@@ -654,22 +656,22 @@ def test_the_x_axis_spans_the_views_periods_exactly() -> None:
 
 def test_new_dates_give_the_chart_a_new_ui_revision(service: Service) -> None:
     """plotly keeps a zoom while the uirevision stays: new dates must not keep an old zoom."""
-    revisions = {cb.render_view(service, view(q))[0]["layout"]["uirevision"]
+    revisions = {chart.render_view(service, view(q))[0]["layout"]["uirevision"]
                  for q in ("", "?from=2020-01-05", "?from=2020-01-05&to=2020-02-01")}
     assert len(revisions) == 3
 
 
 def test_selection_from_box_and_lasso() -> None:
     box = {"range": {"x": ["2020-02-10 12:00:00.0", "2020-02-03 06:00"]}, "points": []}
-    assert cb.selection_from_graph("index-graph.selectedData", None, box) == {
+    assert chart.selection_from_graph("index-graph.selectedData", None, box) == {
         "start": "2020-02-03", "end": "2020-02-10"}
     lasso = {"points": [{"x": "2020-01-09", "y": 0}, {"x": "2020-01-05", "y": 1},
                         {"y": 2, "curveNumber": 9}]}
-    assert cb.selection_from_graph("index-graph.selectedData", None, lasso) == {
+    assert chart.selection_from_graph("index-graph.selectedData", None, lasso) == {
         "start": "2020-01-05", "end": "2020-01-09"}
-    assert cb.selection_from_graph("index-graph.selectedData", None, {"points": []}) is None
-    assert cb.selection_from_graph("index-graph.clickData", {"points": []}, None) is None
-    assert cb.selection_from_graph(None, None, None) is None
+    assert chart.selection_from_graph("index-graph.selectedData", None, {"points": []}) is None
+    assert chart.selection_from_graph("index-graph.clickData", {"points": []}, None) is None
+    assert chart.selection_from_graph(None, None, None) is None
 
 
 @pytest.mark.parametrize("freq,box,expected", [
@@ -684,27 +686,27 @@ def test_a_box_selection_in_a_week_or_month_view_selects_whole_periods(
         freq: str, box: list[str], expected: tuple[str, str]) -> None:
     """The periods the box touches, first day of the first to last day of the last, by the
     rule a click uses at either end (it gave the days under the box, cutting weeks)."""
-    got = cb.selection_from_graph("index-graph.selectedData", None, {"range": {"x": box}, "points": []}, freq)
+    got = chart.selection_from_graph("index-graph.selectedData", None, {"range": {"x": box}, "points": []}, freq)
     assert (got["start"], got["end"]) == expected
     lo, hi = sorted(box)
     if pd.Timestamp(hi) != figures.period_start(hi, freq):  # an edge inside a period: as a click there
-        click = lambda x: cb.selection_from_graph("index-graph.clickData", {"xvals": [x]}, None, freq)  # noqa: E731
+        click = lambda x: chart.selection_from_graph("index-graph.clickData", {"xvals": [x]}, None, freq)  # noqa: E731
         assert (got["start"], got["end"]) == (click(lo)["start"], click(hi)["end"])
 
 
 def test_a_lasso_in_a_week_or_month_view_selects_whole_periods() -> None:
     """Points of a week or month (at its first day, or drawn mid-period) stand for the period."""
     weeks = {"points": [{"x": "2020-02-10", "y": 0}, {"x": "2020-01-30 12:00", "y": 1}]}
-    assert cb.selection_from_graph("index-graph.selectedData", None, weeks, "W") == {
+    assert chart.selection_from_graph("index-graph.selectedData", None, weeks, "W") == {
         "start": "2020-01-27", "end": "2020-02-16"}
     months = {"points": [{"x": "2013-02-01", "y": 0}, {"x": "2013-03-16 12:00", "y": 1}]}
-    assert cb.selection_from_graph("index-graph.selectedData", None, months, "M") == {
+    assert chart.selection_from_graph("index-graph.selectedData", None, months, "M") == {
         "start": "2013-02-01", "end": "2013-03-31"}
 
 
 # =========================================================================== evidence
 def test_evidence_panel_ranks_articles_and_highlights_phrases(service: Service) -> None:
-    out = cb.evidence_panel(service, view(), {"start": SPIKE_DAY, "end": SPIKE_DAY})
+    out = evidence.evidence_panel(service, view(), {"start": SPIKE_DAY, "end": SPIKE_DAY})
     assert text_of(out[0]).startswith(f"{SPIKE_DAY}: {len(HOSTILE)} articles, mean tension +")
     h3 = [c.children for c in out if isinstance(c, html.H3)]
     assert h3 == ["What moved it", "Articles, by contribution"]
@@ -742,21 +744,21 @@ def test_evidence_panel_ranks_articles_and_highlights_phrases(service: Service) 
 
 
 def test_evidence_for_a_range_and_for_an_empty_day(service: Service) -> None:
-    out = cb.evidence_panel(service, view(), {"start": day(44), "end": day(46)})
+    out = evidence.evidence_panel(service, view(), {"start": day(44), "end": day(46)})
     assert text_of(out[0]).startswith(f"{day(44)} to {day(46)}: {len(HOSTILE) + 6} articles")
-    assert text_of(cb.evidence_panel(service, view(), None)).startswith("Click a day")
-    empty = cb.evidence_panel(service, view(), {"start": day(10), "end": day(10)})
+    assert text_of(evidence.evidence_panel(service, view(), None)).startswith("Click a day")
+    empty = evidence.evidence_panel(service, view(), {"start": day(10), "end": day(10)})
     assert len(empty) == 1 and not [c for c in empty if isinstance(c, html.Details)]
     assert text_of(empty[0]).endswith(": no articles.")
 
 
 def test_evidence_heading_of_an_empty_day(service: Service) -> None:
-    empty = cb.evidence_panel(service, view(), {"start": day(10), "end": day(10)})
+    empty = evidence.evidence_panel(service, view(), {"start": day(10), "end": day(10)})
     assert text_of(empty[0]) == f"{day(10)}: no articles."
 
 
 def test_evidence_text_is_never_raw_html(service: Service) -> None:
-    out = cb.evidence_panel(service, view(), {"start": SCRIPT_DAY, "end": SCRIPT_DAY})
+    out = evidence.evidence_panel(service, view(), {"start": SCRIPT_DAY, "end": SCRIPT_DAY})
     summaries = [c for c in walk(out) if isinstance(c, html.Summary)]
     assert SCRIPT_TITLE in [s.children[1] for s in summaries]  # a plain string: React escapes it
     for c in walk(out):
@@ -770,7 +772,7 @@ FORM = {"start": SPIKE_DAY, "end": "", "title": "Fire and fury", "note": "first 
 
 
 def test_save_annotation_creates(service: Service) -> None:
-    msg, editing, saved = cb.save_annotation(service, None, FORM)
+    msg, editing, saved = ann_panel.save_annotation(service, None, FORM)
     assert saved and msg == f"Annotation {editing['id']} saved."
     stored = ann.get(service.store, editing["id"])
     assert stored["updated_at"] == editing["updated_at"]
@@ -779,9 +781,9 @@ def test_save_annotation_creates(service: Service) -> None:
 
 
 def test_save_annotation_updates_with_the_new_version(service: Service) -> None:
-    _, editing, _ = cb.save_annotation(service, None, FORM)
+    _, editing, _ = ann_panel.save_annotation(service, None, FORM)
     first = editing["updated_at"]
-    msg, editing2, saved = cb.save_annotation(service, editing, {**FORM, "title": "Fire and fury (2)",
+    msg, editing2, saved = ann_panel.save_annotation(service, editing, {**FORM, "title": "Fire and fury (2)",
                                                                   "end": day(47)})
     assert saved and msg == f"Saved changes to annotation {editing['id']}."
     stored = ann.get(service.store, editing["id"])
@@ -789,56 +791,56 @@ def test_save_annotation_updates_with_the_new_version(service: Service) -> None:
     assert editing2 == {"id": editing["id"], "updated_at": stored["updated_at"], "saved": True}
     assert stored["updated_at"] > first
     # a second edit with the version we just got back also works (no false conflict)
-    _, _, saved = cb.save_annotation(service, editing2, {**FORM, "title": "third"})
+    _, _, saved = ann_panel.save_annotation(service, editing2, {**FORM, "title": "third"})
     assert saved and ann.get(service.store, editing["id"])["title"] == "third"
 
 
 def test_a_chart_selection_never_retargets_a_saved_annotation(service: Service) -> None:
     found = {"start": "2013-09-09", "end": "2013-09-09"}
-    _, editing, _ = cb.save_annotation(service, None, FORM)
+    _, editing, _ = ann_panel.save_annotation(service, None, FORM)
     # just saved: the selection starts a new annotation, the saved one is left alone
-    assert cb.form_for_selection(editing, found) == (
+    assert ann_panel.form_for_selection(editing, found) == (
         None, f"New annotation for 2013-09-09 (annotation {editing['id']} is saved).",
         "2013-09-09", "", "", "", "")
     # opened from the list for editing: it keeps being edited, and the message says so
     opened = {"id": editing["id"], "updated_at": editing["updated_at"]}
-    got = cb.form_for_selection(opened, {"start": "2013-09-09", "end": "2013-09-12"})
+    got = ann_panel.form_for_selection(opened, {"start": "2013-09-09", "end": "2013-09-12"})
     assert got[0] is no_update and got[2:4] == ("2013-09-09", "2013-09-12")
     assert got[1] == (f"Editing annotation {editing['id']}: dates set to 2013-09-09 – 2013-09-12 "
                       "from the chart; Save to move it, New to start another.")
     # a new annotation being drafted: only the dates change, the typed text stays
-    assert cb.form_for_selection(None, found) == (no_update, no_update, "2013-09-09", "",
+    assert ann_panel.form_for_selection(None, found) == (no_update, no_update, "2013-09-09", "",
                                                   no_update, no_update, no_update)
 
 
 def test_save_annotation_conflict_overwrites_nothing(service: Service) -> None:
-    _, mine, _ = cb.save_annotation(service, None, FORM)
+    _, mine, _ = ann_panel.save_annotation(service, None, FORM)
     theirs = ann.update_annotation(service.store, mine["id"], {"title": "Bo's title", "author": "bo"},
                                    mine["updated_at"])
-    msg, editing, saved = cb.save_annotation(service, mine, {**FORM, "title": "Ana's stale edit"})
+    msg, editing, saved = ann_panel.save_annotation(service, mine, {**FORM, "title": "Ana's stale edit"})
     assert not saved
     assert "bo changed this annotation" in msg and theirs["updated_at"] in msg
     assert editing["reload"]["title"] == "Bo's title"  # the form shows their version
     assert editing["updated_at"] == theirs["updated_at"]  # so the next save can apply on top
     assert ann.get(service.store, mine["id"]) == theirs  # nothing overwritten
     # saving again from the reloaded form now works
-    _, _, saved = cb.save_annotation(service, editing, {**FORM, "title": "Ana, on top of Bo"})
+    _, _, saved = ann_panel.save_annotation(service, editing, {**FORM, "title": "Ana, on top of Bo"})
     assert saved and ann.get(service.store, mine["id"])["title"] == "Ana, on top of Bo"
 
 
 def test_save_annotation_validation_and_deleted(service: Service) -> None:
-    msg, editing, saved = cb.save_annotation(service, None, {**FORM, "title": "  "})
+    msg, editing, saved = ann_panel.save_annotation(service, None, {**FORM, "title": "  "})
     assert not saved and editing is None and msg == "Not saved: 'title' is required"
-    msg, _, saved = cb.save_annotation(service, None, {**FORM, "start": "15/02/2020"})
+    msg, _, saved = ann_panel.save_annotation(service, None, {**FORM, "start": "15/02/2020"})
     assert not saved and "'start' must be a date" in msg
-    msg, _, saved = cb.save_annotation(service, None, {**FORM, "end": day(1)})
+    msg, _, saved = ann_panel.save_annotation(service, None, {**FORM, "end": day(1)})
     assert not saved and "is before 'start'" in msg
-    msg, _, saved = cb.save_annotation(service, None, {**FORM, "title": "x" * 201})
+    msg, _, saved = ann_panel.save_annotation(service, None, {**FORM, "title": "x" * 201})
     assert not saved and "limit is 200" in msg
     assert ann.list_annotations(service.store) == []
-    _, editing, _ = cb.save_annotation(service, None, FORM)
+    _, editing, _ = ann_panel.save_annotation(service, None, FORM)
     ann.delete(service.store, editing["id"])
-    msg, editing2, saved = cb.save_annotation(service, editing, FORM)
+    msg, editing2, saved = ann_panel.save_annotation(service, editing, FORM)
     assert not saved and editing2 is None and "deleted meanwhile" in msg
 
 
@@ -847,7 +849,7 @@ def test_accept_spike_creates_a_prefilled_annotation(service: Service) -> None:
     sel, _ = to_params(v)
     records = service.spike_records(sel, 12)
     record = next(r for r in records if r["peak"] == SPIKE_DAY)
-    msg = cb.accept_spike(service, v, record, author="ana")
+    msg = chart.accept_spike(service, v, record, author="ana")
     assert msg.endswith(f"from the {SPIKE_DAY} spike.")
     (saved,) = ann.list_annotations(service.store)
     assert saved["tags"] == ["spike", "hostility"]
@@ -863,7 +865,7 @@ def test_accept_spike_creates_a_prefilled_annotation(service: Service) -> None:
     assert saved["note"].startswith(f"Robust z {record['magnitude']:+.1f}")
     # a conciliation dip is labelled and tagged as such
     dip = next(r for r in records if r["peak"] == DIP_DAY)
-    cb.accept_spike(service, v, dip)
+    chart.accept_spike(service, v, dip)
     dip_ann = ann.list_annotations(service.store, tag="conciliation")
     assert len(dip_ann) == 1 and dip_ann[0]["title"].startswith("Conciliation dip: ")
     assert dip_ann[0]["tags"] == ["spike", "conciliation"]
@@ -873,17 +875,17 @@ def test_grid_rows_filter_by_tag(service: Service) -> None:
     ann.create(service.store, {"date": day(3), "title": "one", "tags": ["spike", "hostility"]})
     ann.create(service.store, {"date": day(2), "title": "two", "tags": "talks"})
     ann.create(service.store, {"start": day(30), "end": day(33), "title": "three", "tags": []})
-    rows = cb.grid_rows(service)
+    rows = ann_panel.grid_rows(service)
     assert [r["title"] for r in rows] == ["two", "one", "three"]  # oldest day first
     assert rows[1]["tags_text"] == "spike, hostility" and rows[2]["tags_text"] == ""
     assert [r["row_id"] for r in rows] == [str(r["id"]) for r in rows]  # the grid's string row ids
-    assert [r["title"] for r in cb.grid_rows(service, "spike")] == ["one"]
-    assert [r["title"] for r in cb.grid_rows(service, "  talks ")] == ["two"]
-    assert cb.grid_rows(service, "nothing") == []
-    assert len(cb.grid_rows(service, "   ")) == 3
+    assert [r["title"] for r in ann_panel.grid_rows(service, "spike")] == ["one"]
+    assert [r["title"] for r in ann_panel.grid_rows(service, "  talks ")] == ["two"]
+    assert ann_panel.grid_rows(service, "nothing") == []
+    assert len(ann_panel.grid_rows(service, "   ")) == 3
     # the dashboard's box ignores case and finds part of a tag ("HOST", "Talk" found nothing)
-    assert [r["title"] for r in cb.grid_rows(service, "HOST")] == ["one"]
-    assert [r["title"] for r in cb.grid_rows(service, "Talk")] == ["two"]
+    assert [r["title"] for r in ann_panel.grid_rows(service, "HOST")] == ["one"]
+    assert [r["title"] for r in ann_panel.grid_rows(service, "Talk")] == ["two"]
 
 
 # =========================================================================== upload
@@ -916,15 +918,15 @@ def test_upload_message_running_done_failed(service: Service, tmp_path: Path) ->
         time.sleep(0.05)
     done = uploads.get(job.id).as_dict()
     assert done["status"] == "done", done
-    msg = text_of(cb.upload_message(done))
+    msg = text_of(files.upload_message(done))
     assert msg.startswith("new articles.csv: read 3 rows, added 2, duplicates 0, quarantined 1.")
     assert "quarantine list" in msg
-    fig, status, _ = cb.render_view(service, view())  # the new days are on the chart at once
+    fig, status, _ = chart.render_view(service, view())  # the new days are on the chart at once
     assert len(trace(fig, "daily index")["y"]) == N_DAYS + 2
 
-    running = cb.upload_message({"status": "running", "name": "big.csv", "rows": 12000})
+    running = files.upload_message({"status": "running", "name": "big.csv", "rows": 12000})
     assert isinstance(running[0], html.Progress) and "big.csv: 12,000 rows read" in text_of(running)
-    failed = cb.upload_message({"status": "failed", "name": "x.csv", "rows": 0,
+    failed = files.upload_message({"status": "failed", "name": "x.csv", "rows": 0,
                                 "error": "OperationalError: disk full"})
     assert failed[0].className == "error"
     assert text_of(failed) == "x.csv: import failed: OperationalError: disk full"
@@ -933,14 +935,14 @@ def test_upload_message_running_done_failed(service: Service, tmp_path: Path) ->
 def test_spike_list_puts_the_views_own_spikes_first(service: Service) -> None:
     """Zoomed to dates holding a weaker spike, the list leads with it; stronger ones elsewhere
     follow, faded. The one-click buttons index the same list (`SPIKES_LISTED`, same order)."""
-    everywhere = [r["peak"] for r in service.spike_records(to_params(view())[0], cb.SPIKES_LISTED)]
+    everywhere = [r["peak"] for r in service.spike_records(to_params(view())[0], chart.SPIKES_LISTED)]
     assert everywhere.index(DIP_DAY) < everywhere.index(SPIKE_DAY)  # the spike is the weaker one
     v = view(f"from={day(SPIKE_OFFSET - 3)}&to={day(SPIKE_OFFSET + 3)}")
     sel, opts = to_params(v)
-    records = service.spike_records(sel, cb.SPIKES_LISTED, (opts.start, opts.end))
+    records = service.spike_records(sel, chart.SPIKES_LISTED, (opts.start, opts.end))
     assert records[0]["peak"] == SPIKE_DAY
     assert sorted(r["peak"] for r in records) == sorted(everywhere)  # reordered, nothing lost
-    _, _, spikes = cb.render_view(service, v)
+    _, _, spikes = chart.render_view(service, v)
     items = [c for c in walk(spikes) if isinstance(c, html.Li)]
     assert [text_of(i).split()[0] for i in items] == [r["peak"] for r in records]
     assert "outside" not in items[0].className
@@ -1006,9 +1008,9 @@ def test_count_axis_ticks_are_whole_numbers_without_repeats(counts: list[int], d
 
 
 def test_count_axis_of_a_filtered_and_of_an_empty_view(service: Service) -> None:
-    fig, _, _ = cb.render_view(service, view("?q=talks"))
+    fig, _, _ = chart.render_view(service, view("?q=talks"))
     assert fig["layout"]["yaxis2"]["dtick"] == 1
-    fig, _, _ = cb.render_view(service, view("?from=2030-01-01&to=2030-01-31"))
+    fig, _, _ = chart.render_view(service, view("?from=2030-01-01&to=2030-01-31"))
     assert fig["layout"]["yaxis2"]["dtick"] == 1
 
 
@@ -1020,16 +1022,16 @@ def spike_items(spikes: list) -> dict[str, html.Li]:
 def test_accepting_an_annotated_spike_twice_creates_no_duplicate(service: Service) -> None:
     """QA: "Annotate" clicked twice made two annotations, and the list never showed it was done."""
     v = view()
-    record = next(r for r in service.spike_records(to_params(v)[0], cb.SPIKES_LISTED)
+    record = next(r for r in service.spike_records(to_params(v)[0], chart.SPIKES_LISTED)
                   if r["peak"] == SPIKE_DAY)
-    assert cb.accept_spike(service, v, record).endswith(f"from the {SPIKE_DAY} spike.")
+    assert chart.accept_spike(service, v, record).endswith(f"from the {SPIKE_DAY} spike.")
     (saved,) = ann.list_annotations(service.store)
-    msg = cb.accept_spike(service, v, record)
+    msg = chart.accept_spike(service, v, record)
     assert msg == (f"Not created: the {SPIKE_DAY} spike is already annotated "
                    f"(annotation {saved['id']}: {saved['title']}).")
     assert len(ann.list_annotations(service.store)) == 1
     # the list shows it: "annotated" instead of the button; the other spikes keep theirs
-    _, _, spikes = cb.render_view(service, v)
+    _, _, spikes = chart.render_view(service, v)
     items = spike_items(spikes)
     done = [c for c in walk(items[SPIKE_DAY]) if getattr(c, "className", None) == "annotated"]
     assert len(done) == 1 and done[0].title == f"Annotation {saved['id']}: {saved['title']}"
@@ -1039,9 +1041,9 @@ def test_accepting_an_annotated_spike_twice_creates_no_duplicate(service: Servic
 
 def test_a_spike_counts_as_annotated_only_when_its_dates_are_covered() -> None:
     spike = {"start": "2020-02-14", "end": "2020-02-16"}
-    assert cb.covering_annotation(spike, [{"id": 1, "start": "2020-02-10", "end": "2020-02-20"}])["id"] == 1
-    assert cb.covering_annotation(spike, [{"id": 2, "start": "2020-02-14", "end": "2020-02-16"}])["id"] == 2
-    assert cb.covering_annotation(spike, [{"id": 3, "start": "2020-02-15", "end": "2020-02-15"},
+    assert chart.covering_annotation(spike, [{"id": 1, "start": "2020-02-10", "end": "2020-02-20"}])["id"] == 1
+    assert chart.covering_annotation(spike, [{"id": 2, "start": "2020-02-14", "end": "2020-02-16"}])["id"] == 2
+    assert chart.covering_annotation(spike, [{"id": 3, "start": "2020-02-15", "end": "2020-02-15"},
                                           {"id": 4, "start": "2020-02-01", "end": "2020-02-14"}]) is None
 
 
@@ -1050,28 +1052,28 @@ def test_the_calendar_opens_on_the_chosen_dates_else_on_the_datas_last_day(servi
     """QA: with no dates chosen the calendar opened on today's month, years after the data."""
     last = service.bounds()[1]
     assert last == START + dt.timedelta(days=N_DAYS - 1)
-    assert cb.calendar_month(None, None, last) == last.isoformat()
-    assert cb.calendar_month("2020-01-05", "2020-02-01", last) == "2020-01-05"
-    assert cb.calendar_month(None, "2020-02-01T00:00:00", last) == "2020-02-01"
-    assert cb.calendar_month(None, None, None) is None  # an empty store: the component decides
+    assert ctl.calendar_month(None, None, last) == last.isoformat()
+    assert ctl.calendar_month("2020-01-05", "2020-02-01", last) == "2020-01-05"
+    assert ctl.calendar_month(None, "2020-02-01T00:00:00", last) == "2020-02-01"
+    assert ctl.calendar_month(None, None, None) is None  # an empty store: the component decides
 
 
 # =========================================================================== empty views, evidence counts
 def test_a_filter_matching_nothing_says_so_not_import_articles(service: Service) -> None:
     """QA: a keyword filter matching nothing said "No articles in this view. Import some…"."""
-    _, status, _ = cb.render_view(service, view("?q=zeppelin"))
+    _, status, _ = chart.render_view(service, view("?q=zeppelin"))
     text = text_of(status)
     assert "No articles match the keyword filter \u201czeppelin\u201d" in text and "clear the filter" in text
     assert "Import" not in text
-    _, status, _ = cb.render_view(service, view("?from=2030-01-01&to=2030-01-31"))
+    _, status, _ = chart.render_view(service, view("?from=2030-01-01&to=2030-01-31"))
     assert "widen the dates" in text_of(status) and "Import" not in text_of(status)
-    assert cb.empty_view_message(view(), store_has_articles=False).startswith(
+    assert chart.empty_view_message(view(), store_has_articles=False).startswith(
         "No articles in this view. Import some")
 
 
 def test_evidence_says_it_lists_the_top_articles_of_how_many(service: Service) -> None:
     """QA: a range's evidence showed 50 articles of 8,245 without saying so."""
-    heads = lambda sel: [text_of(c) for c in walk(cb.evidence_panel(service, view(), sel))  # noqa: E731
+    heads = lambda sel: [text_of(c) for c in walk(evidence.evidence_panel(service, view(), sel))  # noqa: E731
                          if isinstance(c, html.H3) and text_of(c).startswith("Articles")]
     n_all = len(corpus_rows())
     assert heads({"start": day(0), "end": day(N_DAYS - 1)}) == [

@@ -14,8 +14,8 @@ import flask
 from tension.core.paths import SEEDS_DIR, data_dir
 from tension.dashboard.api import build_api
 from tension.dashboard.auth import require_login
-from tension.dashboard.callbacks import register
 from tension.dashboard.layout import build_layout
+from tension.dashboard.panels import register
 from tension.dashboard.service import Service
 from tension.dashboard.uploads import Uploads
 from tension.pipeline.ingest import ingest
