@@ -1,4 +1,5 @@
-"""Dash entry point: `python app.py [--db URL] [--host 127.0.0.1] [--port 8050]`.
+"""Dash entry point: `python app.py [--db URL] [--host 127.0.0.1] [--port 8050]` (installed:
+`tension serve`, the same options).
 
 Also exposes `server` for gunicorn (`gunicorn app:server`), built from $TENSION_DB
 (and $TENSION_AUTH for a login).
@@ -7,10 +8,9 @@ Also exposes `server` for gunicorn (`gunicorn app:server`), built from $TENSION_
 from __future__ import annotations
 
 import argparse
-import sys
 
-from tension.dashboard.app import DEFAULT_UPLOAD_MB, create_app
-from tension.dashboard.auth import is_loopback, load_credentials
+from tension.dashboard.app import DEFAULT_UPLOAD_MB, create_app, serve
+from tension.dashboard.auth import load_credentials
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,17 +24,11 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"largest article file the page accepts (default: {DEFAULT_UPLOAD_MB})")
     parser.add_argument("--debug", action="store_true", help="Dash debug mode (reloader, dev tools)")
     args = parser.parse_args(argv)
-    credentials = load_credentials(args.auth_file)
-    if not is_loopback(args.host) and not credentials:
-        print("\n" + "!" * 78 + f"\nWARNING: serving on {args.host}, reachable from other machines, "
-              "WITHOUT a login.\nAnyone who can reach it can read the data and change annotations.\n"
-              "Set TENSION_AUTH=user:password or pass --auth-file FILE.\n" + "!" * 78 + "\n",
-              file=sys.stderr)
-    app = create_app(args.db, credentials=credentials, max_upload_mb=args.max_upload_mb)
-    app.run(host=args.host, port=args.port, debug=args.debug)
+    serve(args.db, host=args.host, port=args.port, auth_file=args.auth_file,
+          max_upload_mb=args.max_upload_mb, debug=args.debug)
 
 
-def __getattr__(name: str):  # noqa: ANN202
+def __getattr__(name: str) -> object:
     # `server` is built on first use so that importing app.py stays cheap.
     if name == "server":
         return create_app(credentials=load_credentials()).server

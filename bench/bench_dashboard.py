@@ -227,7 +227,7 @@ def measure_payload(db_url: str, workdir: Path) -> dict:
             "chart_at": chart_at, "status": status_text, "biggest": biggest}
 
 
-def _response_bodies(driver, events: list[dict]) -> dict[str, bytes]:  # noqa: ANN001
+def _response_bodies(driver, events: list[dict]) -> dict[str, bytes]:
     """The bodies of the responses (for the gzip estimate), fetched through CDP."""
     import base64
 
@@ -239,7 +239,7 @@ def _response_bodies(driver, events: list[dict]) -> dict[str, bytes]:  # noqa: A
         rid = msg["params"]["requestId"]
         try:
             got = driver.execute_cdp_cmd("Network.getResponseBody", {"requestId": rid})
-        except Exception:  # noqa: BLE001 - evicted from the browser's buffer: use the raw size
+        except Exception:  # evicted from the browser's buffer: use the raw size
             continue
         body = got.get("body", "")
         out[rid] = base64.b64decode(body) if got.get("base64Encoded") else body.encode("utf-8")
@@ -250,7 +250,7 @@ def _response_bodies(driver, events: list[dict]) -> dict[str, bytes]:  # noqa: A
 class Page:
     """The component values a browser holds, and the /_dash-update-component calls it makes."""
 
-    def __init__(self, app) -> None:  # noqa: ANN001
+    def __init__(self, app) -> None:
         self.app = app
         self.client = app.server.test_client()
         self.values: dict[str, object] = {}
@@ -380,7 +380,7 @@ class Page:
         self.call(self._key_with_input("export-btn", "n_clicks"), ["export-btn.n_clicks"])
 
 
-def _decoded(resp) -> bytes:  # noqa: ANN001
+def _decoded(resp) -> bytes:
     """The body of a test-client response, whatever Content-Encoding the server chose."""
     data, enc = resp.get_data(), resp.headers.get("Content-Encoding", "")
     if enc == "gzip":
@@ -444,7 +444,7 @@ def measure_callbacks(db_url: str, workdir: Path, rounds: int, seed: int) -> tup
     return page, {"first_page": first, "total": total, "export_what_if": what_if}
 
 
-def export_what_if(service, rng: random.Random, n: int = 10) -> dict:  # noqa: ANN001
+def export_what_if(service, rng: random.Random, n: int = 10) -> dict:
     """The export as the callback builds it, against build_export given the service's
     cached article frame (the same table: checked)."""
     from tension.dashboard.view import parse_query, to_params

@@ -37,7 +37,7 @@ return !!(g && g._fullLayout && status && status.textContent.includes('periods')
 """
 
 
-def browser():  # noqa: ANN201
+def browser():
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
 
@@ -47,7 +47,7 @@ def browser():  # noqa: ANN201
     return webdriver.Chrome(options=options)
 
 
-def load(driver, url: str, timeout: float = 120) -> float:  # noqa: ANN001
+def load(driver, url: str, timeout: float = 120) -> float:
     """Seconds from navigation to a drawn chart with its status line."""
     driver.get("about:blank")
     start = time.perf_counter()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One command for the whole suite: installs test dependencies and Chromium if missing,
-# checks style, then runs every test (unit, PostgreSQL, browser, real corpora).
+# checks style and the import layers, then runs every test (unit, PostgreSQL, browser, real corpora).
 # Extra arguments go to pytest, e.g. scripts/test.sh -k ingest
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,4 +14,5 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   fi
 fi
 .venv/bin/ruff check .
+.venv/bin/lint-imports --no-logo --no-cache  # the layers of docs/architecture.md
 exec .venv/bin/python -m pytest "$@"

@@ -151,7 +151,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     report = outcome.get_result()
     if report.when not in ("setup", "call") or not report.failed:
@@ -165,5 +165,5 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
         path = ARTIFACTS / f"{name}.png"
         duo.driver.save_screenshot(str(path))
         report.sections.append(("screenshot", str(path)))
-    except Exception as exc:  # noqa: BLE001 - a missing screenshot must not hide the failure
+    except Exception as exc:  # a missing screenshot must not hide the failure
         report.sections.append(("screenshot", f"could not save one: {exc!r}"))

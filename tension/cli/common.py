@@ -53,7 +53,7 @@ db_option = click.option("--db", "db", envvar="TENSION_DB", metavar="URL",
                          help="Database URL or SQLite file (default: $TENSION_DB, else data/tension.db).")
 
 
-def open_store(db: str | None, create: bool = False):  # noqa: ANN202
+def open_store(db: str | None, create: bool = False):
     """The store; commands that only read it refuse a SQLite file that does not exist
     (a mistyped --db would otherwise create an empty store and report nothing)."""
     from sqlalchemy.engine import make_url
@@ -68,7 +68,7 @@ def open_store(db: str | None, create: bool = False):  # noqa: ANN202
                                    "or import something first with: python -m tension ingest")
     try:
         return Store(db)
-    except Exception as exc:  # noqa: BLE001 - any connection failure becomes one clear line
+    except Exception as exc:  # any connection failure becomes one clear line
         raise click.ClickException(hide_passwords(f"cannot open the store {db or '(default)'}: {exc}")) from None
 
 
@@ -88,7 +88,7 @@ def lexicon_bytes(lexicon: Path | None) -> bytes | None:
     return lexicon.read_bytes() if lexicon else None
 
 
-def day(value: str | None, name: str):  # noqa: ANN202
+def day(value: str | None, name: str):
     import datetime as dt
 
     if value is None:
@@ -99,9 +99,9 @@ def day(value: str | None, name: str):  # noqa: ANN202
         raise click.BadParameter(f"{value!r} is not a date like 2018-01-03", param_hint=name) from None
 
 
-def with_options(*groups: list):  # noqa: ANN201
+def with_options(*groups: list):
     """Apply groups of shared click options to a command."""
-    def deco(fn):  # noqa: ANN001, ANN202
+    def deco(fn):
         for o in reversed([o for g in groups for o in g]):
             fn = o(fn)
         return fn
@@ -161,7 +161,7 @@ def view_from(kw: dict, store: Store) -> tuple[Selection, IndexOptions]:
         raise click.BadParameter(str(exc), param_hint="--category") from None
 
 
-def warn_unscored(store) -> None:  # noqa: ANN001
+def warn_unscored(store) -> None:
     from tension.store.queries import coverage
 
     cov = coverage(store)

@@ -25,7 +25,7 @@ from tension.cli.common import (
               help="dask: read and aggregate the articles on a Dask cluster.")
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: LocalCluster).")
 @with_options(SELECTION_OPTIONS, RANGE_OPTIONS, INDEX_OPTIONS)
-def export(out: str, engine: str, scheduler: str | None, **kw) -> None:  # noqa: ANN003
+def export(out: str, engine: str, scheduler: str | None, **kw) -> None:
     """Export the index: one row per period in range; a period without articles has blank
     values (the smoothed line, a moving mean, may bridge a few such periods)."""
     from tension.io.export import write_export
@@ -60,7 +60,7 @@ def export(out: str, engine: str, scheduler: str | None, **kw) -> None:  # noqa:
 @click.option("--json", "as_json", is_flag=True)
 @with_options(SELECTION_OPTIONS, RANGE_OPTIONS)
 def spikes(top: int, threshold: float, window: int, min_articles: int, evidence: bool,
-           as_json: bool, **kw) -> None:  # noqa: ANN003
+           as_json: bool, **kw) -> None:
     """Spike candidates: hostility spikes and conciliation dips, strongest first.
 
     Each day is judged against its own preceding days over the whole store;
@@ -102,7 +102,7 @@ def spikes(top: int, threshold: float, window: int, min_articles: int, evidence:
 @click.option("--top", default=15, show_default=True, type=click.IntRange(1))
 @click.option("--json", "as_json", is_flag=True)
 @with_options(SELECTION_OPTIONS)
-def explain(when: str, baseline_days: int, top: int, as_json: bool, **kw) -> None:  # noqa: ANN003
+def explain(when: str, baseline_days: int, top: int, as_json: bool, **kw) -> None:
     """What moved a day or range compared with the weeks before it (a word shift)."""
     from tension.reports.explain import explain as run_explain
 

@@ -73,57 +73,57 @@ def build_api(service: Service) -> Blueprint:
     @bp.errorhandler(BadRequest)
     @bp.errorhandler(SelectionError)
     @bp.errorhandler(ann.AnnotationError)
-    def _bad(exc: Exception):  # noqa: ANN202
+    def _bad(exc: Exception):
         return _error(400, str(exc))
 
     @bp.errorhandler(NotJSON)
-    def _not_json(exc: Exception):  # noqa: ANN202
+    def _not_json(exc: Exception):
         return _error(415, str(exc))
 
     @bp.errorhandler(ann.NotFound)
-    def _missing(exc: Exception):  # noqa: ANN202
+    def _missing(exc: Exception):
         return _error(404, str(exc))
 
     @bp.errorhandler(ann.Conflict)
-    def _conflict(exc: ann.Conflict):  # noqa: ANN202
+    def _conflict(exc: ann.Conflict):
         return _error(409, str(exc), current=exc.current)
 
     @bp.get("/health")
-    def health():  # noqa: ANN202
+    def health():
         return jsonify(service.health())
 
     @bp.get("/index.csv")
-    def index_csv():  # noqa: ANN202
+    def index_csv():
         sel, opts = _params()
         body = to_csv_text(service.export(sel, opts))
         return Response(body, mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=tension_index.csv"})
 
     @bp.get("/index.json")
-    def index_json():  # noqa: ANN202
+    def index_json():
         sel, opts = _params()
         return Response(to_json_text(service.export(sel, opts)), mimetype="application/json")
 
     @bp.get("/spikes")
-    def spikes():  # noqa: ANN202
+    def spikes():
         sel, _ = _params()
         return jsonify(as_records(service.spikes(sel)))
 
     @bp.get("/annotations")
-    def list_annotations():  # noqa: ANN202
+    def list_annotations():
         return jsonify(ann.list_annotations(service.store, _date_arg("from"), _date_arg("to"),
                                             request.args.get("tag") or None))
 
     @bp.post("/annotations")
-    def create_annotation():  # noqa: ANN202
+    def create_annotation():
         return jsonify(ann.create(service.store, _json_body())), 201
 
     @bp.get("/annotations/<int:ann_id>")
-    def get_annotation(ann_id: int):  # noqa: ANN202
+    def get_annotation(ann_id: int):
         return jsonify(ann.get(service.store, ann_id))
 
     @bp.patch("/annotations/<int:ann_id>")
-    def patch_annotation(ann_id: int):  # noqa: ANN202
+    def patch_annotation(ann_id: int):
         body = _json_body()
         expected = request.headers.get("If-Match", "").strip('"') or body.pop("updated_at", None)
         body.pop("id", None)
@@ -131,7 +131,7 @@ def build_api(service: Service) -> Blueprint:
         return jsonify(ann.update_annotation(service.store, ann_id, body, expected))
 
     @bp.delete("/annotations/<int:ann_id>")
-    def delete_annotation(ann_id: int):  # noqa: ANN202
+    def delete_annotation(ann_id: int):
         expected = request.headers.get("If-Match", "").strip('"') or request.args.get("updated_at")
         if request.is_json and isinstance(request.get_json(silent=True), dict):
             expected = expected or request.get_json(silent=True).get("updated_at")
@@ -140,7 +140,7 @@ def build_api(service: Service) -> Blueprint:
 
     @bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
     @bp.route("/<path:rest>", methods=["GET", "POST", "PATCH", "PUT", "DELETE"])
-    def unknown(rest: str):  # noqa: ANN202 - otherwise Dash's page route would answer 200 with HTML
+    def unknown(rest: str):  # otherwise Dash's page route would answer 200 with HTML
         return _error(404, f"no API endpoint /api/{rest} for {request.method}; see /api/health "
                            "and the README")
 

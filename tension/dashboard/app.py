@@ -6,6 +6,7 @@ command line and gunicorn.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import dash
@@ -13,7 +14,7 @@ import flask
 
 from tension.core.paths import SEEDS_DIR, data_dir
 from tension.dashboard.api import build_api
-from tension.dashboard.auth import require_login
+from tension.dashboard.auth import is_loopback, load_credentials, require_login
 from tension.dashboard.layout import build_layout
 from tension.dashboard.panels import register
 from tension.dashboard.service import Service
@@ -67,3 +68,18 @@ def create_app(db: str | None = None, *, seed: bool = True, credentials: dict[st
     if credentials:
         require_login(app.server, credentials)
     return app
+
+
+def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = 8050,
+          auth_file: str | None = None, max_upload_mb: int = DEFAULT_UPLOAD_MB,
+          debug: bool = False) -> None:
+    """Serve the dashboard (`python app.py`, `tension serve`): loopback unless told otherwise,
+    and a loud warning when another address is served without a login."""
+    credentials = load_credentials(auth_file)
+    if not is_loopback(host) and not credentials:
+        print("\n" + "!" * 78 + f"\nWARNING: serving on {host}, reachable from other machines, "
+              "WITHOUT a login.\nAnyone who can reach it can read the data and change annotations.\n"
+              "Set TENSION_AUTH=user:password or pass --auth-file FILE.\n" + "!" * 78 + "\n",
+              file=sys.stderr)
+    app = create_app(db, credentials=credentials, max_upload_mb=max_upload_mb)
+    app.run(host=host, port=port, debug=debug)

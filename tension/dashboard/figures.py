@@ -16,7 +16,7 @@ LAYERS = ("band", "points", "hostility", "conciliation", "counts", "spikes", "an
 DEFAULT_LAYERS = ["band", "points", "counts", "spikes", "annotations", "events"]
 # Beyond this many periods (about three years of days) the index and the counts are drawn
 # as one path each, not one shape per period: with a dot and a bar for each of the 6,477
-# days (twice, with the range slider) the 18-year view took 8-12 s to draw in Chromium.
+# days (twice, with the range slider) a long view took seconds to draw in Chromium.
 MANY_PERIODS = 1100
 
 

@@ -116,7 +116,7 @@ class Uploads:
         try:
             summary = ingest(self.store, [str(path)], progress=progress, batch_size=1000)
             jobs.update_job(self.store, job.id, status="done", rows=job.rows, summary=summary.as_dict())
-        except Exception as exc:  # noqa: BLE001 - reported to the user, not swallowed
+        except Exception as exc:  # reported to the user, not swallowed
             jobs.update_job(self.store, job.id, status="failed", rows=job.rows,
                             error=f"{type(exc).__name__}: {exc}")
 

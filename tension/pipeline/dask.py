@@ -25,13 +25,9 @@ from tension.pipeline.scoring import yield_to_driver, young_gc_only
 # For the LocalCluster started here, which shares this machine's cores with the driver, fewer
 # wake-ups of every server's event loop (scheduler and nannies run in the driver's process,
 # under its GIL; each worker's loop shares the GIL with the task it runs):
-# - no statistical profiler sampling every worker's stack each 10 ms (it serves the Dask
-#   dashboard's profile page), and the system monitor every 2 s instead of 0.5 s (on 300,000
-#   headlines with 2 workers, the workers' CPU fell by about 1.5 s of 18 s);
-# - the event-loop health check every 1 s instead of 20 ms (a loop blocked for longer than
-#   its 3 s limit is still reported), and the memory monitor (spill, pause, restart) every 1 s
-#   instead of 0.1 s: on 500,000 headlines, 22.9-24.2 s against 26.4-27.2 s, both the
-#   driver's and the workers' CPU about 2 s lower (alternated runs).
+# no statistical profiler (it serves the Dask dashboard's profile page, unused here), and the
+# system monitor, the event-loop health check and the memory monitor at second intervals
+# (a loop blocked past its limit is still reported). docs/scaling.md has the measurements.
 LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False,
                         "distributed.admin.system-monitor.interval": "2s",
                         "distributed.admin.tick.interval": "1s",
@@ -62,15 +58,13 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         yield client
 
 
-def _settle(dask_worker) -> int | None:  # noqa: ANN001 - the distributed.Worker it runs on
+def _settle(dask_worker) -> int | None:  # the distributed.Worker it runs on
     """On a worker of the local cluster: the lowest CPU priority, and a core of its own.
 
-    Why the core: the workers share the cores with the driver. Kept each on one core
-    (worker k on the k-th core this process may use), they used 5-15 % less CPU for the
-    same scoring, presumably because their caches stay warm (not measured directly): on
-    500,000 headlines with 2 workers, 19.9-22.1 s against 22.1-24.8 s (4 alternated pairs).
-    The driver is not pinned: it runs wherever it is free to. Returns the core, or None
-    where processes cannot be pinned."""
+    Why the core: the workers share the cores with the driver; kept each on one core
+    (worker k on the k-th core this process may use) they used less CPU for the same
+    scoring (docs/scaling.md). The driver is not pinned: it runs wherever it is free to.
+    Returns the core, or None where processes cannot be pinned."""
     yield_to_driver()
     try:
         cpus = sorted(os.sched_getaffinity(0))
@@ -86,12 +80,11 @@ class PackedExecutor(Executor):
     as one serialised blob each.
 
     Why: Dask walks every element of a task's arguments looking for futures to
-    substitute; for an ingest batch (10,000 rows) that walk took ~30 ms of the driver,
-    ten times what serialising the batch once costs. A result (an ingest batch's scores)
-    is likewise sized and serialised element by element; as one blob, an ingest of
-    300,000 headlines on 2 workers took 0.7-1.6 s less (5 of 6 paired runs)."""
+    substitute, which for an ingest batch costs the driver far more than serialising the
+    batch once; a result (a batch's scores) is likewise sized and serialised element by
+    element."""
 
-    def __init__(self, client) -> None:  # noqa: ANN001 - a distributed.Client
+    def __init__(self, client) -> None:  # a distributed.Client
         self._inner = client.get_executor(pure=False)
 
     def submit(self, fn: Callable, /, *args, **kwargs) -> Future:
@@ -101,7 +94,7 @@ class PackedExecutor(Executor):
         def unpack(done: Future) -> None:
             try:
                 result.set_result(pickle.loads(done.result()))
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            except BaseException as exc:  # handed to the caller through the future
                 result.set_exception(exc)
 
         packed.add_done_callback(unpack)
@@ -115,9 +108,7 @@ def _call_packed(blob: bytes) -> bytes:
     """On a worker: unpack, run, pack, with the automatic cycle collector paused (see
     `young_gc_only`). Unpacking an ingest batch allocates tens of thousands of tuples, and
     each 700 set off a collection, some of them of the worker's whole heap (its scorer's
-    caches, Dask's state): on 500,000 headlines with 2 workers, 1.7-1.8 s of the workers'
-    CPU went to collections, 0.2 s with them paused, and the workers' CPU fell by 3.6-4.4 s
-    (2 alternated pairs)."""
+    caches, Dask's state)."""
     with young_gc_only():
         fn, args, kwargs = pickle.loads(blob)
         return pickle.dumps(fn(*args, **kwargs), protocol=5)

@@ -25,9 +25,9 @@ _EVIDENCE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def evidence_json(evidence: list[dict]) -> str:
-    """Compact JSON of a score's evidence: orjson, four times faster than json on the KCNA
-    headlines (0.09 s against 0.36 s for all 99,841). It refuses lone surrogates, which the
-    readers never let through but a caller might: those texts go through json."""
+    """Compact JSON of a score's evidence: orjson (much faster than json, see
+    docs/benchmarks.md). It refuses lone surrogates, which the readers never let through
+    but a caller might: those texts go through json."""
     try:
         return orjson.dumps(evidence).decode()
     except orjson.JSONEncodeError:
@@ -68,10 +68,9 @@ def young_gc_only(*, collect: bool = True) -> Iterator[None]:
 
     Why: scoring and ingest allocate millions of short-lived, acyclic objects (rows,
     tuples, matches), and each automatic full collection re-walks every long-lived one
-    (the lexicon's word memo, the sentence cache, the open batches): measured at about
-    15 % of an ingest of the KCNA headlines. Reference counting still frees everything
-    at once; only garbage cycles wait for a collection (an ingest of the 99,841 headlines
-    leaves about 1,800 objects in cycles: SQLAlchemy query constructs, a few per batch).
+    (the lexicon's word memo, the sentence cache, the open batches). Reference counting
+    still frees everything at once; only garbage cycles wait for a collection, and ingest
+    makes few (SQLAlchemy query constructs, a few per batch).
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -89,9 +88,8 @@ def yield_to_driver() -> None:
 
     Why: the driver that reads and writes the store is the serial stage of ingest;
     when workers and driver share the cores, the workers should take only what the
-    driver leaves, or everyone waits on a driver slowed by its own workers. At +5 they
-    still took a share of its core: on a million headlines (2 Dask workers) the driver's
-    writes waited 9 s for the CPU, against 5 s at +19, and the run took 63.5 s against 61.1 s."""
+    driver leaves, or everyone waits on a driver slowed by its own workers (at +5 they
+    still took a share of its core; docs/scaling.md)."""
     try:
         os.nice(19)
     except OSError:  # not permitted here: run at the same priority

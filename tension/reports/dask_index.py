@@ -33,7 +33,7 @@ def _empty_aggregate() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in cols.items()})
 
 
-def read_articles(store: Store, sel: Selection, npartitions: int = 8):  # noqa: ANN201
+def read_articles(store: Store, sel: Selection, npartitions: int = 8):
     """A dask DataFrame of original articles with their scores (text only when filtering)."""
     import dask.dataframe as dd
 

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, null, or_, select
+from sqlalchemy import Connection, Select, and_, null, or_, select
 
 from tension.store import schema
 from tension.store.engine import Store
@@ -120,7 +120,7 @@ def originals_in_range(conn: Connection, hashes: set[str], lo: dt.date, hi: dt.d
     return _originals(conn, q.where(a.date.between(lo, hi)))
 
 
-def _originals(conn: Connection, q) -> Iterator[OriginalRow]:  # noqa: ANN001 - a Select
+def _originals(conn: Connection, q: Select) -> Iterator[OriginalRow]:
     a = schema.articles.c
     return iter(conn.execute(q.where(a.copy_of.is_(None)).order_by(a.date, a.content_hash, a.id)))
 

@@ -36,10 +36,8 @@ from tension.store.sql import insert_ignore
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SQLITE_CACHE_KIB = 256 * 1024  # per connection, allocated only as pages are used
 # Page size of a new SQLite store (an existing file keeps its own). Bulk ingest inserts random
-# keys into several indexes; with 16 KiB pages instead of 4 KiB, the same inserts and commits
-# (replayed with plain sqlite3) took 1.1 s against 1.45 s for the 99,841 KCNA headlines, and
-# 18 s against 20 s for a million. Presumably fewer B-tree levels and page splits, and fewer
-# pages per commit; that part was not measured.
+# keys into several indexes; larger pages made those inserts and commits faster
+# (docs/benchmarks.md).
 SQLITE_PAGE_SIZE = 16384
 SQLITE_CHECKPOINT_BYTES = 400 * 2**20  # WAL size that triggers a checkpoint (see `make_engine`)
 
@@ -71,7 +69,7 @@ def make_engine(url: str) -> Engine:
                                               "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+    def _connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")  # applies only to a new, empty file
@@ -80,9 +78,7 @@ def make_engine(url: str) -> Engine:
         # Bulk ingest inserts random keys (hashes) into several indexes, so every batch
         # dirties pages all over them: a page cache that holds them, and checkpoints rare
         # enough (400 MB of WAL) that a page rewritten by several batches is copied to the
-        # file once. At 0.5 M articles the write time outside the inserts (mostly commits and
-        # their checkpoints) fell from ~11 s (40 MB) to ~5 s (400 MB); at 1 M, 1.6 GB was no
-        # faster than 400 MB. After a checkpoint the WAL file is cut back to 64 MB.
+        # file once (docs/benchmarks.md). After a checkpoint the WAL file is cut back to 64 MB.
         cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         page_size = cur.execute("PRAGMA page_size").fetchone()[0]  # the file's own
         cur.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_BYTES // page_size}")

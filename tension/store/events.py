@@ -20,7 +20,7 @@ def add_events(store: Store, rows: list[dict]) -> int:
         return _count(conn) - before
 
 
-def _count(conn) -> int:  # noqa: ANN001
+def _count(conn) -> int:
     return conn.execute(select(func.count()).select_from(schema.events)).scalar_one()
 
 

@@ -102,7 +102,7 @@ def remove_run(store: Store, run_id: int) -> dict[str, int]:
     return {"articles": len(ids), "quarantined": n_quarantined, "promoted": promoted}
 
 
-def _promote_copies(conn, run_id: int, ids: list[int]) -> int:  # noqa: ANN001
+def _promote_copies(conn, run_id: int, ids: list[int]) -> int:
     """Copies (in other runs) of the run's articles: the first of each becomes the original."""
     a = schema.articles.c
     if not ids:

@@ -86,7 +86,7 @@ def make_figures(out: Path, spec: dict, heads: pd.DataFrame, stories: pd.DataFra
     return files
 
 
-def _save(fig, path: Path) -> str:  # noqa: ANN001
+def _save(fig, path: Path) -> str:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     import matplotlib.pyplot as plt

@@ -132,7 +132,7 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:
                   Input("ann-save", "n_clicks"), State("ann-editing", "data"),
                   State("ann-version", "data"), [State(f, "value") for f in fields],
                   prevent_initial_call=True)
-    def _save(_n, editing, version, *vals):  # noqa: ANN001, ANN202
+    def _save(_n, editing, version, *vals):
         msg, new_editing, saved = save_annotation(service, editing, dict(zip(
             ["start", "end", "title", "note", "tags", "author"], vals, strict=True)))
         reload = (new_editing or {}).get("reload")
@@ -147,7 +147,7 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:
                   [Output(f, "value", allow_duplicate=True) for f in fields],
                   Input("ann-new", "n_clicks"), Input("ann-grid", "selectedRows"),
                   State("ann-editing", "data"), prevent_initial_call=True)
-    def _edit(_n, rows, editing):  # noqa: ANN001, ANN202
+    def _edit(_n, rows, editing):
         if ctx.triggered_id == "ann-grid" and rows:
             r = rows[0]
             if editing and (editing.get("id"), editing.get("updated_at")) == (r["id"], r["updated_at"]):
@@ -162,7 +162,7 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:
                   Output("ann-version", "data", allow_duplicate=True),
                   Input("ann-delete", "n_clicks"), State("ann-editing", "data"),
                   State("ann-version", "data"), prevent_initial_call=True)
-    def _delete(_n, editing, version):  # noqa: ANN001, ANN202
+    def _delete(_n, editing, version):
         if not editing or not editing.get("id"):
             return "Select an annotation in the grid to delete it.", no_update, no_update
         try:
@@ -175,12 +175,12 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:
 
     @app.callback(Output("ann-grid", "rowData"), Input("ann-version", "data"),
                   Input("ann-tag-filter", "value"))
-    def _grid(_v, tag):  # noqa: ANN001, ANN202
+    def _grid(_v, tag):
         return grid_rows(service, tag)
 
     @app.callback(Output("ann-download", "data"), Input("ann-export", "n_clicks"),
                   prevent_initial_call=True)
-    def _ann_export(_n):  # noqa: ANN001, ANN202
+    def _ann_export(_n):
         return dcc.send_string(ann.to_csv(ann.list_annotations(service.store)), "annotations.csv",
                                type="text/csv")
 
@@ -188,7 +188,7 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:
                   Output("ann-version", "data", allow_duplicate=True),
                   Input("ann-upload", "contents"), State("ann-upload", "filename"),
                   State("ann-version", "data"), prevent_initial_call=True)
-    def _ann_import(contents, _name, version):  # noqa: ANN001, ANN202
+    def _ann_import(contents, _name, version):
         from tension.dashboard.uploads import decode_upload
 
         try:

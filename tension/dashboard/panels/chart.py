@@ -196,7 +196,7 @@ def register(app: Dash, service: Service) -> None:
     @app.callback(Output("index-graph", "figure"), Output("status", "children"),
                   Output("spike-list", "children"),
                   [Input(c, p) for c, p in CONTROL_IDS] + [Input("ann-version", "data")])
-    def _render(*values):  # noqa: ANN202
+    def _render(*values):
         if ctx.triggered_id == "smooth" and smooth_value(values[5]) is None:
             raise PreventUpdate  # _sync puts the smoothing in use back: no redraw with the default
         return render_view(service, view_from_controls(list(values[:-1])))
@@ -208,7 +208,7 @@ def register(app: Dash, service: Service) -> None:
                    for f in ("ann-start", "ann-end", "ann-title", "ann-note", "ann-tags")],
                   Input("index-graph", "clickData"), Input("index-graph", "selectedData"),
                   State("freq", "value"), State("ann-editing", "data"), prevent_initial_call=True)
-    def _select(click, selected, freq, editing):  # noqa: ANN001, ANN202
+    def _select(click, selected, freq, editing):
         prop = ctx.triggered[0]["prop_id"] if ctx.triggered else None
         found = selection_from_graph(prop, click, selected, freq or "D")
         if not found:
@@ -220,7 +220,7 @@ def register(app: Dash, service: Service) -> None:
                   Input({"type": "accept-spike", "index": ALL}, "n_clicks"),
                   State("ann-version", "data"), State("ann-author", "value"),
                   [State(c, p) for c, p in CONTROL_IDS], prevent_initial_call=True)
-    def _accept(clicks, version, author, *values):  # noqa: ANN001, ANN202
+    def _accept(clicks, version, author, *values):
         if not ctx.triggered_id or not any(clicks):
             return no_update, no_update
         view = view_from_controls(list(values))

@@ -167,14 +167,14 @@ def register(app: Dash, service: Service) -> None:
     @app.callback([Output(c, p) for c, p in CONTROL_IDS] + [Output("url", "search"),
                                                               Output("smooth-message", "children")],
                   [Input("url", "search")] + [Input(c, p) for c, p in CONTROL_IDS])
-    def _sync(search, *values):  # noqa: ANN001, ANN202
+    def _sync(search, *values):
         controls, new_search = sync_view(ctx.triggered_id, search, list(values), service.categories())
         kept = controls[5] if controls[5] is not no_update else values[5]
         return [*controls, new_search, smooth_message(ctx.triggered_id, values[5], kept)]
 
     @app.callback(Output("date-range", "initial_visible_month"), Input("date-range", "start_date"),
                   Input("date-range", "end_date"))
-    def _calendar_month(start, end):  # noqa: ANN001, ANN202
+    def _calendar_month(start, end):
         return calendar_month(start, end, service.bounds()[1])
 
     app.clientside_callback(ZOOM_DEBOUNCE_JS % ZOOM_DEBOUNCE_MS, Output("zoom", "data"),
@@ -184,7 +184,7 @@ def register(app: Dash, service: Service) -> None:
                   Output("date-range", "end_date", allow_duplicate=True),
                   Input("zoom", "data"), State("date-range", "start_date"),
                   State("date-range", "end_date"), State("freq", "value"), prevent_initial_call=True)
-    def _zoom(relayout, start, end, freq):  # noqa: ANN001, ANN202
+    def _zoom(relayout, start, end, freq):
         dates = dates_from_zoom(relayout, service.bounds(), freq or "D")
         if dates is None or dates == ((start or "")[:10] or None, (end or "")[:10] or None):
             raise PreventUpdate  # the figure redrawn for these dates: no loop

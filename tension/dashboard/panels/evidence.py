@@ -77,5 +77,5 @@ def register(app: Dash, service: Service) -> None:
 
     @app.callback(Output("evidence", "children"), Input("selection", "data"),
                   [State(c, p) for c, p in CONTROL_IDS], prevent_initial_call=True)
-    def _evidence(selection, *values):  # noqa: ANN001, ANN202
+    def _evidence(selection, *values):
         return evidence_panel(service, view_from_controls(list(values)), selection)

@@ -52,7 +52,7 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:
 
     @app.callback(Output("export-download", "data"), Input("export-btn", "n_clicks"),
                   [State(c, p) for c, p in CONTROL_IDS], prevent_initial_call=True)
-    def _export(_n, *values):  # noqa: ANN001, ANN202
+    def _export(_n, *values):
         sel, opts = to_params(view_from_controls(list(values)))
         return dcc.send_string(to_csv_text(service.export(sel, opts)), "tension_index.csv",
                                type="text/csv")
@@ -60,7 +60,7 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:
     @app.callback(Output("upload-status", "children"), Output("upload-job", "data"),
                   Output("upload-poll", "disabled"),
                   Input("upload", "contents"), State("upload", "filename"), prevent_initial_call=True)
-    def _upload(contents, filename):  # noqa: ANN001, ANN202
+    def _upload(contents, filename):
         try:
             job = uploads.start(filename, contents)
         except UploadError as exc:
@@ -72,7 +72,7 @@ def register(app: Dash, service: Service, uploads: Uploads) -> None:
                   Output("ann-version", "data", allow_duplicate=True),
                   Input("upload-poll", "n_intervals"), State("upload-job", "data"),
                   State("ann-version", "data"), prevent_initial_call=True)
-    def _poll(_n, job_id, version):  # noqa: ANN001, ANN202
+    def _poll(_n, job_id, version):
         job = uploads.get(job_id) if job_id else None
         if job is None:
             return no_update, True, no_update

@@ -257,7 +257,7 @@ class _SafeStream(io.RawIOBase):
 
     def __init__(self, source: str | io.BufferedIOBase | io.BytesIO) -> None:
         super().__init__()
-        self._file = open(source, "rb") if isinstance(source, str) else source  # noqa: SIM115
+        self._file = open(source, "rb") if isinstance(source, str) else source
         self.compressed = self._file.read(2) == b"\x1f\x8b"
         self._file.seek(0)
         self._gunzip = _Gunzip(self._file) if self.compressed else None
@@ -1317,7 +1317,7 @@ def _feed_bytes(origin: str) -> tuple[bytes, str | None]:
     """
     if _is_url(origin):
         request = urllib.request.Request(origin, headers={"User-Agent": "tension-index/0.1 (+feed reader)"})
-        with urllib.request.urlopen(request, timeout=_FEED_TIMEOUT) as response:  # noqa: S310 - http(s) only
+        with urllib.request.urlopen(request, timeout=_FEED_TIMEOUT) as response:  # http(s) only
             data = response.read(_FEED_MAX_BYTES + 1)
         if len(data) > _FEED_MAX_BYTES:
             raise ValueError(f"the feed is larger than {_FEED_MAX_BYTES:,} bytes")

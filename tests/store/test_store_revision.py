@@ -21,7 +21,7 @@ from tension.store.lexicon import use_lexicon
 from tension.store.queries import load_articles
 from tension.store.runs import remove_run
 
-GOOD = Path(__file__).parent / "fixtures" / "good"
+GOOD = Path(__file__).resolve().parents[1] / "fixtures" / "good"
 TOPICS = ("data", "annotations", "events")
 
 

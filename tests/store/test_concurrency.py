@@ -21,14 +21,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from _servers import start_server, stop  # noqa: E402
+from _servers import start_server, stop
 from sqlalchemy import func, select, text
 
 from tension.store import annotations as ann
 from tension.store import schema
 from tension.store.engine import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 8
 PER_CLIENT = 200
 EDITORS = 8
@@ -55,7 +55,7 @@ def api(port: int, method: str, path: str, body: dict | None = None) -> tuple[in
 # Module-level functions: the spawn start method imports this module in each child.
 
 
-def post_many(port: int, who: int, n: int, barrier, results) -> None:  # noqa: ANN001
+def post_many(port: int, who: int, n: int, barrier, results) -> None:
     """Wait for the others, then POST n annotations; report (title, status, id) for each."""
     import requests
 
@@ -70,12 +70,12 @@ def post_many(port: int, who: int, n: int, barrier, results) -> None:  # noqa: A
             r = session.post(f"http://127.0.0.1:{port}/api/annotations", json=payload, timeout=120)
             body = r.json() if r.headers.get("Content-Type", "").startswith("application/json") else {}
             out.append((title, r.status_code, body.get("id")))
-        except Exception as exc:  # noqa: BLE001 - reported as a failed write, not a crash
+        except Exception as exc:  # reported as a failed write, not a crash
             out.append((title, f"{type(exc).__name__}: {exc}", None))
     results.put((who, out))
 
 
-def edit_one(port: int, who: int, ann_id: int, barrier, results) -> None:  # noqa: ANN001
+def edit_one(port: int, who: int, ann_id: int, barrier, results) -> None:
     """GET the annotation, wait for the others, PATCH it with the version read."""
     import requests
 
@@ -88,7 +88,7 @@ def edit_one(port: int, who: int, ann_id: int, barrier, results) -> None:  # noq
     results.put((who, seen["updated_at"], r.status_code, r.json()))
 
 
-def run_clients(target, args_for: list[tuple]) -> list:  # noqa: ANN001
+def run_clients(target, args_for: list[tuple]) -> list:
     """Start one spawned process per args tuple, released together by a barrier; gather results."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(len(args_for))
@@ -120,7 +120,7 @@ def _db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
-def served(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+def served(request: pytest.FixtureRequest, tmp_path: Path):
     """(database URL, port) of a running `python app.py` on that database."""
     url = _db_url(request, tmp_path)
     proc, port = start_server(url, tmp_path / "server.log")
@@ -131,7 +131,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
 
 
 @pytest.mark.slow
-def test_eight_processes_post_1600_annotations_at_once(served, record_property) -> None:  # noqa: ANN001
+def test_eight_processes_post_1600_annotations_at_once(served, record_property) -> None:
     url, port = served
     started = time.monotonic()
     got = run_clients(post_many, [(port, who, PER_CLIENT) for who in range(CLIENTS)])
@@ -174,7 +174,7 @@ def test_eight_processes_post_1600_annotations_at_once(served, record_property) 
 
 
 @pytest.mark.slow
-def test_concurrent_edits_of_one_annotation_never_overwrite_silently(served, record_property) -> None:  # noqa: ANN001
+def test_concurrent_edits_of_one_annotation_never_overwrite_silently(served, record_property) -> None:
     url, port = served
     status, created = api(port, "POST", "/api/annotations",
                           {"date": "2018-01-03", "title": "original", "note": "n", "tags": ["x"]})

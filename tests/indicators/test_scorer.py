@@ -18,7 +18,7 @@ from indicators.lexicon import default_lexicon_bytes, parse_lexicon
 from indicators.sentences import split_sentences
 from indicators.vader import vader_compound, vader_label
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED_TEXT = (ROOT / "tension" / "seeds" / "000_624e3677cbe7fb1b.txt").read_text("utf-8")
 SEED_META = json.loads((ROOT / "tension" / "seeds" / "000_624e3677cbe7fb1b.json").read_text("utf-8"))
 SEED_SENTENCES = [s.text for s in split_sentences(SEED_TEXT)]

@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from _servers import start_server, stop  # noqa: E402
+from _servers import start_server, stop
 from sqlalchemy import func, select
 
 from indicators.combine import Scorer
@@ -34,7 +34,7 @@ from tension.pipeline.ingest import ingest
 from tension.store import schema
 from tension.store.engine import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WRITERS = 4
 KILL_AFTER = 300
 ROUNDS = 2
@@ -149,7 +149,7 @@ def crash_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.mark.slow
 def test_server_killed_during_a_burst_of_writes(crash_db: str, tmp_path: Path,
-                                                record_property) -> None:  # noqa: ANN001
+                                                record_property) -> None:
     log = tmp_path / "server.log"
     all_acked: dict[str, int | None] = {}
     kills = 0
@@ -234,7 +234,7 @@ def check_ingest_consistency(store: Store, version: str) -> list[dict]:
 @pytest.mark.slow
 @pytest.mark.corpus
 @pytest.mark.pg
-def test_ingest_killed_mid_file_on_postgresql(pg_url: str, shared_data, record_property) -> None:  # noqa: ANN001
+def test_ingest_killed_mid_file_on_postgresql(pg_url: str, shared_data, record_property) -> None:
     corpus = str(shared_data(STORIES))
     version = Scorer().version
     proc = subprocess.Popen([sys.executable, "-c", _INGEST, pg_url, corpus], cwd=ROOT,

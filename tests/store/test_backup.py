@@ -31,7 +31,7 @@ from tension.store import schema
 from tension.store.backup import TABLES, backup, restore
 from tension.store.engine import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BAD = ROOT / "tests" / "fixtures" / "bad"
 STORIES = "kcna_stories_2011_2012.jsonl.gz"
 WEAPONS = "nk_weapons_tests_1984_2025.csv"
@@ -175,7 +175,7 @@ def assert_fresh_ids_work(url: str, folder: Path) -> None:
         store.dispose()
 
 
-def _max_id(store: Store, table) -> int:  # noqa: ANN001
+def _max_id(store: Store, table) -> int:
     with store.read() as conn:
         return conn.execute(select(func.max(table.c.id))).scalar_one() or 0
 
@@ -191,7 +191,7 @@ PAIRS = [("sqlite", "sqlite"), ("sqlite", "postgresql"), ("postgresql", "postgre
 @pytest.mark.parametrize("source,target", [
     pytest.param(s, t, marks=[pytest.mark.pg] if "postgresql" in (s, t) else [], id=f"{s}-to-{t}")
     for s, t in PAIRS])
-def test_backup_restores_every_row_on_either_backend(built, dbs: Databases, tmp_path: Path,  # noqa: ANN001
+def test_backup_restores_every_row_on_either_backend(built, dbs: Databases, tmp_path: Path,
                                                      source: str, target: str) -> None:
     src = built(source)
     want = snapshot(src)
@@ -225,7 +225,7 @@ def test_backup_restores_every_row_on_either_backend(built, dbs: Databases, tmp_
 @pytest.mark.slow
 @pytest.mark.corpus
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
-def test_restore_into_a_non_empty_store_needs_replace(built, dbs: Databases, tmp_path: Path,  # noqa: ANN001
+def test_restore_into_a_non_empty_store_needs_replace(built, dbs: Databases, tmp_path: Path,
                                                       kind: str) -> None:
     src = built(kind)
     want = snapshot(src)
@@ -281,7 +281,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 @pytest.mark.corpus
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
-def test_backup_and_restore_commands(built, dbs: Databases, tmp_path: Path, kind: str) -> None:  # noqa: ANN001
+def test_backup_and_restore_commands(built, dbs: Databases, tmp_path: Path, kind: str) -> None:
     src = built(kind)
     want = snapshot(src)
     path = tmp_path / "cli.backup"
@@ -359,7 +359,7 @@ def test_backup_is_one_consistent_snapshot(dbs: Databases, tmp_path: Path, kind:
     real_copy = backup_module._copy
     wrote = []
 
-    def copy_then_someone_writes(src_conn, dst_conn, table):  # noqa: ANN001, ANN202
+    def copy_then_someone_writes(src_conn, dst_conn, table):
         n = real_copy(src_conn, dst_conn, table)
         if table.name == "articles" and not wrote:  # another user saves in the middle
             other = Store(src)

@@ -32,7 +32,7 @@ def _event(day: str, label: str, category: str = "missile_test") -> dict:
     return {"start_date": d, "end_date": d, "label": label, "category": category, "origin": "test"}
 
 
-def _n(conn, table) -> int:  # noqa: ANN001
+def _n(conn, table) -> int:
     return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
@@ -95,7 +95,7 @@ def test_database_from_older_code_gets_the_new_migration_once(db_url: str, monke
 
     calls: list[str] = []
 
-    def add_column(conn) -> None:  # noqa: ANN001
+    def add_column(conn) -> None:
         calls.append("0002")
         conn.execute(text("ALTER TABLE events ADD COLUMN note TEXT"))
 
@@ -169,7 +169,7 @@ def test_concurrent_first_opens_migrate_once(db_url: str) -> None:
             s = Store(db_url)
             with lock:
                 stores.append(s)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=open_store) for _ in range(4)]

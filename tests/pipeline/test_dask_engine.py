@@ -53,7 +53,7 @@ def _rows(db: Path) -> tuple[list, list]:
     return arts, terms
 
 
-def test_ingest_and_index_equal_pandas(tmp_path: Path, stories_slice: Path, client) -> None:  # noqa: ANN001
+def test_ingest_and_index_equal_pandas(tmp_path: Path, stories_slice: Path, client) -> None:
     pandas_db, dask_db = tmp_path / "pandas.db", tmp_path / "dask.db"
     s_pandas = ingest(Store(str(pandas_db)), [str(stories_slice)], batch_size=300)
     executor = PackedExecutor(client)
@@ -77,8 +77,8 @@ def test_ingest_and_index_equal_pandas(tmp_path: Path, stories_slice: Path, clie
         check_dtype=False, atol=1e-9)
 
 
-def test_ingest_streams_through_a_bounded_window(tmp_path: Path, stories_slice: Path, client,  # noqa: ANN001
-                                                 window_probe) -> None:  # noqa: ANN001
+def test_ingest_streams_through_a_bounded_window(tmp_path: Path, stories_slice: Path, client,
+                                                 window_probe) -> None:
     """Out of core: the driver reads at most the batches in flight (workers + 1) ahead of the
     store, so its memory does not grow with the corpus."""
     summary = ingest(Store(str(tmp_path / "s.db")), [str(stories_slice)], batch_size=100,
@@ -89,13 +89,13 @@ def test_ingest_streams_through_a_bounded_window(tmp_path: Path, stories_slice: 
     assert all(produced - written == held for produced, written, held in window_probe.writes)
 
 
-def test_export_and_rescore_equal_pandas(tmp_path: Path, stories_slice: Path, client) -> None:  # noqa: ANN001
+def test_export_and_rescore_equal_pandas(tmp_path: Path, stories_slice: Path, client) -> None:
     db = tmp_path / "store.db"
     store = Store(str(db))
     ingest(store, [str(stories_slice)], batch_size=400)
     pd.testing.assert_frame_equal(build_export(store, engine="dask"), build_export(store),
                                   check_dtype=False, atol=1e-9)
-    lexicon = (Path(__file__).resolve().parents[1] / "indicators" / "lexicon.toml").read_bytes()
+    lexicon = (Path(__file__).resolve().parents[2] / "indicators" / "lexicon.toml").read_bytes()
     changed = lexicon.replace(b'weight = 0.45\ndescription = "Condemnation',
                               b'weight = 0.5\ndescription = "Condemnation')
     assert changed != lexicon
@@ -115,7 +115,7 @@ def test_dask_executor_reports_workers() -> None:
             executor.submit(lambda: 1 / 0).result()
 
 
-def _worker_settings(dask_worker) -> tuple:  # noqa: ANN001 - the distributed.Worker it runs on
+def _worker_settings(dask_worker) -> tuple:  # the distributed.Worker it runs on
     import dask
 
     return (dask.config.get("distributed.worker.profile.enabled"),
@@ -129,7 +129,7 @@ def _placement() -> tuple[int, list[int]]:
     return os.nice(0), sorted(os.sched_getaffinity(0))
 
 
-def test_the_local_cluster_workers_run_niced_each_on_a_core_of_its_own(client) -> None:  # noqa: ANN001
+def test_the_local_cluster_workers_run_niced_each_on_a_core_of_its_own(client) -> None:
     import os
 
     cpus = sorted(os.sched_getaffinity(0))
@@ -141,7 +141,7 @@ def test_the_local_cluster_workers_run_niced_each_on_a_core_of_its_own(client) -
     assert sorted(os.sched_getaffinity(0)) == cpus  # the driver is not pinned
 
 
-def test_the_local_cluster_servers_wake_up_seldom(client) -> None:  # noqa: ANN001
+def test_the_local_cluster_servers_wake_up_seldom(client) -> None:
     """The workers share the cores with the driver: no 10 ms stack sampling for Dask's
     dashboard, and the periodic checks of every server's event loop run each second."""
     assert set(client.run(_worker_settings).values()) == {(False, "2s", 1.0, 1.0)}

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from _servers import launch, stop  # noqa: E402
+from _servers import launch, stop
 from sqlalchemy import func, inspect, select
 
 from tension.core.csvsafe import FORMULA_START
@@ -45,7 +45,7 @@ from tension.store import schema
 from tension.store.engine import Store
 from tension.store.queries import load_articles
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
 
 
@@ -160,7 +160,7 @@ def test_malformed_uploads_are_refused(contents: str) -> None:
 # --------------------------------------------------------------- through the Dash route
 
 
-def _callback(client, deps: list[dict], input_id: str, contents: str, filename: str,  # noqa: ANN001
+def _callback(client, deps: list[dict], input_id: str, contents: str, filename: str,
               extra_state: list[dict] | None = None) -> tuple[int, dict | None]:
     """POST what the browser sends when dcc.Upload `input_id` changes."""
     (dep,) = [d for d in deps if d["inputs"] == [{"id": input_id, "property": "contents"}]]

@@ -15,7 +15,7 @@ from tension.store.engine import Store
 from tension.store.runs import RunError, list_runs, remove_run
 
 
-def run(*args: str):  # noqa: ANN201
+def run(*args: str):
     return CliRunner().invoke(main, list(args))
 
 

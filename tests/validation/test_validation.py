@@ -9,7 +9,7 @@ import pytest
 
 from tension.validation.study import run_validation
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = json.loads((Path(__file__).parent / "validation_baseline.json").read_text())
 TOLERANCE = 1e-9  # the procedure is deterministic (seeded); any drop is a real change
 

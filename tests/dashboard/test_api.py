@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _servers import launch, stop, wait_for_health  # noqa: E402
+from _servers import launch, stop, wait_for_health
 
 from tension.analysis.options import IndexOptions
 from tension.core.selection import Selection
@@ -23,7 +23,7 @@ from tension.reports.export import build_export
 from tension.store import annotations as ann
 from tension.store.engine import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 START = dt.date(2021, 3, 1)
 HOSTILE = ["Army threatens nuclear war and merciless retaliation {n}",
            "Spokesman condemns hostile sanctions racket {n}"]
@@ -51,7 +51,7 @@ def write_corpus(path: Path) -> Path:
 
 
 @pytest.fixture
-def app_client(db_url: str, tmp_path: Path):  # noqa: ANN201
+def app_client(db_url: str, tmp_path: Path):
     store = Store(db_url)
     summary = ingest(store, [str(write_corpus(tmp_path / "articles.csv"))])
     assert summary.added > 0 and summary.quarantined == 0
@@ -61,12 +61,12 @@ def app_client(db_url: str, tmp_path: Path):  # noqa: ANN201
     app.server.extensions["tension"]["service"].store.dispose()
 
 
-def store_of(app) -> Store:  # noqa: ANN001
+def store_of(app) -> Store:
     return app.server.extensions["tension"]["service"].store
 
 
 # =========================================================================== health + index
-def test_health(app_client) -> None:  # noqa: ANN001
+def test_health(app_client) -> None:
     app, client = app_client
     r = client.get("/api/health")
     assert r.status_code == 200 and r.is_json
@@ -84,7 +84,7 @@ def test_health(app_client) -> None:  # noqa: ANN001
     ({"from": "2021-03-01", "to": "2021-04-09", "freq": "W", "smooth": "2"},
      IndexOptions(start=dt.date(2021, 3, 1), end=dt.date(2021, 4, 9), freq="W", smooth=2)),
 ])
-def test_index_csv_is_the_export(app_client, db_url: str, params: dict, opts: IndexOptions) -> None:  # noqa: ANN001
+def test_index_csv_is_the_export(app_client, db_url: str, params: dict, opts: IndexOptions) -> None:
     app, client = app_client
     ann.create(store_of(app), {"date": "2021-03-31", "title": "=HYPERLINK(\"x\") threats"})
     r = client.get("/api/index.csv", query_string=params)
@@ -109,7 +109,7 @@ def test_index_csv_is_the_export(app_client, db_url: str, params: dict, opts: In
     assert out.stdout == body
 
 
-def test_index_csv_empty_days_are_blank(app_client) -> None:  # noqa: ANN001
+def test_index_csv_empty_days_are_blank(app_client) -> None:
     _, client = app_client
     body = client.get("/api/index.csv?from=2021-03-07&to=2021-03-10&smooth=1").get_data(as_text=True)
     rows = {line.split(",")[0]: line.split(",") for line in body.splitlines()[1:]}
@@ -128,7 +128,7 @@ def test_index_csv_empty_days_are_blank(app_client) -> None:  # noqa: ANN001
     ("from=2021-04-01&to=2021-03-01", "is after end"),
     ("filter=Seoul%7C", "empty term"),
 ])
-def test_index_csv_bad_parameters(app_client, query: str, needle: str) -> None:  # noqa: ANN001
+def test_index_csv_bad_parameters(app_client, query: str, needle: str) -> None:
     _, client = app_client
     r = client.get(f"/api/index.csv?{query}")
     assert r.status_code == 400 and r.is_json
@@ -136,7 +136,7 @@ def test_index_csv_bad_parameters(app_client, query: str, needle: str) -> None: 
 
 
 # =========================================================================== annotations CRUD
-def test_annotation_crud(app_client) -> None:  # noqa: ANN001
+def test_annotation_crud(app_client) -> None:
     _, client = app_client
     r = client.post("/api/annotations", json={"date": "2021-03-31", "title": "Threat day",
                                               "note": "many threats", "tags": ["threat", "kcna"],
@@ -182,7 +182,7 @@ def test_annotation_crud(app_client) -> None:  # noqa: ANN001
     assert client.get("/api/annotations").get_json() == []
 
 
-def test_patch_needs_the_version_and_refuses_stale_ones(app_client) -> None:  # noqa: ANN001
+def test_patch_needs_the_version_and_refuses_stale_ones(app_client) -> None:
     _, client = app_client
     made = client.post("/api/annotations", json={"date": "2021-03-31", "title": "v1"}).get_json()
     r = client.patch(f"/api/annotations/{made['id']}", json={"title": "no version"})
@@ -200,7 +200,7 @@ def test_patch_needs_the_version_and_refuses_stale_ones(app_client) -> None:  # 
     assert client.get(f"/api/annotations/{made['id']}").status_code == 200
 
 
-def test_bad_bodies(app_client) -> None:  # noqa: ANN001
+def test_bad_bodies(app_client) -> None:
     _, client = app_client
     r = client.post("/api/annotations", data="{not json", content_type="application/json")
     assert r.status_code == 400 and "JSON object" in r.get_json()["error"]
@@ -217,7 +217,7 @@ def test_bad_bodies(app_client) -> None:  # noqa: ANN001
     assert client.get("/api/annotations").get_json() == [made]
 
 
-def test_unknown_ids(app_client) -> None:  # noqa: ANN001
+def test_unknown_ids(app_client) -> None:
     _, client = app_client
     assert client.get("/api/annotations/999").status_code == 404
     assert "no annotation 999" in client.get("/api/annotations/999").get_json()["error"]
@@ -227,7 +227,7 @@ def test_unknown_ids(app_client) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("route", ["/api/annotations/abc", "/api/annotations/-1", "/api/nothing"])
-def test_unknown_api_routes_are_json_404(app_client, route: str) -> None:  # noqa: ANN001
+def test_unknown_api_routes_are_json_404(app_client, route: str) -> None:
     _, client = app_client
     r = client.get(route)
     assert r.status_code == 404 and r.is_json
@@ -245,7 +245,7 @@ def test_unknown_api_routes_are_json_404(app_client, route: str) -> None:  # noq
     ({"date": "2021-03-31", "title": "x", "tags": [1, 2]}, "'tags' must be a list of strings", True),
     ({"date": "2021-03-31", "title": "x", "note": 5}, "'note' must be text", True),
 ])
-def test_invalid_annotations(app_client, payload: dict, needle: str, patch_too: bool) -> None:  # noqa: ANN001
+def test_invalid_annotations(app_client, payload: dict, needle: str, patch_too: bool) -> None:
     _, client = app_client
     r = client.post("/api/annotations", json=payload)
     assert r.status_code == 400, r.get_json()
@@ -260,7 +260,7 @@ def test_invalid_annotations(app_client, payload: dict, needle: str, patch_too: 
     assert client.get(f"/api/annotations/{made['id']}").get_json() == made
 
 
-def test_list_bad_date(app_client) -> None:  # noqa: ANN001
+def test_list_bad_date(app_client) -> None:
     _, client = app_client
     r = client.get("/api/annotations?from=March")
     assert r.status_code == 400 and "'from' must be a date" in r.get_json()["error"]
@@ -270,7 +270,7 @@ def test_list_bad_date(app_client) -> None:  # noqa: ANN001
 CONTENT = ["start", "end", "kind", "title", "note", "tags", "author", "created_at", "updated_at"]
 
 
-def test_annotations_csv_round_trip(app_client, tmp_path: Path) -> None:  # noqa: ANN001
+def test_annotations_csv_round_trip(app_client, tmp_path: Path) -> None:
     app, client = app_client
     payloads = [
         {"date": "2021-03-31", "title": "Fire, \"fury\" and threats", "note": "line 1\nline 2,  with comma",
@@ -301,7 +301,7 @@ def test_annotations_csv_round_trip(app_client, tmp_path: Path) -> None:  # noqa
     {"date": "2021-03-31", "title": "'=quoted formula'"},
     {"date": "2021-03-31", "title": "tagged", "tags": ["Korea, North"]},
 ])
-def test_annotations_csv_round_trip_edge_cases(app_client, tmp_path: Path, payload: dict) -> None:  # noqa: ANN001
+def test_annotations_csv_round_trip_edge_cases(app_client, tmp_path: Path, payload: dict) -> None:
     _, client = app_client
     response = client.post("/api/annotations", json=payload)
     if "tags" in payload:  # a separator inside a tag is refused up front, so CSV cannot split it
@@ -317,7 +317,7 @@ def test_annotations_csv_round_trip_edge_cases(app_client, tmp_path: Path, paylo
     assert [{k: a[k] for k in CONTENT} for a in after] == [{k: a[k] for k in CONTENT} for a in before]
 
 
-def test_import_csv_reports_bad_rows(app_client) -> None:  # noqa: ANN001
+def test_import_csv_reports_bad_rows(app_client) -> None:
     app, _ = app_client
     text = ("start,end,title,note,tags,author\n"
             "2021-03-01,,Good one,,a;b,ana\n"
@@ -400,14 +400,14 @@ def test_loopback_or_login_does_not_warn(tmp_path: Path) -> None:
     assert "WITHOUT a login" not in log.read_text()
 
 
-def test_unknown_category_is_a_400_not_a_flat_zero_series(app_client) -> None:  # noqa: ANN001
+def test_unknown_category_is_a_400_not_a_flat_zero_series(app_client) -> None:
     _, client = app_client
     r = client.get("/api/index.csv?category=nope")
     assert r.status_code == 400 and "unknown lexicon category 'nope'" in r.get_json()["error"]
     assert client.get("/api/index.csv?category=threats").status_code == 200
 
 
-def test_annotation_tag_filter_ignores_case_and_matches_part_of_a_tag(app_client) -> None:  # noqa: ANN001
+def test_annotation_tag_filter_ignores_case_and_matches_part_of_a_tag(app_client) -> None:
     """`?tag=` finds the annotations with a tag containing it, whatever the case: "NUCLEAR"
     and "nuc" found nothing for the tag "nuclear"."""
     _, client = app_client

@@ -19,7 +19,7 @@ from tension.pipeline.ingest import ingest
 from tension.store import annotations as ann
 from tension.store.engine import Store
 
-GOOD = Path(__file__).parent / "fixtures" / "good"
+GOOD = Path(__file__).resolve().parents[1] / "fixtures" / "good"
 
 
 @pytest.fixture
@@ -31,11 +31,11 @@ def db(tmp_path: Path) -> str:
     return url
 
 
-def run(*args: str, stdin: bytes | None = None):  # noqa: ANN201
+def run(*args: str, stdin: bytes | None = None):
     return CliRunner().invoke(main, list(args), input=stdin)
 
 
-def one_line_error(result, *fragments: str) -> None:  # noqa: ANN001
+def one_line_error(result, *fragments: str) -> None:
     assert result.exit_code in (1, 2), result.output
     assert "Traceback" not in result.output and result.exception is None or isinstance(
         result.exception, SystemExit), result.output

@@ -143,7 +143,7 @@ def names(fig: dict) -> list[str]:
     return [t["name"] for t in fig["data"]]
 
 
-def walk(component: object):  # noqa: ANN201
+def walk(component: object):
     """Every component and string in a Dash component tree (lists included)."""
     if isinstance(component, list | tuple):
         for c in component:

@@ -29,7 +29,7 @@ from tension.io.readers import (
     parse_mapping,
 )
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BAD = FIXTURES / "bad"
 GOOD = FIXTURES / "good"
 
@@ -540,7 +540,7 @@ def serve(respond: Callable[[str], bytes], content_type: str | None = None) -> I
     """A local HTTP server answering GET path with respond(path); yields its base URL."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:  # http.server's name
             self.send_response(200)
             if content_type:
                 self.send_header("Content-Type", content_type)

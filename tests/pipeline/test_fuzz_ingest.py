@@ -288,7 +288,7 @@ def time_limit(seconds: float) -> Iterator[None]:
         faulthandler.cancel_dump_traceback_later()
 
 
-def guarded_ingest(store: Store, path: Path):  # noqa: ANN201
+def guarded_ingest(store: Store, path: Path):
     try:
         with time_limit(INGEST_SECONDS):
             return ingest(store, [str(path)])
@@ -384,7 +384,7 @@ def check_one(spec: Spec, folder: Path, stats: Counter) -> None:
 
 
 @pytest.mark.slow
-def test_generated_inputs_never_crash_and_keep_every_good_row(record_property) -> None:  # noqa: ANN001
+def test_generated_inputs_never_crash_and_keep_every_good_row(record_property) -> None:
     stats: Counter = Counter()
 
     @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,

@@ -15,7 +15,7 @@ from indicators.combine import LABELS, Scorer
 from indicators.evaluate import evaluate
 from tension.io.labelled import read_labelled
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 KEYS = {"text", "hostility", "conciliation", "tension", "label", "evidence"}
 
 

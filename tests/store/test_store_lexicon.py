@@ -25,7 +25,7 @@ from tension.store.engine import Store
 from tension.store.lexicon import store_lexicon
 from tension.store.queries import coverage, load_articles
 
-GOOD = Path(__file__).parent / "fixtures" / "good"
+GOOD = Path(__file__).resolve().parents[1] / "fixtures" / "good"
 HOTLINE = b'''
 
 [[category]]
@@ -36,7 +36,7 @@ terms = ["reopened"]
 '''
 
 
-def run(*args: str):  # noqa: ANN201
+def run(*args: str):
     return CliRunner().invoke(main, list(args))
 
 

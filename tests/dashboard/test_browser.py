@@ -33,7 +33,7 @@ from tension.store.engine import Store
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WAIT = 25  # seconds: a shared two-core machine
 # Drawing all 18 years (6,477 days, every trace twice with the range slider) kept headless
 # Chromium busy for 15-30 s on that machine; one path per series now takes ~2 s (see
@@ -52,7 +52,7 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 @pytest.fixture
-def kcna_template(shared_data, _template: dict) -> Path:  # noqa: ANN001
+def kcna_template(shared_data, _template: dict) -> Path:
     """The KCNA store, built on first use in this module (shared_data decides skip/fail)."""
     if _template["db"] is None:
         headlines = shared_data("kcna_headlines_1997_2014.csv.gz")
@@ -82,7 +82,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(dash_duo, db_url: str, tmp_path: Path, search: str = "", seed: bool = False):  # noqa: ANN001, ANN201
+def start(dash_duo, db_url: str, tmp_path: Path, search: str = "", seed: bool = False):
     """Serve the dashboard for `db_url` and open it at `search`; returns the app."""
     app = create_app(db_url, seed=seed, upload_dir=tmp_path / "uploads")
     # Warm the server's caches for the first view, so the page does not wait on a cold store.
@@ -96,11 +96,11 @@ def start(dash_duo, db_url: str, tmp_path: Path, search: str = "", seed: bool = 
     return app
 
 
-def store_of(app) -> Store:  # noqa: ANN001
+def store_of(app) -> Store:
     return app.server.extensions["tension"]["service"].store
 
 
-def wait_until(predicate, timeout: float = WAIT, message: str = "condition"):  # noqa: ANN001, ANN201
+def wait_until(predicate, timeout: float = WAIT, message: str = "condition"):
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -114,7 +114,7 @@ def wait_until(predicate, timeout: float = WAIT, message: str = "condition"):  #
         time.sleep(0.25)
 
 
-def plot_point(dash_duo, when: str) -> tuple[int, int]:  # noqa: ANN001
+def plot_point(dash_duo, when: str) -> tuple[int, int]:
     """Viewport pixel of date `when` on the x axis, half-way up the plot area."""
     dash_duo.driver.execute_script(
         "document.querySelector('#index-graph').scrollIntoView({block: 'center'})")
@@ -139,7 +139,7 @@ def plot_point(dash_duo, when: str) -> tuple[int, int]:  # noqa: ANN001
     return last
 
 
-def click_at(dash_duo, when: str) -> None:  # noqa: ANN001
+def click_at(dash_duo, when: str) -> None:
     """A real click on the plot's drag layer at date `when` (plotly's `clickanywhere`)."""
     x, y = plot_point(dash_duo, when)
     actions = ActionChains(dash_duo.driver)
@@ -148,20 +148,20 @@ def click_at(dash_duo, when: str) -> None:  # noqa: ANN001
     actions.perform()
 
 
-def x_range(dash_duo) -> list[str]:  # noqa: ANN001
+def x_range(dash_duo) -> list[str]:
     return dash_duo.driver.execute_script(
         "return document.querySelector('#index-graph .js-plotly-plot')._fullLayout.xaxis.range")
 
 
-def chart_labels(dash_duo) -> list[str]:  # noqa: ANN001
+def chart_labels(dash_duo) -> list[str]:
     return [e.text for e in dash_duo.find_elements("#index-graph .annotation-text")]
 
 
-def grid_rows(dash_duo) -> list[str]:  # noqa: ANN001
+def grid_rows(dash_duo) -> list[str]:
     return [r.text for r in dash_duo.find_elements("#ann-grid .ag-center-cols-container .ag-row")]
 
 
-def download_view_csv(dash_duo, tmp_path: Path) -> Path:  # noqa: ANN001
+def download_view_csv(dash_duo, tmp_path: Path) -> Path:
     """Click "Download CSV of this view" and wait for the finished file."""
     downloads = tmp_path / "downloads"
     downloads.mkdir(exist_ok=True)
@@ -174,23 +174,23 @@ def download_view_csv(dash_duo, tmp_path: Path) -> Path:  # noqa: ANN001
     return path
 
 
-def type_into(dash_duo, selector: str, text: str) -> None:  # noqa: ANN001
+def type_into(dash_duo, selector: str, text: str) -> None:
     dash_duo.clear_input(selector)
     dash_duo.find_element(selector).send_keys(text)
 
 
-def pwned(dash_duo):  # noqa: ANN001, ANN201
+def pwned(dash_duo):
     return dash_duo.driver.execute_script("return window.__pwned")
 
 
-def kcna(test):  # noqa: ANN001, ANN201
+def kcna(test):
     """Marks of the tests that load the real KCNA corpus."""
     return pytest.mark.corpus(pytest.mark.slow(test))
 
 
 # --------------------------------------------------------------------------- tests
 @kcna
-def test_page_loads_and_chart_draws(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_page_loads_and_chart_draws(dash_duo, db_url: str, tmp_path: Path) -> None:
     start(dash_duo, db_url, tmp_path)
     status = dash_duo.find_element("#status").text
     assert status.startswith(f"{N_ORIGINALS} articles over 6,477 periods"), status
@@ -216,7 +216,7 @@ def test_page_loads_and_chart_draws(dash_duo, db_url: str, tmp_path: Path) -> No
 
 
 @kcna
-def test_range_from_url_from_controls_and_by_drag(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_range_from_url_from_controls_and_by_drag(dash_duo, db_url: str, tmp_path: Path) -> None:
     start(dash_duo, db_url, tmp_path, SPRING_2013)
     # the URL set the date controls and the chart
     dash_duo.wait_for_contains_text("#status", "articles over 89 periods", timeout=WAIT)
@@ -250,7 +250,7 @@ def test_range_from_url_from_controls_and_by_drag(dash_duo, db_url: str, tmp_pat
 
 
 @kcna
-def test_clicking_a_day_shows_its_evidence(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_clicking_a_day_shows_its_evidence(dash_duo, db_url: str, tmp_path: Path) -> None:
     start(dash_duo, db_url, tmp_path, SPRING_2013)
     # A real click on the plot's drag layer (plotly's `clickanywhere` sends the x value).
     # We aim a quarter of a day right of the point: see test_callbacks'
@@ -277,7 +277,7 @@ def test_clicking_a_day_shows_its_evidence(dash_duo, db_url: str, tmp_path: Path
 
 
 @kcna
-def test_month_view_draws_each_month_across_it_and_a_click_opens_that_month(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001, E501
+def test_month_view_draws_each_month_across_it_and_a_click_opens_that_month(dash_duo, db_url: str, tmp_path: Path) -> None:
     start(dash_duo, db_url, tmp_path, "?from=2013-01-01&to=2013-04-30&freq=M")
     dash_duo.wait_for_contains_text("#status", "articles over 4 periods", timeout=WAIT)
     # each month's bar is drawn inside its month (the February bar spanned Jan 20 - Feb 12)
@@ -305,7 +305,7 @@ def test_month_view_draws_each_month_across_it_and_a_click_opens_that_month(dash
 
 
 @kcna
-def test_zooming_the_chart_sets_the_views_dates(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_zooming_the_chart_sets_the_views_dates(dash_duo, db_url: str, tmp_path: Path) -> None:
     start(dash_duo, db_url, tmp_path, SPRING_2013)
     dash_duo.wait_for_contains_text("#status", "articles over 89 periods", timeout=WAIT)
 
@@ -340,7 +340,7 @@ def test_zooming_the_chart_sets_the_views_dates(dash_duo, db_url: str, tmp_path:
 
 
 @kcna
-def test_a_smoothing_out_of_range_is_refused_and_the_field_shows_the_one_in_use(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001, E501
+def test_a_smoothing_out_of_range_is_refused_and_the_field_shows_the_one_in_use(dash_duo, db_url: str, tmp_path: Path) -> None:
     app = start(dash_duo, db_url, tmp_path, SPRING_2013 + "&smooth=14")
     dash_duo.wait_for_contains_text("#status", "articles over 89 periods", timeout=WAIT)
     service = app.server.extensions["tension"]["service"]
@@ -369,7 +369,7 @@ def test_a_smoothing_out_of_range_is_refused_and_the_field_shows_the_one_in_use(
 
 
 @kcna
-def test_annotation_create_reload_edit_delete(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_annotation_create_reload_edit_delete(dash_duo, db_url: str, tmp_path: Path) -> None:
     app = start(dash_duo, db_url, tmp_path, SPRING_2013)
     store = store_of(app)
     type_into(dash_duo, "#ann-start", "2013-02-12")
@@ -415,7 +415,7 @@ def test_annotation_create_reload_edit_delete(dash_duo, db_url: str, tmp_path: P
 
 
 @kcna
-def test_picking_a_day_after_a_save_starts_a_new_annotation(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_picking_a_day_after_a_save_starts_a_new_annotation(dash_duo, db_url: str, tmp_path: Path) -> None:
     """The QA case: save A, click another day, type B, save. B is a second annotation; A stays."""
     app = start(dash_duo, db_url, tmp_path, SPRING_2013)
     click_at(dash_duo, "2013-03-07 06:00")
@@ -436,7 +436,7 @@ def test_picking_a_day_after_a_save_starts_a_new_annotation(dash_duo, db_url: st
 
 
 @kcna
-def test_spike_is_accepted_in_one_click(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_spike_is_accepted_in_one_click(dash_duo, db_url: str, tmp_path: Path) -> None:
     app = start(dash_duo, db_url, tmp_path, SPRING_2013)
     first = dash_duo.find_element("#spike-list li.spike")
     peak, kind = first.text.split()[:2]
@@ -457,7 +457,7 @@ def test_spike_is_accepted_in_one_click(dash_duo, db_url: str, tmp_path: Path) -
 
 
 @kcna
-def test_close_annotation_labels_do_not_overlap(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_close_annotation_labels_do_not_overlap(dash_duo, db_url: str, tmp_path: Path) -> None:
     """QA: four annotations three weeks apart in a one-year view drew their labels on one line."""
     store = Store(db_url)
     for k, d in enumerate(["2013-02-12", "2013-03-05", "2013-03-26", "2013-04-16"]):
@@ -475,7 +475,7 @@ def test_close_annotation_labels_do_not_overlap(dash_duo, db_url: str, tmp_path:
 
 
 @kcna
-def test_count_axis_ticks_do_not_repeat_with_a_keyword_filter(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_count_axis_ticks_do_not_repeat_with_a_keyword_filter(dash_duo, db_url: str, tmp_path: Path) -> None:
     """QA: with few articles a day the count axis read 0, 1, 1, 1, 2, 2."""
     start(dash_duo, db_url, tmp_path, SPRING_2013 + "&q=Seoul")
     dash_duo.wait_for_contains_text("#status", "articles over 89 periods", timeout=WAIT)  # that view
@@ -486,7 +486,7 @@ def test_count_axis_ticks_do_not_repeat_with_a_keyword_filter(dash_duo, db_url: 
     assert [int(t.replace(",", "")) for t in ticks] == sorted(int(t.replace(",", "")) for t in ticks)
 
 
-def test_annotation_grid_logs_no_warnings(dash_duo, tmp_path: Path) -> None:  # noqa: ANN001
+def test_annotation_grid_logs_no_warnings(dash_duo, tmp_path: Path) -> None:
     """QA: every page with annotations logged AG Grid warning #25 ("getRowId callback must
     return a string"): ids are numbers. Warnings are not in the SEVERE log dash_duo keeps,
     so the page records console.warn itself, from before any script runs."""
@@ -511,7 +511,7 @@ def test_annotation_grid_logs_no_warnings(dash_duo, tmp_path: Path) -> None:  # 
 
 
 @kcna
-def test_csv_download_equals_cli_export(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_csv_download_equals_cli_export(dash_duo, db_url: str, tmp_path: Path) -> None:
     app = start(dash_duo, db_url, tmp_path, SPRING_2013 + "&smooth=14")
     ann.create(store_of(app), {"start": "2013-03-11", "end": "2013-03-21", "title": "Key Resolve"})
     path = download_view_csv(dash_duo, tmp_path)
@@ -528,7 +528,7 @@ def test_csv_download_equals_cli_export(dash_duo, db_url: str, tmp_path: Path) -
 
 
 @kcna
-def test_upload_ingests_and_user_text_stays_inert(dash_duo, db_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_upload_ingests_and_user_text_stays_inert(dash_duo, db_url: str, tmp_path: Path) -> None:
     app = start(dash_duo, db_url, tmp_path, SPRING_2013)
     upload = tmp_path / "new_articles.csv"
     upload.write_text("date,source,title,url\n"
@@ -561,7 +561,7 @@ def test_upload_ingests_and_user_text_stays_inert(dash_duo, db_url: str, tmp_pat
     assert pwned(dash_duo) is None
 
 
-def test_date_picker_applies_a_typed_date_on_blur_and_opens_on_the_data(dash_duo, tmp_path: Path) -> None:  # noqa: ANN001
+def test_date_picker_applies_a_typed_date_on_blur_and_opens_on_the_data(dash_duo, tmp_path: Path) -> None:
     """QA: a start date typed and left by a click elsewhere was shown but never applied (no
     `from` in the URL); and the calendar opened on today's month, years after the data."""
     db_url = f"sqlite:///{tmp_path / 'seeded.db'}"  # the seed article: 2018-01-03
@@ -581,7 +581,7 @@ def test_date_picker_applies_a_typed_date_on_blur_and_opens_on_the_data(dash_duo
     dash_duo.wait_for_contains_text("#status", "articles over 12 periods", timeout=WAIT)
 
 
-def test_keyword_filter_box_shows_its_whole_placeholder(dash_duo, tmp_path: Path) -> None:  # noqa: ANN001
+def test_keyword_filter_box_shows_its_whole_placeholder(dash_duo, tmp_path: Path) -> None:
     """QA: the keyword filter box was too narrow for its placeholder ("e.g. Seoul|South Korea")."""
     start(dash_duo, f"sqlite:///{tmp_path / 'seeded.db'}", tmp_path, seed=True)
     need, room = dash_duo.driver.execute_script("""
@@ -598,7 +598,7 @@ def test_keyword_filter_box_shows_its_whole_placeholder(dash_duo, tmp_path: Path
     assert room >= need, (room, need)
 
 
-def test_save_message_stays_after_an_edit(dash_duo, tmp_path: Path) -> None:  # noqa: ANN001
+def test_save_message_stays_after_an_edit(dash_duo, tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'seeded.db'}"
     store = Store(db_url)  # create_app fills it from seeds/
     ann.create(store, {"date": "2018-01-03", "title": "Hotline reopened"})
