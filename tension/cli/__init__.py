@@ -13,6 +13,7 @@ import click
 
 from indicators.combine import Scorer, to_json
 from indicators.lexicon import load_lexicon
+from tension.io.readers import FORMATS
 
 
 def _scorer(lexicon: Path | None) -> Scorer:
@@ -174,7 +175,7 @@ def _lexicon_bytes(lexicon: Path | None) -> bytes | None:
 @click.argument("paths", nargs=-1, required=True)
 @db_option
 @click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", "csv", "tsv", "json", "jsonl", "parquet", "txt", "rss"]),
+              type=click.Choice(["auto", *FORMATS]),
               help="Input format; auto detects it from the name, then the content.")
 @click.option("--map", "mapping", metavar="FIELD=COL,…",
               help="Columns to use, e.g. date=published,text=body,title=headline.")

@@ -10,6 +10,7 @@ import dash_ag_grid as dag
 from dash import dcc, html
 
 from tension.dashboard.figures import LAYERS
+from tension.io.readers import upload_suffixes
 
 LAYER_LABELS = {"band": "95% band", "points": "daily points", "hostility": "hostility",
                 "conciliation": "conciliation", "counts": "article counts", "spikes": "spikes",
@@ -24,6 +25,13 @@ GRID_COLUMNS = [
     {"field": "note", "headerName": "note", "flex": 2},
     {"field": "updated_at", "headerName": "updated", "width": 190},
 ]
+
+
+def _upload_accept() -> str:
+    """The upload box's `accept`: the registry's suffixes, gzipped ones as plain ".gz". It is
+    only the file chooser's hint; `uploads.safe_name` checks the whole suffix."""
+    suffixes = (".gz" if s.endswith(".gz") else s for s in upload_suffixes())
+    return ",".join(dict.fromkeys(suffixes))
 
 
 def _field(label: str, component, extra_class: str = "") -> html.Label:  # noqa: ANN001
@@ -132,7 +140,7 @@ def build_layout(*, sources: list[str], categories: list[str], store_label: str,
                    "settings.", className="muted"),
             html.H3("Add articles"),
             dcc.Upload(id="upload", className="dropzone", max_size=max_upload_mb * 1024 * 1024,
-                       accept=".csv,.tsv,.json,.jsonl,.gz,.txt",
+                       accept=_upload_accept(),
                        children=html.Div([f"Drop an article file here (CSV, JSON, JSONL; up to "
                                           f"{max_upload_mb} MB) or ", html.A("choose one")])),
             html.Div(id="upload-status", className="message"),
