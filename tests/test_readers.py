@@ -890,3 +890,47 @@ def test_the_analyst_can_say_which(tmp_path: Path) -> None:
     with pytest.raises(readers.ReadError, match="date order must be one of auto, mdy, dmy"):
         readers.open_reader(str(tmp_path / "dates.csv"), date_order="ymd")
 
+
+# ---------------------------------------------------------------------------- registry
+
+
+def test_the_registry_gives_formats_extensions_and_upload_suffixes() -> None:
+    from tension.io.readers import extension_map, formats, register, upload_suffixes
+
+    assert FORMATS == ("csv", "tsv", "json", "jsonl", "parquet", "txt", "rss")
+    assert [f.name for f in formats()] == list(FORMATS)
+    assert extension_map() == {
+        ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl",
+        ".ndjson": "jsonl", ".jsonlines": "jsonl", ".parquet": "parquet", ".pq": "parquet",
+        ".txt": "txt", ".md": "txt", ".markdown": "txt", ".rss": "rss", ".atom": "rss",
+        ".xml": "rss"}
+    assert upload_suffixes() == (".csv", ".tsv", ".json", ".jsonl", ".txt", ".csv.gz", ".tsv.gz",
+                                 ".json.gz", ".jsonl.gz")
+    # A name or an extension cannot be claimed twice.
+    with pytest.raises(ValueError, match="registered twice"):
+        register("csv", extensions=(".csv2",))(Reader)
+    with pytest.raises(ValueError, match="extension .csv already belongs to csv"):
+        register("csv2", extensions=(".csv",))(Reader)
+    assert FORMATS == tuple(f.name for f in formats())
+
+
+def test_each_format_opens_its_registered_reader(tmp_path: Path) -> None:
+    from tension.io.readers import formats
+
+    path = tmp_path / "a.csv"
+    path.write_text("date,title\n2018-01-02,x\n")
+    for spec in formats():  # a CSV read as anything else is a Problem, but by that reader
+        reader = open_reader(str(path), fmt=spec.name)
+        assert type(reader) is spec.reader and reader.format == spec.name
+
+
+def test_the_cli_and_the_upload_box_read_the_registry() -> None:
+    from tension.cli import ingest
+    from tension.dashboard.layout import _upload_accept
+    from tension.dashboard.uploads import ALLOWED_SUFFIXES
+    from tension.io.readers import upload_suffixes
+
+    choices = next(p.type.choices for p in ingest.params if p.name == "fmt")
+    assert list(choices) == ["auto", *FORMATS]
+    assert ALLOWED_SUFFIXES == upload_suffixes()
+    assert _upload_accept() == ".csv,.tsv,.json,.jsonl,.txt,.gz"
