@@ -19,13 +19,14 @@ from tension.cli.common import (
     store_lexicon_option,
     warn_unscored,
 )
+from tension.io.readers import FORMATS
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
 @db_option
 @click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", "csv", "tsv", "json", "jsonl", "parquet", "txt", "rss"]),
+              type=click.Choice(["auto", *FORMATS]),
               help="Input format; auto detects it from the name, then the content.")
 @click.option("--map", "mapping", metavar="FIELD=COL,…",
               help="Columns to use, e.g. date=published,text=body,title=headline.")

@@ -19,12 +19,30 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tension.io.readers import upload_suffixes
 from tension.pipeline.ingest import ingest
 from tension.store import uploads as jobs
 from tension.store.engine import Store
 
-ALLOWED_SUFFIXES = (".csv", ".tsv", ".json", ".jsonl", ".txt", ".csv.gz", ".tsv.gz", ".json.gz",
-                    ".jsonl.gz")
+# The formats the readers' registry marks as uploadable: ".csv", ..., ".csv.gz", ...
+ALLOWED_SUFFIXES = upload_suffixes()
+
+
+def _one_of(suffixes: list[str]) -> str:
+    return suffixes[0] if len(suffixes) == 1 else f"{', '.join(suffixes[:-1])} or {suffixes[-1]}"
+
+
+def _suffix_phrase(suffixes: tuple[str, ...]) -> str:
+    """'a .csv, .tsv, .json or .jsonl file (optionally .gz) or a .txt file' from the suffixes."""
+    gzipped = [s for s in suffixes if not s.endswith(".gz") and s + ".gz" in suffixes]
+    plain = [s for s in suffixes if not s.endswith(".gz") and s not in gzipped]
+    parts = ([f"a {_one_of(gzipped)} file (optionally .gz)"] if gzipped else []) + (
+        [f"a {_one_of(plain)} file"] if plain else [])
+    return " or ".join(parts)
+
+
+# The refusal message names what is accepted.
+_SUFFIX_PHRASE = _suffix_phrase(ALLOWED_SUFFIXES)
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,150}$")
 
 
@@ -40,7 +58,7 @@ def safe_name(filename: str | None) -> str:
     if "\x00" in name or not _SAFE.match(name):
         raise UploadError(f"refused file name {filename!r}: use letters, digits, '.', '_', '-' and spaces")
     if not name.lower().endswith(ALLOWED_SUFFIXES):
-        raise UploadError(f"refused {name!r}: upload a .csv, .tsv, .json or .jsonl file (optionally .gz)")
+        raise UploadError(f"refused {name!r}: upload {_SUFFIX_PHRASE}")
     return name
 
 

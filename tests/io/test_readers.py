@@ -27,6 +27,7 @@ from tension.io.readers import (
     expand_paths,
     open_reader,
     parse_mapping,
+    streams,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -339,7 +340,7 @@ def test_gzip_cut_in_a_file_fatal_for_its_columns_is_still_reported(tmp_path: Pa
 def _bomb(tmp_path: Path, name: str, text: str) -> Path:
     """A small .gz that expands to `text` (highly compressible, 8 times the cap or more)."""
     data = gzip.compress(text.encode(), compresslevel=9, mtime=0)
-    assert len(data) * 100 < len(text) and len(text) > 8 * readers.MAX_LOAD_BYTES
+    assert len(data) * 100 < len(text) and len(text) > 8 * streams.MAX_LOAD_BYTES
     path = tmp_path / name
     path.write_bytes(data)
     return path
@@ -348,16 +349,16 @@ def _bomb(tmp_path: Path, name: str, text: str) -> Path:
 @pytest.fixture
 def small_cap(monkeypatch: pytest.MonkeyPatch) -> int:
     """MAX_LOAD_BYTES at 1 MiB, and the decompressed bytes the readers pull out, counted."""
-    monkeypatch.setattr(readers, "MAX_LOAD_BYTES", 1 << 20)
+    monkeypatch.setattr(streams, "MAX_LOAD_BYTES", 1 << 20)
     pulled = [0]
-    read_gzip = readers._Gunzip.read
+    read_gzip = streams._Gunzip.read
 
     def counting(self, size: int) -> bytes:
         data = read_gzip(self, size)
         pulled[0] += len(data)
         return data
 
-    monkeypatch.setattr(readers._Gunzip, "read", counting)
+    monkeypatch.setattr(streams._Gunzip, "read", counting)
     return pulled
 
 
@@ -365,7 +366,7 @@ ROW = {"date": "2018-01-03", "title": "Bomb", "text": "calm " * 200}
 
 
 def test_gzip_bomb_json_is_one_file_problem_not_a_memory_blowup(tmp_path: Path, small_cap) -> None:
-    assert readers.MAX_LOAD_BYTES == 1 << 20  # 512 MiB outside this test
+    assert streams.MAX_LOAD_BYTES == 1 << 20  # 512 MiB outside this test
     path = _bomb(tmp_path, "bomb.json.gz", json.dumps([ROW] * 9000))
     _, articles, problems = read(path)
     assert articles == []
@@ -888,3 +889,48 @@ def test_the_analyst_can_say_which(tmp_path: Path) -> None:
     assert got == [(2, "2018-01-02")]
     with pytest.raises(readers.ReadError, match="date order must be one of auto, mdy, dmy"):
         readers.open_reader(str(tmp_path / "dates.csv"), date_order="ymd")
+
+
+# ---------------------------------------------------------------------------- registry
+
+
+def test_the_registry_gives_formats_extensions_and_upload_suffixes() -> None:
+    from tension.io.readers import extension_map, formats, register, upload_suffixes
+
+    assert FORMATS == ("csv", "tsv", "json", "jsonl", "parquet", "txt", "rss")
+    assert [f.name for f in formats()] == list(FORMATS)
+    assert extension_map() == {
+        ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json", ".jsonl": "jsonl",
+        ".ndjson": "jsonl", ".jsonlines": "jsonl", ".parquet": "parquet", ".pq": "parquet",
+        ".txt": "txt", ".md": "txt", ".markdown": "txt", ".rss": "rss", ".atom": "rss",
+        ".xml": "rss"}
+    assert upload_suffixes() == (".csv", ".tsv", ".json", ".jsonl", ".txt", ".csv.gz", ".tsv.gz",
+                                 ".json.gz", ".jsonl.gz")
+    # A name or an extension cannot be claimed twice.
+    with pytest.raises(ValueError, match="registered twice"):
+        register("csv", extensions=(".csv2",))(Reader)
+    with pytest.raises(ValueError, match="extension .csv already belongs to csv"):
+        register("csv2", extensions=(".csv",))(Reader)
+    assert FORMATS == tuple(f.name for f in formats())
+
+
+def test_each_format_opens_its_registered_reader(tmp_path: Path) -> None:
+    from tension.io.readers import formats
+
+    path = tmp_path / "a.csv"
+    path.write_text("date,title\n2018-01-02,x\n")
+    for spec in formats():  # a CSV read as anything else is a Problem, but by that reader
+        reader = open_reader(str(path), fmt=spec.name)
+        assert type(reader) is spec.reader and reader.format == spec.name
+
+
+def test_the_cli_and_the_upload_box_read_the_registry() -> None:
+    from tension.cli.ingest import ingest
+    from tension.dashboard.panels.files import upload_accept
+    from tension.dashboard.uploads import ALLOWED_SUFFIXES
+    from tension.io.readers import upload_suffixes
+
+    choices = next(p.type.choices for p in ingest.params if p.name == "fmt")
+    assert list(choices) == ["auto", *FORMATS]
+    assert ALLOWED_SUFFIXES == upload_suffixes()
+    assert upload_accept() == ".csv,.tsv,.json,.jsonl,.txt,.gz"

@@ -10,6 +10,7 @@ from tension.dashboard.service import Service
 from tension.dashboard.uploads import UploadError, Uploads
 from tension.dashboard.view import to_params
 from tension.io.export import to_csv_text
+from tension.io.readers import upload_suffixes
 
 
 def upload_message(job: dict) -> list:
@@ -28,6 +29,13 @@ def upload_message(job: dict) -> list:
     return out
 
 
+def upload_accept() -> str:
+    """The upload box's `accept`: the readers' registry's suffixes, gzipped ones as plain
+    ".gz". It is only the file chooser's hint; `uploads.safe_name` checks the whole suffix."""
+    suffixes = (".gz" if s.endswith(".gz") else s for s in upload_suffixes())
+    return ",".join(dict.fromkeys(suffixes))
+
+
 def layout(max_upload_mb: int) -> html.Section:
     return html.Section(className="panel io", children=[
         html.H2("Export and import"),
@@ -37,7 +45,7 @@ def layout(max_upload_mb: int) -> html.Section:
                "settings.", className="muted"),
         html.H3("Add articles"),
         dcc.Upload(id="upload", className="dropzone", max_size=max_upload_mb * 1024 * 1024,
-                   accept=".csv,.tsv,.json,.jsonl,.gz,.txt",
+                   accept=upload_accept(),
                    children=html.Div([f"Drop an article file here (CSV, JSON, JSONL; up to "
                                       f"{max_upload_mb} MB) or ", html.A("choose one")])),
         html.Div(id="upload-status", className="message"),
