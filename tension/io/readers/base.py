@@ -24,7 +24,7 @@ from tension.io.readers.text import (
     short,
     size_phrase,
     stem,
-    storable,
+    storable_problem,
 )
 
 # A numeric date with the year last (25/12/2017, 12.25.2017, 1-2-2018 10:00): day or month first?
@@ -190,14 +190,14 @@ class Reader:
     def __iter__(self) -> Iterator[Article | Problem]:
         """Stream the items; bad content yields Problems, it never raises."""
         for problem in self._setup:
-            yield storable(problem)
+            yield storable_problem(problem)
         if self._fatal:
             return
         try:
             for item in self.rows():
-                yield storable(item) if item.__class__ is Problem else item
+                yield storable_problem(item) if item.__class__ is Problem else item
         except Exception as exc:  # a reader bug or an I/O failure must not kill the ingest
-            yield storable(Problem(self.origin, None, None,
+            yield storable_problem(Problem(self.origin, None, None,
                                    f"reading stopped early: {type(exc).__name__}: {exc}"))
 
     def batches(self, size: int = 5000) -> Iterator[list[Article | Problem]]:

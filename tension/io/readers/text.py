@@ -97,7 +97,7 @@ def size_phrase(n: int, limit: int) -> str:
     return f"is {n:,} characters, over the {limit:,} limit"
 
 
-def storable(problem: Problem) -> Problem:
+def storable_problem(problem: Problem) -> Problem:
     """A Problem a database can store: its reason and raw text quote the bad input, which
     may hold NUL or lone surrogates; those become U+FFFD so the quarantine insert cannot fail."""
     texts = (problem.reason, problem.raw, problem.field or "")
