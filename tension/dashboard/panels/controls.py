@@ -10,7 +10,7 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
-from tension.analysis.options import SMOOTH
+from tension.analysis.options import FREQS, NORMALIZATIONS, SMOOTH
 from tension.dashboard.figures import LAYERS
 from tension.dashboard.service import Service
 from tension.dashboard.view import DEFAULTS, parse_query, to_query
@@ -122,6 +122,8 @@ function (relayout) {
 ZOOM_DEBOUNCE_MS = 500
 
 
+PERIOD_LABELS = {"D": "day", "W": "week", "M": "month"}  # for each of the view options' FREQS
+NORM_LABELS = {"raw": "raw", "zscore": "z-score", "base100": "100 = mean"}  # and NORMALIZATIONS
 LAYER_LABELS = {"band": "95% band", "points": "daily points", "hostility": "hostility",
                 "conciliation": "conciliation", "counts": "article counts", "spikes": "spikes",
                 "annotations": "annotations", "events": "reference events"}
@@ -142,17 +144,14 @@ def layout(sources: list[str], categories: list[str]) -> html.Div:
                                        placeholder="all sources")),
         field("categories", dcc.Dropdown(id="categories", options=categories, multi=True,
                                           placeholder="all lexicon categories")),
-        field("period", dcc.RadioItems(id="freq", options=[{"label": " day", "value": "D"},
-                                                           {"label": " week", "value": "W"},
-                                                           {"label": " month", "value": "M"}],
-                                        value="D", inline=True)),
+        field("period", dcc.RadioItems(id="freq", value="D", inline=True, options=[
+            {"label": f" {PERIOD_LABELS[f]}", "value": f} for f in FREQS])),
         # text, not number: dash's number input sends nothing for an out-of-range entry typed
         # twice in a row, so 0 or 1000 could stay in the field; callbacks.smooth_value checks it
         field("smoothing (periods)", dcc.Input(id="smooth", type="text", inputMode="numeric",
                                                 value=7, debounce=True)),
-        field("normalisation", dcc.RadioItems(id="normalize", options=[
-            {"label": " raw", "value": "raw"}, {"label": " z-score", "value": "zscore"},
-            {"label": " 100 = mean", "value": "base100"}], value="raw", inline=True)),
+        field("normalisation", dcc.RadioItems(id="normalize", value="raw", inline=True, options=[
+            {"label": f" {NORM_LABELS[n]}", "value": n} for n in NORMALIZATIONS])),
         field("keyword / actor filter", dcc.Input(id="filter", type="text", debounce=True,
                                                    placeholder="e.g. Seoul|South Korea", value=""),
                "filter-field"),
