@@ -28,13 +28,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import NamedTuple
 
 from indicators.base import Indicator, Reading
 from indicators.lexicon import Lexicon, Match, load_lexicon
-from indicators.sentences import split_sentences
+from indicators.sentences import Sentence, split_sentences
 from indicators.vader import VaderIndicator
 
 # Bump when the scoring logic changes; together with the lexicon digest and the
@@ -210,22 +211,14 @@ class Scorer:
         """Score a passage with no title (one line of `score-text`)."""
         return self.score_article("", text)
 
+    def score_articles(self, items: Iterable[tuple[str, str]]) -> list[ArticleScore]:
+        """Score (title, text) pairs (as the learned scorer does in batches)."""
+        return [self.score_article(title, text) for title, text in items]
+
     def score_article(self, title: str, text: str) -> ArticleScore:
         """Score an article: title plus distinct sentences, weighted means, top evidence."""
-        units: list[tuple[SentenceScore, float]] = []
-        seen: set[str] = set()
-        if title.strip():
-            for s in split_sentences(title):  # spans index the title as given
-                if text:
-                    seen.add(_key(s.text))
-                units.append((self.score_sentence(s.text, start=s.start, part="title"), self.title_weight))
-        for s in split_sentences(text) if text else ():
-            k = _key(s.text)
-            if k in seen:
-                continue
-            seen.add(k)
-            units.append((self.score_sentence(s.text, start=s.start), 1.0))
-        return self._aggregate(units)
+        return self._aggregate([(self.score_sentence(s.text, start=s.start, part=part), w)
+                                for s, part, w in scorable_units(title, text, self.title_weight)])
 
     def _aggregate(self, units: list[tuple[SentenceScore, float]]) -> ArticleScore:
         total = sum([w for _, w in units])
@@ -243,6 +236,26 @@ class Scorer:
         t = round(h - c, 6)
         ranked = sorted([s for s, _ in matched], key=_strength)
         return ArticleScore(h, c, t, self.label(t), len(units), tuple(ranked[: self.top_k]), terms)
+
+
+def scorable_units(title: str, text: str, title_weight: float) -> list[tuple[Sentence, str, float]]:
+    """The units an article is scored by, with their part and weight: the title's sentences
+    (spans index the title as given), then every distinct sentence of the text (a sentence
+    repeated verbatim, or the title repeated as the text's first line, counts once)."""
+    units: list[tuple[Sentence, str, float]] = []
+    seen: set[str] = set()
+    if title.strip():
+        for s in split_sentences(title):
+            if text:
+                seen.add(_key(s.text))
+            units.append((s, "title", title_weight))
+    for s in split_sentences(text) if text else ():
+        k = _key(s.text)
+        if k in seen:
+            continue
+        seen.add(k)
+        units.append((s, "text", 1.0))
+    return units
 
 
 def _strength(s: SentenceScore) -> float:
@@ -291,9 +304,3 @@ def to_json(score: ArticleScore, text: str) -> str:
         },
         ensure_ascii=False,
     )
-
-
-@lru_cache(maxsize=4)
-def scorer_for(lexicon: bytes | None) -> Scorer:
-    """The scorer for these lexicon bytes (None: the shipped lexicon), built once a process."""
-    return Scorer(load_lexicon(lexicon))

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from indicators.combine import LABELS, Scorer
+from indicators.learned.scorer import LearnedScorer
 from indicators.vader import vader_compound, vader_label
 
 
@@ -58,9 +59,14 @@ def metrics(name: str, gold: list[str], predicted: list[str]) -> Report:
                   correct / len(gold) if gold else 0.0, confusion, len(gold))
 
 
-def evaluate(rows: Iterable[dict], scorer: Scorer | None = None) -> tuple[Report, Report, list[dict]]:
-    """Our scorer and plain VADER on the same rows; also the rows each got wrong."""
-    scorer = scorer or Scorer()
+def evaluate(rows: Iterable[dict], scorer: Scorer | LearnedScorer | None = None) -> tuple[
+        Report, Report, list[dict]]:
+    """A scorer (by default the shipped one) and plain VADER on the same rows; also the rows
+    the scorer got wrong."""
+    if scorer is None:
+        from indicators.scorers import scorer_for
+
+        scorer = scorer_for()
     rows = list(rows)
     gold = [r["label"] for r in rows]
     ours, vader, misses = [], [], []

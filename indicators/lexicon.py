@@ -157,9 +157,18 @@ class Lexicon:
 
     def find(self, sentence: str) -> list[Match]:
         """All entries in `sentence`, longest match first, non-overlapping, with modifiers."""
+        return self.analyse(sentence)[2]
+
+    def analyse(self, sentence: str) -> tuple[list[str], list[str], list[Match]]:
+        """The sentence's words (as `tokens.words` finds them), their stems, and `find`'s
+        matches: one pass for a caller that wants all three (the learned scorer)."""
         seen = self._seen
         found = words(sentence)
         looked = [seen.get(w) or self._lookup(w) for w in found]
+        stems = [x[1] for x in looked]
+        return found, stems, self._matches(sentence, found, looked)
+
+    def _matches(self, sentence: str, found: list[str], looked: list[Looked]) -> list[Match]:
         if not any(x[2] for x in looked):
             return []  # most sentences: no entry can start anywhere, so skip the spans
         spans: list[tuple[int, int]] = []

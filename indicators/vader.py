@@ -38,3 +38,8 @@ class VaderIndicator(Indicator):
 
     def read(self, sentence: str) -> Reading:
         return Reading(self.name, vader_compound(sentence))
+
+
+def vader_scores(sentence: str) -> dict[str, float]:
+    """VADER's neg, neu, pos and compound for a sentence, as VADER gives them."""
+    return _analyzer().polarity_scores(sentence)

@@ -14,6 +14,7 @@ import pandas as pd
 
 BASELINE_DAYS = 28
 SHARE_COLUMNS = ["term", "pole", "category", "share", "n_articles"]
+OTHER_TERMS = "(other terms)"  # the terms past those listed, so that the list adds up
 
 
 def empty_shares() -> pd.DataFrame:

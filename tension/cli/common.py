@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from indicators.combine import Scorer
-from indicators.lexicon import load_lexicon
+from indicators.learned.scorer import LearnedScorer
 from tension.analysis.options import (
     FREQS,
     N_BOOT,
@@ -27,8 +26,17 @@ from tension.core.selection import Selection
 if TYPE_CHECKING:
     from tension.store.engine import Store
 
-def scorer_from(lexicon: Path | None) -> Scorer:
-    return Scorer(load_lexicon(lexicon.read_bytes()) if lexicon else None)
+def scorer_from(lexicon: Path | None, db: str | None = None) -> LearnedScorer:
+    """The scorer of a store (its lexicon and model; --lexicon overrides its lexicon), or
+    without --db the shipped model with the shipped lexicon or the one given."""
+    from indicators.scorers import scorer_for
+
+    if db is None:
+        return scorer_for(lexicon.read_bytes() if lexicon else None)
+    from tension.store.scoring import store_lexicon, store_model
+
+    store = open_store(db)
+    return scorer_for(lexicon.read_bytes() if lexicon else store_lexicon(store), store_model(store))
 
 
 lexicon_option = click.option(

@@ -16,7 +16,9 @@ from tension.cli.common import lexicon_option, scorer_from
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json",
               show_default=True, help="JSON lines for programs, a table for people.")
 @lexicon_option
-def score_text(fmt: str, lexicon: Path | None) -> None:
+@click.option("--db", "db", metavar="URL", help="Score with this store's model and lexicon (without: "
+              "the shipped model).")
+def score_text(fmt: str, lexicon: Path | None, db: str | None) -> None:
     """Score each line of stdin as one text.
 
     Writes one JSON object a line: text, hostility, conciliation, tension,
@@ -26,7 +28,7 @@ def score_text(fmt: str, lexicon: Path | None) -> None:
     """
     from tension.core.records import MAX_FIELD_CHARS
 
-    scorer = scorer_from(lexicon)
+    scorer = scorer_from(lexicon, db)
     sys.stdout.reconfigure(encoding="utf-8")  # JSON lines are UTF-8 whatever the locale says
     out = sys.stdout
     if fmt == "table":
@@ -61,22 +63,26 @@ def score_text(fmt: str, lexicon: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 @click.option("--misses", is_flag=True, help="Also list the sentences the scorer got wrong.")
 @lexicon_option
-def evaluate_scorer(path: Path, as_json: bool, misses: bool, lexicon: Path | None) -> None:
+@click.option("--db", "db", metavar="URL", help="Evaluate this store's model (without: the shipped one).")
+def evaluate_scorer(path: Path, as_json: bool, misses: bool, lexicon: Path | None, db: str | None) -> None:
     """Precision, recall, F1 per class and macro-F1 on labelled sentences (JSONL with
-    `text` and `label`), for our scorer and, side by side, for plain VADER."""
-    from indicators.evaluate import evaluate, format_reports
+    `text` and `label`), for the model and, side by side, the lexicon scorer and plain VADER."""
+    from indicators.evaluate import evaluate, format_reports, metrics
+    from indicators.scorers import lexicon_scorer
     from tension.io.labelled import read_labelled
 
     try:
         rows = read_labelled(path)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    ours, vader, wrong = evaluate(rows, scorer_from(lexicon))
+    ours, vader, wrong = evaluate(rows, scorer_from(lexicon, db))
+    lex = lexicon_scorer(lexicon.read_bytes() if lexicon else None)
+    lexical = metrics("lexicon scorer", [r["label"] for r in rows], [lex.score_text(r["text"]).label for r in rows])
     if as_json:
-        click.echo(json.dumps({"scorer": ours.as_dict(), "vader": vader.as_dict(),
+        click.echo(json.dumps({"scorer": ours.as_dict(), "lexicon": lexical.as_dict(), "vader": vader.as_dict(),
                                **({"misses": wrong} if misses else {})}, indent=2))
         return
-    click.echo(format_reports([ours, vader]))
+    click.echo(format_reports([ours, lexical, vader]))
     if misses:
         click.echo("\nMisses (gold → predicted, tension):")
         for m in wrong:

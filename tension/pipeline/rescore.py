@@ -1,17 +1,17 @@
-"""Rescore: score only what the store's scorer has not scored (after a lexicon change)."""
+"""Rescore: score only what the store's scorer has not scored (after a lexicon or model change)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 
-from indicators.combine import scorer_for
+from indicators.scorers import scorer_for
 from tension.pipeline.executors import InlineExecutor, split
 from tension.pipeline.ingest.run import BATCH_SIZE
 from tension.pipeline.scoring import score_rows_for, yield_to_driver
 from tension.store import articles, runs
 from tension.store.engine import Store
-from tension.store.lexicon import lexicon_for
+from tension.store.scoring import lexicon_for, store_model
 
 
 def rescore(store: Store, *, lexicon: bytes | None = None, jobs: int = 1,
@@ -21,8 +21,8 @@ def rescore(store: Store, *, lexicon: bytes | None = None, jobs: int = 1,
 
     `prune` deletes scores of other scorer versions afterwards.
     """
-    lexicon = lexicon_for(store, lexicon)
-    version = scorer_for(lexicon).version
+    setup = (lexicon_for(store, lexicon), store_model(store))
+    version = scorer_for(*setup).version
     run_id = runs.start_run(store, ["(rescore)"], version)  # rescoring is part of the history
     todo = articles.stale_hashes(store, version)
     own_pool = executor is None and jobs > 1
@@ -34,7 +34,7 @@ def rescore(store: Store, *, lexicon: bytes | None = None, jobs: int = 1,
         for start in range(0, len(todo), batch_size):
             chunk = todo[start:start + batch_size]
             texts = articles.texts_of(store, chunk)
-            futures = [executor.submit(score_rows_for, lexicon, part)
+            futures = [executor.submit(score_rows_for, setup, part)
                        for part in split(texts, max(1, jobs))]
             scores, terms = [], []
             for fut in futures:

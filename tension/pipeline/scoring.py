@@ -14,11 +14,14 @@ from contextlib import contextmanager
 
 import orjson
 
-from indicators.combine import Scorer, scorer_for
+from indicators.combine import ArticleScore, Scorer
+from indicators.learned.scorer import LearnedScorer
+from indicators.scorers import scorer_for
 from tension.pipeline.dedupe import minhash
 from tension.store.articles import ScoreRow, TermRow
 
 ScoreItem = tuple[str, str, str]  # (content_hash, title, text)
+AnyScorer = LearnedScorer | Scorer  # the same interface: score_articles, version
 # For what orjson refuses (see `evidence_json`); one encoder, as json.dumps with options builds
 # a new one each call.
 _EVIDENCE_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -37,10 +40,18 @@ def evidence_json(evidence: list[dict]) -> str:
 Scored = tuple[ScoreRow, list[TermRow]]  # a text's score row and its term rows
 
 
-def score_one(scorer: Scorer, chash: str, title: str, text: str) -> Scored:
+# What a worker needs to build the scorer: the lexicon's and the model's bytes (None: the
+# shipped ones). Sent with every task; the scorer is built once a process.
+Setup = tuple[bytes | None, bytes | None]
+
+
+def score_one(scorer: AnyScorer, chash: str, title: str, text: str) -> Scored:
     """The `article_scores` row and the `score_terms` rows of one text (see SCORE_COLUMNS)."""
+    return _rows(scorer, chash, scorer.score_article(title, text))
+
+
+def _rows(scorer: AnyScorer, chash: str, s: ArticleScore) -> Scored:
     version = scorer.version
-    s = scorer.score_article(title, text)
     score = (chash, version, s.hostility, s.conciliation, s.tension, s.label, s.n_sentences,
              evidence_json(s.evidence()))
     terms = [(chash, version, term, pole, category, round(contribution, 8))
@@ -48,17 +59,18 @@ def score_one(scorer: Scorer, chash: str, title: str, text: str) -> Scored:
     return score, terms
 
 
-def score_rows(scorer: Scorer, items: Iterable[ScoreItem]) -> tuple[list[ScoreRow], list[TermRow]]:
+def score_many(scorer: AnyScorer, items: Iterable[ScoreItem]) -> dict[str, Scored]:
+    """The rows of each distinct content hash, scored in one batch (the first text of each)."""
+    todo = {chash: (title, text) for chash, title, text in reversed(list(items))}
+    hashes = list(todo)[::-1]
+    scores = scorer.score_articles([todo[h] for h in hashes])
+    return {h: _rows(scorer, h, a) for h, a in zip(hashes, scores, strict=True)}
+
+
+def score_rows(scorer: AnyScorer, items: Iterable[ScoreItem]) -> tuple[list[ScoreRow], list[TermRow]]:
     """Rows for `article_scores` and `score_terms` for each distinct content hash."""
-    scores, terms, seen = [], [], set()
-    for chash, title, text in items:
-        if chash in seen:
-            continue
-        seen.add(chash)
-        score, term_rows = score_one(scorer, chash, title, text)
-        scores.append(score)
-        terms += term_rows
-    return scores, terms
+    scored = score_many(scorer, items)
+    return [r for r, _ in scored.values()], [t for _, ts in scored.values() for t in ts]
 
 
 @contextmanager
@@ -96,24 +108,21 @@ def yield_to_driver() -> None:
         pass
 
 
-def score_rows_for(lexicon: bytes | None, items: list[ScoreItem]) -> tuple[list[ScoreRow], list[TermRow]]:
-    """`score_rows` with a scorer built (once per process) from lexicon bytes: picklable for pools."""
+def score_rows_for(setup: Setup, items: list[ScoreItem]) -> tuple[list[ScoreRow], list[TermRow]]:
+    """`score_rows` with a scorer built (once per process) from the setup: picklable for pools."""
     with young_gc_only(collect=False):  # see sign_and_score
-        return score_rows(scorer_for(lexicon), items)
+        return score_rows(scorer_for(*setup), items)
 
 
-def sign_and_score(lexicon: bytes | None, items: list[tuple[str, str, str, bool]]) -> tuple[
+def sign_and_score(setup: Setup, items: list[tuple[str, str, str, bool]]) -> tuple[
         list[bytes | None], dict[str, Scored]]:
     """For a partition of (content hash, title, text, needs a score): MinHash signatures of
-    all, and the score rows of those that need one. The per-article CPU work of ingest,
-    kept apart so it can run on other processes or Dask workers."""
-    scorer = scorer_for(lexicon)
-    sigs, scored = [], {}
+    all, and the score rows of those that need one (scored in one batch). The per-article CPU
+    work of ingest, kept apart so it can run on other processes or Dask workers."""
+    scorer = scorer_for(*setup)
     # No collection at the end: it would only walk the result, which is sent and freed next
     # (in this process, the ingest's own collections cover it).
     with young_gc_only(collect=False):
-        for chash, title, text, needed in items:
-            sigs.append(minhash(text))
-            if needed and chash not in scored:
-                scored[chash] = score_one(scorer, chash, title, text)
+        sigs = [minhash(text) for _, _, text, _ in items]
+        scored = score_many(scorer, [(h, title, text) for h, title, text, needed in items if needed])
     return sigs, scored

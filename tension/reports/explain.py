@@ -8,7 +8,13 @@ from dataclasses import replace
 
 import pandas as pd
 
-from tension.analysis.wordshift import BASELINE_DAYS, ranked_contributions, term_shares, word_shift
+from tension.analysis.wordshift import (
+    BASELINE_DAYS,
+    OTHER_TERMS,
+    ranked_contributions,
+    term_shares,
+    word_shift,
+)
 from tension.core.selection import Selection
 from tension.store.engine import Store
 from tension.store.queries import load_articles, load_evidence, load_terms, resolve
@@ -42,12 +48,7 @@ def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = 
         "mean_target": mean_t, "mean_baseline": mean_b,
         "delta": mean_t - mean_b if mean_t is not None and mean_b is not None else None,
         "n_target": int(len(target)), "n_baseline": int(len(base)),
-        "terms": [
-            {"term": r.term, "pole": r.pole, "category": r.category, "shift": float(r.shift),
-             "target": float(r.share_target), "baseline": float(r.share_baseline),
-             "n_target": int(r.n_articles_target), "n_baseline": int(r.n_articles_baseline)}
-            for r in shift.head(top).itertuples()
-        ],
+        "terms": _listed(shift, top),
         "articles": articles,
     }
 
@@ -76,3 +77,19 @@ def day_articles(store: Store, sel: Selection, start: dt.date, end: dt.date | No
     if not len(df):
         return []
     return _article_contributions(store, df, 0.0, sel.version, limit)
+
+
+def _listed(shift: pd.DataFrame, top: int) -> list[dict]:
+    """The `top` terms that moved it most; the rest as one "(other terms)" line, so that the
+    listed shifts still add up to the change."""
+    rows = [{"term": r.term, "pole": r.pole, "category": r.category, "shift": float(r.shift),
+             "target": float(r.share_target), "baseline": float(r.share_baseline),
+             "n_target": int(r.n_articles_target), "n_baseline": int(r.n_articles_baseline)}
+            for r in shift.head(top).itertuples()]
+    rest = shift.iloc[top:]
+    if len(rest):
+        value = float(rest["shift"].sum())
+        rows.append({"term": OTHER_TERMS, "pole": "hostility" if value >= 0 else "conciliation",
+                     "category": "", "shift": value, "target": float(rest["share_target"].sum()),
+                     "baseline": float(rest["share_baseline"].sum()), "n_target": 0, "n_baseline": 0})
+    return rows

@@ -77,7 +77,7 @@ def insert_scores(conn: Connection, scores: list[ScoreRow], terms: list[TermRow]
     """Store scores and their terms, skipping any stored meanwhile; the scores stored."""
     n = insert_ignore(conn, schema.article_scores, scores, ["content_hash", "scorer_version"],
                       SCORE_COLUMNS)
-    insert_ignore(conn, schema.score_terms, terms, ["content_hash", "scorer_version", "term", "pole"],
+    insert_ignore(conn, schema.score_terms, terms, ["content_hash", "scorer_version", "term", "pole", "category"],
                   TERM_COLUMNS)
     return n
 

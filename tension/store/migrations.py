@@ -16,11 +16,14 @@ from sqlalchemy import Connection, inspect, select, text
 
 from tension.store.schema import (
     articles,
+    jobs,
+    labels,
     metadata,
+    models,
     revisions,
     schema_migrations,
+    score_terms,
     settings,
-    upload_jobs,
 )
 
 Migration = Callable[[Connection], None]
@@ -69,9 +72,34 @@ def _revisions(conn: Connection) -> None:
     revisions.create(conn, checkfirst=True)
 
 
-@migration("0006_upload_jobs")
-def _upload_jobs(conn: Connection) -> None:
-    upload_jobs.create(conn, checkfirst=True)
+@migration("0006_jobs")
+def _jobs(conn: Connection) -> None:
+    jobs.create(conn, checkfirst=True)
+
+
+@migration("0007_labels_models")
+def _labels_models(conn: Connection) -> None:
+    labels.create(conn, checkfirst=True)
+    models.create(conn, checkfirst=True)
+
+
+@migration("0008_score_terms_category_key")
+def _score_terms_category_key(conn: Connection) -> None:
+    # The learned scorer's terms include words, which may read like a lexicon entry ("war"):
+    # the category joins the key. A store made before gets its table rebuilt, rows kept.
+    key = inspect(conn).get_pk_constraint("score_terms")
+    if "category" in key["constrained_columns"]:
+        return  # made by 0001 with today's tables
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f'ALTER TABLE score_terms DROP CONSTRAINT "{key["name"]}"'))
+        conn.execute(text("ALTER TABLE score_terms ADD PRIMARY KEY "
+                          "(content_hash, scorer_version, term, pole, category)"))
+        return
+    conn.execute(text("ALTER TABLE score_terms RENAME TO score_terms_0007"))
+    score_terms.create(conn)
+    conn.execute(text("INSERT INTO score_terms SELECT content_hash, scorer_version, term, pole, "
+                      "category, contribution FROM score_terms_0007"))
+    conn.execute(text("DROP TABLE score_terms_0007"))
 
 
 def migrate(conn: Connection) -> list[str]:

@@ -13,12 +13,12 @@ from dataclasses import replace
 import pandas as pd
 from sqlalchemy import Select, String, func, select, type_coerce
 
-from indicators.combine import scorer_for
+from indicators.scorers import scorer_for
 from tension.core.filters import filter_mask
 from tension.core.selection import Selection
 from tension.store import schema
 from tension.store.engine import Store
-from tension.store.lexicon import store_scorer
+from tension.store.scoring import store_scorer
 from tension.store.sql import in_values
 
 ARTICLE_COLUMNS = ["id", "date", "source", "title", "url", "content_hash", "hostility",
@@ -96,13 +96,16 @@ def frame(rows: list, columns: list[str]) -> pd.DataFrame:
 
 def _article_text(store: Store, ids: pd.Series) -> pd.Series:
     """Title and text of the given articles, aligned with `ids`' index."""
-    a = schema.articles.c
-    text: dict[int, str] = {}
-    with store.read() as conn:
-        for rid, title, body in conn.execute(
-                select(a.id, a.title, a.text).where(in_values(conn, a.id, ids.tolist()))):
-            text[rid] = f"{title}\n{body}"
+    text = {rid: f"{title}\n{body}" for rid, (title, body) in article_texts(store, ids.tolist()).items()}
     return ids.map(text)
+
+
+def article_texts(store: Store, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """Title and text of the given articles, by id."""
+    a = schema.articles.c
+    with store.read() as conn:
+        return {rid: (title, body) for rid, title, body in conn.execute(
+            select(a.id, a.title, a.text).where(in_values(conn, a.id, ids)))}
 
 
 def load_terms(store: Store, hashes: list[str], version: str) -> pd.DataFrame:

@@ -98,7 +98,7 @@ score_terms = Table(
     Column("scorer_version", String(32), primary_key=True),
     Column("term", Text, primary_key=True),
     Column("pole", String(16), primary_key=True),
-    Column("category", Text, nullable=False),
+    Column("category", Text, primary_key=True),  # a word and a lexicon entry may read alike
     Column("contribution", Float, nullable=False),  # signed share of the article's tension
 )
 
@@ -150,18 +150,43 @@ settings = Table(
     Column("value", Text, nullable=False),
 )
 
-upload_jobs = Table(
-    "upload_jobs", metadata,
-    # Files dropped on the page, ingested in the background: kept here, not in one server
-    # process's memory, so every worker of a multi-process server can report on them.
+jobs = Table(
+    "jobs", metadata,
+    # Work the dashboard runs in the background (a file dropped on the page being ingested, a
+    # model being trained): kept here, not in one server process's memory, so every worker of
+    # a multi-process server can report on them.
     Column("id", String(32), primary_key=True),
     Column("name", Text, nullable=False),
     Column("status", String(16), nullable=False),  # queued | running | done | failed
     Column("rows", Integer, nullable=False, default=0),
-    Column("summary", Text),  # JSON: the ingest summary, when done
+    Column("summary", Text),  # JSON: the job's result (an ingest summary, a model's figures)
     Column("error", Text),
     Column("created_at", String(32), nullable=False),
     Column("updated_at", String(32), nullable=False),
+)
+
+labels = Table(
+    "labels", metadata,
+    # Analysts' labels of sentences, for training the store's model: one per text (the same
+    # text labelled again takes the new label).
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("text_hash", String(40), nullable=False, unique=True),
+    Column("text", Text, nullable=False),
+    Column("label", String(16), nullable=False),  # hostile | neutral | conciliatory
+    Column("author", Text, nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+models = Table(
+    "models", metadata,
+    # Models trained from the base set and this store's labels; settings["model"] names the
+    # one in use (absent: the shipped model).
+    Column("version", String(32), primary_key=True),
+    Column("created_at", String(32), nullable=False),
+    Column("model", LargeBinary, nullable=False),  # gzipped JSON (indicators.learned.model)
+    Column("report", Text, nullable=False),  # JSON: cross-validated figures, what it was trained on
+    Column("n_labels", Integer, nullable=False),
 )
 
 revisions = Table(
@@ -181,4 +206,4 @@ schema_migrations = Table(
 # The revision topic of each table a cache may depend on; other tables bump no counter.
 # "data" covers what the index, spikes and exports are computed from.
 TOPICS = {"articles": "data", "article_scores": "data", "score_terms": "data", "settings": "data",
-          "annotations": "annotations", "events": "events"}
+          "annotations": "annotations", "events": "events", "labels": "labels", "models": "labels"}

@@ -26,7 +26,7 @@ from dash import html, no_update
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indicators.combine import Scorer
+from indicators.scorers import scorer_for
 from tension.dashboard import figures
 from tension.dashboard.figures import BLUE, DEFAULT_LAYERS, LAYERS, MANY_PERIODS, RED, index_figure
 from tension.dashboard.panels import annotations as ann_panel
@@ -313,8 +313,8 @@ def test_empty_days_are_gaps_not_zeros(service: Service) -> None:
         assert pts["y"][i] is None, f"{day(i)} has no articles but is drawn at {pts['y'][i]}"
         assert pts["customdata"][i][2] == 0
         assert trace(fig, "articles")["y"][i] == 0
-    # a neutral day with articles is a real zero, not a gap
-    assert pts["y"][1] == 0.0
+    # a neutral day with articles is drawn near zero (the model's baseline), not a gap
+    assert pts["y"][1] is not None and abs(pts["y"][1]) < 0.25
     assert f"{len(EMPTY_OFFSETS)} empty: shown as gaps" in text_of(status)
 
 
@@ -709,23 +709,24 @@ def test_evidence_panel_ranks_articles_and_highlights_phrases(service: Service) 
     out = evidence.evidence_panel(service, view(), {"start": SPIKE_DAY, "end": SPIKE_DAY})
     assert text_of(out[0]).startswith(f"{SPIKE_DAY}: {len(HOSTILE)} articles, mean tension +")
     h3 = [c.children for c in out if isinstance(c, html.H3)]
-    assert h3 == ["What moved it", "Articles, by contribution"]
+    assert h3 == ["What moved it", "Articles, by contribution", "Review these first"]
     details = [c for c in out if isinstance(c, html.Details)]
     assert len(details) == len(HOSTILE)
     scores = [float(d.children[0].children[0].children) for d in details]
     assert scores == sorted(scores, key=abs, reverse=True) and all(s > 0 for s in scores)
     titles = {HOSTILE[k].format(n=k) for k in range(len(HOSTILE))}
-    scorer = Scorer()
+    scorer = scorer_for()  # the store's scorer
     for d in details:
         title = d.children[0].children[1]
         assert title in titles
         assert d.className == "article hostile"
         sentences = d.children[1].children
-        expected = [(m["start"], m["end"]) for e in scorer.score_text(title).evidence()
-                    for m in e["matches"]]
+        cues = [m for e in scorer.score_text(title).evidence() for m in e["matches"]]
+        expected = [(m["start"], m["end"]) for m in evidence.marked_spans(cues)]
         assert expected, title
+        assert any(m["kind"] == "lexicon" for m in cues), title  # the lexicon entry is among them
         for li in sentences:
-            parts = li.children
+            parts = li.children[0].children  # the highlighted sentence
             # no text lost or added: the pieces spell the sentence
             assert "".join(p if isinstance(p, str) else p.children for p in parts) == title
             pos, spans = 0, []
@@ -733,9 +734,14 @@ def test_evidence_panel_ranks_articles_and_highlights_phrases(service: Service) 
                 n = len(p if isinstance(p, str) else p.children)
                 if isinstance(p, html.Mark):
                     spans.append((pos, pos + n))
-                    assert p.className == "hit hostility" and "weight" in p.title
+                    assert p.className.startswith("hit ") and "contribution" in p.title
                 pos += n
             assert spans == sorted(expected), (title, spans, expected)
+            # the contributions listed beside it add up to the sentence's tension
+            why = text_of(li.children[1])
+            total, _, items = why.partition(": ")
+            values = [float(x.split()[0]) for x in items.split(" · ")]
+            assert sum(values) == pytest.approx(float(total.strip(" =")), abs=0.03)
         link = d.children[2]
         assert link.href.startswith("http://example.org/") and "noopener" in link.rel
     # the word shift explains the jump with hostile terms
@@ -936,17 +942,20 @@ def test_spike_list_puts_the_views_own_spikes_first(service: Service) -> None:
     """Zoomed to dates holding a weaker spike, the list leads with it; stronger ones elsewhere
     follow, faded. The one-click buttons index the same list (`SPIKES_LISTED`, same order)."""
     everywhere = [r["peak"] for r in service.spike_records(to_params(view())[0], chart.SPIKES_LISTED)]
-    assert everywhere.index(DIP_DAY) < everywhere.index(SPIKE_DAY)  # the spike is the weaker one
-    v = view(f"from={day(SPIKE_OFFSET - 3)}&to={day(SPIKE_OFFSET + 3)}")
+    # zoom to the weaker of the two (which one depends on the scorer), around its offset
+    weaker, stronger = sorted((SPIKE_DAY, DIP_DAY), key=everywhere.index, reverse=True)
+    offset = SPIKE_OFFSET if weaker == SPIKE_DAY else DIP_OFFSET
+    assert everywhere.index(weaker) > everywhere.index(stronger)
+    v = view(f"from={day(offset - 3)}&to={day(offset + 3)}")
     sel, opts = to_params(v)
     records = service.spike_records(sel, chart.SPIKES_LISTED, (opts.start, opts.end))
-    assert records[0]["peak"] == SPIKE_DAY
+    assert records[0]["peak"] == weaker
     assert sorted(r["peak"] for r in records) == sorted(everywhere)  # reordered, nothing lost
     _, _, spikes = chart.render_view(service, v)
     items = [c for c in walk(spikes) if isinstance(c, html.Li)]
     assert [text_of(i).split()[0] for i in items] == [r["peak"] for r in records]
     assert "outside" not in items[0].className
-    assert "outside" in next(i for i in items if DIP_DAY in text_of(i)).className
+    assert "outside" in next(i for i in items if stronger in text_of(i)).className
 
 
 # =========================================================================== annotation labels

@@ -577,3 +577,49 @@ def test_scorer_output_on_the_real_corpora_is_pinned_to_the_scorer_version(share
     assert PINNED_OUTPUT.get(scorer.version) == digest.hexdigest(), (
         f"scorer {scorer.version} gives {digest.hexdigest()}: if the method changed on purpose, "
         "bump CODE_VERSION and record the digest; otherwise a speed-up changed the scores")
+
+
+# The same for the learned scorer (the store's default), scored as ingest does, in batches.
+PINNED_LEARNED = {}
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_learned_scorer_output_on_the_real_corpora_is_pinned_to_its_version(shared_data) -> None:
+    import csv
+    import gzip
+    import hashlib
+
+    from indicators.scorers import scorer_for
+    from tension.pipeline.scoring import score_many
+
+    scorer = scorer_for()
+    with gzip.open(shared_data("kcna_headlines_1997_2014.csv.gz"), "rt", encoding="utf-8") as fh:
+        items = [(f"h{n}", row["title"], "") for n, row in enumerate(csv.DictReader(fh))]
+    with gzip.open(shared_data("kcna_stories_2011_2012.jsonl.gz"), "rt", encoding="utf-8") as fh:
+        for n, line in zip(range(2000), fh, strict=False):
+            story = json.loads(line)
+            items.append((f"s{n}", story["title"], story["text"]))
+    digest = hashlib.sha256()
+    for start in range(0, len(items), 5000):
+        rows = score_many(scorer, items[start:start + 5000])
+        for key in sorted(rows):
+            digest.update(repr(rows[key]).encode())
+    assert PINNED_LEARNED.get(scorer.version) == digest.hexdigest(), (
+        f"scorer {scorer.version} gives {digest.hexdigest()}: if the model or method changed on "
+        "purpose, record the digest here; otherwise a speed-up changed the scores")
+
+
+def test_the_learned_scorer_gives_the_same_rows_alone_and_in_a_batch() -> None:
+    """Scores do not depend on which other articles share a scoring batch (or a worker)."""
+    from indicators.learned.scorer import LearnedScorer
+    from indicators.lexicon import load_lexicon
+    from indicators.scorers import load_model
+    from tension.pipeline.scoring import score_many
+
+    texts = [(f"k{n}", t.split(".")[0], t) for n, t in enumerate(SEED_SENTENCES)]
+    alone = {}
+    for item in texts:  # a fresh scorer each time: no sentence cache shared
+        alone |= score_many(LearnedScorer(load_lexicon(), load_model()), [item])
+    batch = score_many(LearnedScorer(load_lexicon(), load_model()), texts)
+    assert alone == batch

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from indicators.combine import Scorer
+from indicators.scorers import scorer_for
 from tension.store import schema
 from tension.store.engine import Store
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
 GOOD = FIXTURES / "good"
 BAD = FIXTURES / "bad"
-VERSION = Scorer().version  # the shipped lexicon's scorer version
+VERSION = scorer_for().version  # the shipped scorer (model and lexicon)
 HEADLINES = "kcna_headlines_1997_2014.csv.gz"
 STORIES = "kcna_stories_2011_2012.jsonl.gz"
 WEAPONS = "nk_weapons_tests_1984_2025.csv"

@@ -21,8 +21,8 @@ from ingest_support import (
 )
 from sqlalchemy import select
 
-from indicators.combine import Scorer
-from indicators.lexicon import default_lexicon_bytes, load_lexicon
+from indicators.lexicon import default_lexicon_bytes
+from indicators.scorers import scorer_for
 from tension.pipeline.ingest import ingest
 from tension.pipeline.rescore import rescore
 from tension.store import schema
@@ -49,7 +49,7 @@ def test_rescore_scores_only_what_a_lexicon_change_made_stale(store: Store, tmp_
     assert rescore(store)["scored"] == 0  # nothing is stale for the current lexicon
 
     lexicon = _modified_lexicon()
-    new = Scorer(load_lexicon(lexicon)).version
+    new = scorer_for(lexicon).version
     assert new != VERSION
     assert stale_hashes(store, new) == sorted(originals)
     result = rescore(store, lexicon=lexicon, batch_size=3)
@@ -81,7 +81,7 @@ def test_rescore_command(sqlite_store: Store, tmp_path: Path) -> None:
     db = sqlite_store.url
     first = run_cli("rescore", "--db", db, "--lexicon", str(lexicon))
     assert first.returncode == 0, first.stderr
-    new = Scorer(load_lexicon(lexicon.read_bytes())).version
+    new = scorer_for(lexicon.read_bytes()).version
     assert first.stdout.strip() == f"scorer {new}: 8 texts were stale, 8 scored, 0 old scores pruned"
     second = run_cli("rescore", "--db", db, "--lexicon", str(lexicon), "--prune")
     assert second.stdout.strip() == f"scorer {new}: 0 texts were stale, 0 scored, 8 old scores pruned"

@@ -459,7 +459,7 @@ def test_kcna_outputs_are_what_they_were(shared_data: Callable[[str], Path],
     from tension.analysis.spikes import as_records, find_spikes
     from tension.io.export import to_json_text
     from tension.reports.explain import explain
-    from tension.store.lexicon import store_scorer
+    from tension.store.scoring import store_scorer
 
     store = kcna_store(shared_data(KCNA))
     sha = lambda text: hashlib.sha256(text.encode()).hexdigest()  # noqa: E731

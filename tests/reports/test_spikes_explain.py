@@ -317,10 +317,11 @@ def test_explain_articles_ranked_with_evidence(sqlite_store: Store) -> None:
     assert sentences and sentences[0]["sentence"]
     assert "nuclear war" in {m["term"] for s in sentences for m in s["matches"]}
     assert all(a["evidence"] for a in arts if a["label"] != "neutral")
-    # top limits both lists
+    # top limits both lists; the terms past it are one line, so the list still adds up
     short = explain(sqlite_store, Selection(), TARGET, top=2)
-    assert len(short["terms"]) == 2 and len(short["articles"]) == 2
-    assert short["terms"] == why["terms"][:2]
+    assert len(short["terms"]) == 3 and len(short["articles"]) == 2
+    assert short["terms"][:2] == why["terms"][:2] and short["terms"][2]["term"] == "(other terms)"
+    assert sum(t["shift"] for t in short["terms"]) == pytest.approx(short["delta"], abs=1e-6)
 
 
 def test_explain_a_range_and_an_empty_baseline(sqlite_store: Store) -> None:
@@ -489,6 +490,9 @@ def test_explain_when_one_side_has_no_terms(sqlite_store: Store) -> None:
     # target: nothing matches; baseline: only the letter to the editor, which has no terms
     why = explain(sqlite_store, Selection(filter="letter"), TARGET)
     assert why["n_target"] == 0 and why["n_baseline"] == 1 and why["terms"] == []
-    # the other way round: a day of neutral articles only, nothing before it
+    # the other way round: a day of neutral articles only, nothing before it: the terms
+    # (words pulling towards neutral, the model's baseline) add up to its small tension
     why = explain(sqlite_store, Selection(filter="weather"), BASE_DAY)
-    assert why["n_target"] == 1 and why["n_baseline"] == 0 and why["terms"] == []
+    assert why["n_target"] == 1 and why["n_baseline"] == 0
+    assert sum(t["shift"] for t in why["terms"]) == pytest.approx(why["mean_target"], abs=1e-6)
+    assert abs(why["mean_target"]) < 0.25

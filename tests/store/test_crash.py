@@ -29,7 +29,7 @@ import pytest
 from _servers import start_server, stop
 from sqlalchemy import func, select
 
-from indicators.combine import Scorer
+from indicators.scorers import scorer_for
 from tension.pipeline.ingest import ingest
 from tension.store import schema
 from tension.store.engine import Store
@@ -236,7 +236,7 @@ def check_ingest_consistency(store: Store, version: str) -> list[dict]:
 @pytest.mark.pg
 def test_ingest_killed_mid_file_on_postgresql(pg_url: str, shared_data, record_property) -> None:
     corpus = str(shared_data(STORIES))
-    version = Scorer().version
+    version = scorer_for().version
     proc = subprocess.Popen([sys.executable, "-c", _INGEST, pg_url, corpus], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

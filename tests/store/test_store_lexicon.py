@@ -15,15 +15,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from indicators.combine import scorer_for
 from indicators.lexicon import default_lexicon_bytes
+from indicators.scorers import scorer_for
 from tension.cli import main
 from tension.core.selection import Selection
 from tension.dashboard.service import Service
 from tension.store import schema
 from tension.store.engine import Store
-from tension.store.lexicon import store_lexicon
 from tension.store.queries import coverage, load_articles
+from tension.store.scoring import store_lexicon
 
 GOOD = Path(__file__).resolve().parents[1] / "fixtures" / "good"
 HOTLINE = b'''

@@ -17,9 +17,9 @@ from tension.pipeline.ingest import ingest
 from tension.pipeline.rescore import rescore
 from tension.store import annotations, schema
 from tension.store.engine import Store
-from tension.store.lexicon import use_lexicon
 from tension.store.queries import load_articles
 from tension.store.runs import remove_run
+from tension.store.scoring import use_lexicon
 
 GOOD = Path(__file__).resolve().parents[1] / "fixtures" / "good"
 TOPICS = ("data", "annotations", "events")

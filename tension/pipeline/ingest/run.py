@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 
-from indicators.combine import scorer_for
+from indicators.scorers import scorer_for
 from tension.core.records import Article, Problem
 from tension.io.readers import ReadError, expand_paths, open_reader
 from tension.pipeline.executors import InlineExecutor, split
@@ -28,7 +28,7 @@ from tension.pipeline.ingest.writer import write_batch
 from tension.pipeline.scoring import Scored, sign_and_score, yield_to_driver, young_gc_only
 from tension.store import runs
 from tension.store.engine import Store
-from tension.store.lexicon import lexicon_for
+from tension.store.scoring import lexicon_for, store_model
 
 BATCH_SIZE = 10000  # rows read, keyed and scored together
 # The cycle collector is paused during ingest (see `young_gc_only`); the young generations are
@@ -41,12 +41,12 @@ GC_BATCHES = 10
 class Ingester:
     """Writes reader output into a store, scoring on `executor`. One per ingest run."""
 
-    def __init__(self, store: Store, *, lexicon: bytes | None = None, window_days: int = 0,
-                 executor: Executor | None = None, split: int = 1,
+    def __init__(self, store: Store, *, lexicon: bytes | None = None, model: bytes | None = None,
+                 window_days: int = 0, executor: Executor | None = None, split: int = 1,
                  watcher: Watcher | None = None) -> None:
         self.store = store
-        self.lexicon = lexicon
-        self.scorer = scorer_for(lexicon)
+        self.setup = (lexicon, model)  # what workers build the scorer from
+        self.scorer = scorer_for(lexicon, model)
         self.version = self.scorer.version
         self.window_days = window_days
         self.executor = executor or InlineExecutor()
@@ -82,7 +82,7 @@ class Ingester:
                 first.add(h)
             work.append((h, a.title, a.text, needed))
         with self.watcher.scoring(len(work)):
-            futures = [self.executor.submit(sign_and_score, self.lexicon, part)
+            futures = [self.executor.submit(sign_and_score, self.setup, part)
                        for part in split(work, self.split)]
         self._in_flight.append((batch, futures))
         while len(self._in_flight) >= self.max_in_flight:
@@ -150,8 +150,8 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
     own_pool = executor is None and jobs > 1
     if own_pool:
         executor = ProcessPoolExecutor(jobs, initializer=yield_to_driver)
-    ing = Ingester(store, lexicon=lexicon, window_days=window_days, executor=executor,
-                   split=jobs, watcher=watcher)
+    ing = Ingester(store, lexicon=lexicon, model=store_model(store), window_days=window_days,
+                   executor=executor, split=jobs, watcher=watcher)
     ing.start(paths)
     options = {"fmt": fmt, "mapping": mapping, "source": source, "tz": tz, "window": window_days}
     if date_order != "auto":  # only then: the fingerprints of earlier imports stay valid

@@ -1,4 +1,5 @@
-"""Upload jobs: the status of files dropped on the page, shared by every server process."""
+"""Background jobs of the dashboard (an upload being ingested, a model being trained): their
+status and result, shared by every server process."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tension.store.engine import Store
 def add_job(store: Store, job_id: str, name: str) -> None:
     stamp = now_iso()
     with store.write() as conn:
-        conn.execute(schema.upload_jobs.insert().values(
+        conn.execute(schema.jobs.insert().values(
             id=job_id, name=name, status="queued", rows=0, created_at=stamp, updated_at=stamp))
 
 
@@ -23,12 +24,12 @@ def update_job(store: Store, job_id: str, **values: object) -> None:
     if "summary" in values:
         values["summary"] = json.dumps(values["summary"])
     with store.write() as conn:
-        conn.execute(update(schema.upload_jobs).where(schema.upload_jobs.c.id == job_id).values(
+        conn.execute(update(schema.jobs).where(schema.jobs.c.id == job_id).values(
             **values, updated_at=now_iso()))
 
 
 def get_job(store: Store, job_id: str) -> dict | None:
-    j = schema.upload_jobs.c
+    j = schema.jobs.c
     with store.read() as conn:
         row = conn.execute(select(j.id, j.name, j.status, j.rows, j.summary, j.error).where(
             j.id == job_id)).mappings().first()

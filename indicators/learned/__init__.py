@@ -1,0 +1,1 @@
+"""The learned scorer: features, a linear model with exact explanations, and the scorer."""
