@@ -18,6 +18,7 @@ from tension.dashboard.auth import is_loopback, load_credentials, require_login
 from tension.dashboard.layout import build_layout
 from tension.dashboard.panels import register
 from tension.dashboard.service import Service
+from tension.dashboard.training import Training
 from tension.dashboard.uploads import Uploads
 from tension.pipeline.ingest import ingest
 from tension.store.engine import Store
@@ -61,10 +62,11 @@ def create_app(db: str | None = None, *, seed: bool = True, credentials: dict[st
                             max_upload_mb=max_upload_mb)
 
     app.layout = layout
-    register(app, service, uploads)
+    training = Training(store)
+    register(app, service, uploads, training)
     app.server.register_blueprint(build_api(service))
     app.server.config["MAX_CONTENT_LENGTH"] = (max_upload_mb * 4 // 3 + 2) * 1024 * 1024
-    app.server.extensions["tension"] = {"service": service, "uploads": uploads}
+    app.server.extensions["tension"] = {"service": service, "uploads": uploads, "training": training}
     if credentials:
         require_login(app.server, credentials)
     return app

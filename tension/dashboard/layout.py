@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from tension.dashboard.panels import annotations, chart, controls, evidence, files
+from tension.dashboard.panels import annotations, chart, controls, evidence, files, learning
 
 
 def build_layout(*, sources: list[str], categories: list[str], store_label: str,
@@ -36,6 +36,7 @@ def build_layout(*, sources: list[str], categories: list[str], store_label: str,
             html.Section(className="panel side", children=[*annotations.form_layout(),
                                                            *chart.spikes_layout()]),
         ]),
+        learning.layout(),
         annotations.grid_layout(),
         files.layout(max_upload_mb),
     ])

@@ -23,9 +23,11 @@ from tension.analysis.spikes import SpikeOptions, as_records, find_spikes, overl
 from tension.core.selection import Selection
 from tension.reports.explain import day_articles, explain
 from tension.reports.export import build_export
+from tension.reports.review import least_sure
 from tension.reports.spikes import spike_evidence
 from tension.store.engine import Store
 from tension.store.events import list_events
+from tension.store.labels import labels_for
 from tension.store.queries import (
     coverage,
     date_bounds,
@@ -143,9 +145,14 @@ class Service:
         return spike_evidence(self.store, sel, spike)
 
     def day(self, sel: Selection, start: dt.date, end: dt.date | None = None) -> dict:
-        """The evidence panel for a day or range: ranked articles and the word shift."""
+        """The evidence panel for a day or range: ranked articles, the word shift, and the
+        sentences the model is least sure of."""
         return {"articles": day_articles(self.store, sel, start, end),
-                "explain": explain(self.store, sel, start, end)}
+                "explain": explain(self.store, sel, start, end),
+                "review": least_sure(self.store, sel, start, end)}
+
+    def labels_for(self, texts: list[str]) -> dict[str, dict]:
+        return labels_for(self.store, texts)
 
     def events(self, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
         return list_events(self.store, start, end)

@@ -1,6 +1,6 @@
 """Article files dropped on the page: saved safely, ingested in the background with progress.
 
-Jobs live in the store (`upload_jobs`), so a server with several worker processes reports on
+Jobs live in the store (`jobs`), so a server with several worker processes reports on
 every upload whichever process took it. A file name that
 tries to leave the upload folder ("../x.csv", "/etc/passwd", "a\\b.csv") is refused,
 as is a file over the size limit; everything else goes through the same `ingest`
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tension.io.readers import upload_suffixes
 from tension.pipeline.ingest import ingest
-from tension.store import uploads as jobs
+from tension.store import jobs
 from tension.store.engine import Store
 
 # The formats the readers' registry marks as uploadable: ".csv", ..., ".csv.gz", ...

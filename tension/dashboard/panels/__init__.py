@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from dash import Dash
 
-from tension.dashboard.panels import annotations, chart, controls, evidence, files
+from tension.dashboard.panels import annotations, chart, controls, evidence, files, learning
 from tension.dashboard.service import Service
+from tension.dashboard.training import Training
 from tension.dashboard.uploads import Uploads
 
 
-def register(app: Dash, service: Service, uploads: Uploads) -> None:
+def register(app: Dash, service: Service, uploads: Uploads, training: Training) -> None:
     """Every panel's callbacks."""
     controls.register(app, service)
     chart.register(app, service)
     evidence.register(app, service)
     annotations.register(app, service, uploads)
     files.register(app, service, uploads)
+    learning.register(app, service, training)

@@ -5,31 +5,84 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dash import Dash, Input, Output, State, html
+from dash import Dash, Input, Output, State, dcc, html
 
+from tension.core.hashing import content_hash
 from tension.dashboard.panels.controls import CONTROL_IDS, view_from_controls
 from tension.dashboard.service import Service
 from tension.dashboard.view import to_params
 
 
+def marked_spans(matches: list[dict]) -> list[dict]:
+    """The cues to mark, none overlapping: the strongest first (lexicon entries before words of
+    the same strength), then in reading order."""
+    chosen: list[dict] = []
+    for m in sorted(matches, key=lambda m: (-abs(m.get("contribution", m.get("effective", 0.0))),
+                                             m.get("kind") != "lexicon", m["start"])):
+        if all(m["end"] <= c["start"] or m["start"] >= c["end"] for c in chosen):
+            chosen.append(m)
+    return sorted(chosen, key=lambda m: m["start"])
+
+
+def _tip(m: dict) -> str:
+    what = m["category"] if m.get("kind") != "words" else "words"
+    tip = f"{m['term']} · {what}"
+    if "contribution" in m:
+        tip += f" · contribution {m['contribution']:+.3f}"
+    if m.get("kind", "lexicon") == "lexicon":
+        tip += f" · weight {m['weight']}"
+    mods = ", ".join(m.get("modifiers", []))
+    return tip + (f" · {mods}" if mods else "")
+
+
 def highlight(sentence: dict) -> list:
-    """The sentence with its matched lexicon phrases in <mark> elements (text stays escaped)."""
+    """The sentence with its cues (lexicon entries, words) in <mark> elements; the text stays
+    escaped (React text nodes)."""
     text, out, pos = sentence["sentence"], [], 0
-    for m in sorted(sentence["matches"], key=lambda m: m["start"]):
-        if m["start"] < pos:
-            continue
+    for m in marked_spans(sentence["matches"]):
         out.append(text[pos:m["start"]])
-        mods = ", ".join(m["modifiers"])
-        tip = f"{m['term']} · {m['category']} · weight {m['weight']}" + (f" · {mods}" if mods else "")
-        cls = "hit " + m["pole"] + (" muted-hit" if not m["effective"] else "")
-        out.append(html.Mark(text[m["start"]:m["end"]], className=cls, title=tip))
+        value = m.get("contribution", m.get("effective"))
+        pole = m["pole"] if "contribution" not in m else ("hostility" if value >= 0 else "conciliation")
+        cls = f"hit {pole} {m.get('kind', 'lexicon')}" + (" muted-hit" if not value else "")
+        out.append(html.Mark(text[m["start"]:m["end"]], className=cls, title=_tip(m)))
         pos = m["end"]
     out.append(text[pos:])
     return out
 
 
-def evidence_panel(service: Service, view: dict, selection: dict | None) -> list:
-    """Articles of the selected day/range ranked by contribution, and what moved it."""
+def why_line(sentence: dict) -> html.Span | None:
+    """The sentence's contributions, largest first, adding up to its tension."""
+    items = sorted(sentence["matches"], key=lambda m: -abs(m.get("contribution", 0.0)))
+    parts = [f"{m['contribution']:+.2f} {m['text']}" for m in items if "contribution" in m]
+    parts += [f"{r['contribution']:+.2f} {r['term']}" for r in sentence.get("readings", [])]
+    if not parts:
+        return None
+    return html.Span(f" = {sentence['tension']:+.2f}: " + " · ".join(parts), className="why muted")
+
+
+LABEL_BUTTONS = (("hostile", "H"), ("neutral", "N"), ("conciliatory", "C"))
+
+
+def label_buttons(text: str, texts: dict[str, str], current: dict | None = None) -> html.Span:
+    """Three small buttons that label a sentence for the model (the one set is marked);
+    `texts` collects key → sentence for the callback that stores the label."""
+    key = content_hash("", text)
+    texts[key] = text
+    chosen = (current or {}).get("label")
+    by = f" by {current['author']}" if current and current.get("author") else ""
+    return html.Span(className="label-buttons", children=[
+        html.Button(short, id={"type": "label", "label": label, "key": key}, n_clicks=0,
+                    className="small" + (" chosen" if label == chosen else ""),
+                    title=f"label this sentence {label}" + (f" (labelled {chosen}{by})" if chosen else ""))
+        for label, short in LABEL_BUTTONS])
+
+
+def evidence_panel(service: Service, view: dict, selection: dict | None,
+                   texts: dict[str, str] | None = None) -> list:
+    """Articles of the selected day/range ranked by contribution, what moved it, and the
+    sentences the model is least sure of; each sentence can be labelled (`texts` collects
+    the labelled sentences' keys)."""
+    texts = {} if texts is None else texts
     if not selection:
         return [html.P("Click a day or select a range on the chart.", className="muted")]
     sel, _ = to_params(view)
@@ -46,15 +99,18 @@ def evidence_panel(service: Service, view: dict, selection: dict | None) -> list
                           f"{why['n_baseline']} articles): {why['delta']:+.3f}."))
         shifts = [html.Li([html.Span(f"{t['shift']:+.3f} ", className=t["pole"]), t["term"],
                            html.Span(f" ({t['category']}; {t['n_target']} vs {t['n_baseline']} "
-                                     "articles)", className="muted")])
+                                     "articles)" if t["category"] else "", className="muted")])
                   for t in why["terms"][:10]]
         out += [html.H3("What moved it"), html.Ul(shifts, className="shift")]
+    shown = [s["sentence"] for a in arts for s in a["evidence"]] + [r["text"] for r in data["review"]]
+    current = service.labels_for(shown)
     if arts:  # the panel lists the strongest articles only: say so when there are more
         more = f": the top {len(arts):,} of {why['n_target']:,}" if len(arts) < why["n_target"] else ""
         out.append(html.H3(f"Articles, by contribution{more}"))
     for a in arts:
-        sentences = [html.Li(highlight(s)) for s in a["evidence"]] or [html.Li("no lexicon matches",
-                                                                                className="muted")]
+        sentences = [html.Li([html.Span(highlight(s), className="sentence"), why_line(s),
+                              label_buttons(s["sentence"], texts, current.get(s["sentence"]))])
+                     for s in a["evidence"]] or [html.Li("no evidence", className="muted")]
         link = html.A("source", href=a["url"], target="_blank", rel="noopener noreferrer") \
             if a["url"].startswith(("http://", "https://")) else None
         out.append(html.Details(className="article " + a["label"], children=[
@@ -63,19 +119,31 @@ def evidence_panel(service: Service, view: dict, selection: dict | None) -> list
                                                                 className="muted")]),
             html.Ul(sentences, className="sentences"), link,
         ]))
+    if data["review"]:
+        out += [html.H3("Review these first"),
+                html.P("The sentences of these days the model is least sure of: a label here "
+                       "teaches it most.", className="muted"),
+                html.Ul([html.Li([html.Span(r["text"], className="sentence"),
+                                  html.Span(f" model: {r['predicted']} ({r['confidence']:.0%}) · "
+                                            f"{r['date']}", className="muted"),
+                                  label_buttons(r["text"], texts)]) for r in data["review"]],
+                        className="review")]
     return out
 
 
 def layout() -> html.Section:
     return html.Section(className="panel evidence", children=[
-        html.H2("Evidence"), html.Div(id="evidence", children=html.P(
+        html.H2("Evidence"), dcc.Store(id="evidence-texts"),
+        html.Div(id="evidence", children=html.P(
             "Click a day or select a range on the chart.", className="muted"))])
 
 
 def register(app: Dash, service: Service) -> None:
     """Connect this panel's plain functions to the page."""
 
-    @app.callback(Output("evidence", "children"), Input("selection", "data"),
+    @app.callback(Output("evidence", "children"), Output("evidence-texts", "data"),
+                  Input("selection", "data"), Input("labels-version", "data"),
                   [State(c, p) for c, p in CONTROL_IDS], prevent_initial_call=True)
-    def _evidence(selection, *values):
-        return evidence_panel(service, view_from_controls(list(values)), selection)
+    def _evidence(selection, _labels, *values):
+        texts: dict[str, str] = {}
+        return evidence_panel(service, view_from_controls(list(values)), selection, texts), texts
