@@ -40,7 +40,7 @@ from indicators.vader import VaderIndicator
 
 # Bump when the scoring logic changes; together with the lexicon digest and the
 # parameters it forms the scorer version that keys stored scores.
-CODE_VERSION = "2"
+CODE_VERSION = "3"  # 3: neutral-only sentences are no evidence
 LABELS = ("hostile", "neutral", "conciliatory")
 VADER_MAX_CHARS = 2000
 _SPACES = re.compile(r"\s+")
@@ -229,7 +229,8 @@ class Scorer:
         h = sum([s.hostility * w for s, w in units]) / total
         c = sum([s.conciliation * w for s, w in units]) / total
         terms: dict[tuple[str, str, str], float] = {}
-        matched = [(s, w) for s, w in units if s.matches]  # only these have a share to give
+        # only sentences with a stance term have a share to give (neutral terms just claim words)
+        matched = [(s, w) for s, w in units if any(m.pole != "neutral" for m in s.matches)]
         for s, w in matched:
             _share(s, w / total, terms)
         h, c = round(h, 6), round(c, 6)

@@ -34,7 +34,7 @@ VADER_KEYS = ("neg", "neu", "pos", "compound")
 VADER_MAX_CHARS = 2000  # VADER's cost grows with the square of its input
 
 # Memos shared by every featurizer of the process (pure functions of their keys).
-_UNIGRAMS: dict[str, int] = {}
+_UNIGRAMS: dict[str, tuple[int, int]] = {}
 _MEMO_LIMIT = 500_000
 _PAIR = 1_000_003  # a pair (a, b) of word buckets goes to (a · _PAIR + b) mod N_WORDS
 # Words too common to say anything alone: they still count in pairs ("turn down", "the
@@ -56,18 +56,18 @@ def named_features(lexicon: Lexicon) -> dict[str, int]:
     names = [f"vader:{k}" for k in VADER_KEYS] + [f"modifier:{m}" for m in MODIFIERS] + [
         "pole:hostility", "pole:conciliation"]
     for category, pole in sorted(lexicon.categories().items()):
-        if pole != "neutral":
-            names += [f"lexicon:{category}", f"lexicon:{category}:refused"]
+        names += [f"lexicon:{category}"] if pole == "neutral" else [
+            f"lexicon:{category}", f"lexicon:{category}:refused"]
     return {name: N_WORDS + k for k, name in enumerate(names)}
 
 
-def _unigram(st: str) -> int:
-    i = _UNIGRAMS.get(st)
-    if i is None:
-        i = word_index(st)
-        if len(_UNIGRAMS) < _MEMO_LIMIT:
-            _UNIGRAMS[st] = i
-    return i
+def _code(st: str) -> tuple[int, int]:
+    """A stem's bucket, and its unigram feature (-1: none, a common or one-letter word)."""
+    i = word_index(st)
+    code = (i, -1 if len(st) < 2 or st in STOPWORDS else i)
+    if len(_UNIGRAMS) < _MEMO_LIMIT:
+        _UNIGRAMS[st] = code
+    return code
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +137,9 @@ class Featurizer:
 
     def features(self, sentence: str) -> Features:
         found, stems, matches = self.lexicon.analyse(sentence)
-        every = [_UNIGRAMS.get(s) or _unigram(s) for s in stems]
-        uni = [-1 if len(s) < 2 or s in STOPWORDS else i for s, i in zip(stems, every, strict=True)]
+        memo = _UNIGRAMS
+        codes = [memo.get(s) or _code(s) for s in stems]
+        every, uni = (list(t) for t in zip(*codes, strict=True)) if codes else ([], [])
         bi: list[int] = []
         if self.ngrams == 2 and len(every) > 1:
             bi = [(a * _PAIR + b) % N_WORDS for a, b in zip(every, every[1:], strict=False)]
@@ -150,7 +151,8 @@ class Featurizer:
                 if i is not None:
                     named_values.append((i, value))
         scores = None
-        if self.vader == "all" or (self.vader == "matched" and matches):
+        stance = any(m.pole != "neutral" for m in matches)
+        if self.vader == "all" or (self.vader == "matched" and stance):
             scores = vader_scores(sentence[:VADER_MAX_CHARS])
             named_values += [(named[f"vader:{k}"], scores[k]) for k in VADER_KEYS if scores[k]]
         return Features(found, uni, bi, matches, scores, named_values)
@@ -159,7 +161,8 @@ class Featurizer:
     def _lexicon_features(matches: list[Match]) -> list[tuple[str, float]]:
         out = []
         for m in matches:
-            if m.pole == "neutral":
+            if m.pole == "neutral":  # scores nothing, but what it names may (a mill, a farm)
+                out.append((f"lexicon:{m.category}", 1.0))
                 continue
             refused = "refused" in m.modifiers
             out.append((f"lexicon:{m.category}" + (":refused" if refused else ""), m.effective))

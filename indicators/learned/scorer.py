@@ -18,8 +18,10 @@ the sentences of many articles, which is most of what makes it cheap.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from itertools import chain
 
 import numpy as np
@@ -30,7 +32,7 @@ from indicators.learned.model import CLASSES, LinearModel
 from indicators.lexicon import Lexicon, Match
 from indicators.vader import VaderIndicator
 
-CODE_VERSION = "learned-1"
+CODE_VERSION = "learned-2"  # 2: neutral lexicon categories are features
 OTHER_WORDS = "(other words)"
 BASELINE = "(baseline)"
 VADER_TERM = "VADER tone"
@@ -60,16 +62,18 @@ class LearnedSentence:
     each listed feature's share of tension − baseline (`index`, `contribution`)."""
 
     __slots__ = ("text", "start", "end", "hostility", "conciliation", "neutral", "tension", "label",
-                 "features", "index", "contribution", "baseline", "scorer", "part")
+                 "features", "index", "contribution", "baseline", "scorer", "part", "shares")
 
     def __init__(self, text: str, start: int, end: int, hostility: float, conciliation: float,
-                 neutral: float, tension: float, label: str, features: Features, index: list[int],
-                 contribution: list[float], baseline: float, scorer: LearnedScorer,
-                 part: str = "text") -> None:
+                 neutral: float, tension: float, label: str, features: Features, index: np.ndarray,
+                 contribution: np.ndarray, baseline: float, scorer: LearnedScorer,
+                 part: str = "text", shares: dict | None = None) -> None:
         self.text, self.start, self.end, self.part = text, start, end, part
         self.hostility, self.conciliation, self.neutral = hostility, conciliation, neutral
         self.tension, self.label, self.baseline = tension, label, baseline
         self.features, self.index, self.contribution, self.scorer = features, index, contribution, scorer
+        # each lexicon entry's share of the contributions, worked out once (see `_lexicon_shares`)
+        self.shares = _lexicon_shares(self) if shares is None else shares
 
     @property
     def confidence(self) -> float:
@@ -86,12 +90,12 @@ class LearnedSentence:
         return LearnedSentence(self.text, start, start + len(self.text), self.hostility,
                                self.conciliation, self.neutral, self.tension, self.label,
                                self.features, self.index, self.contribution, self.baseline,
-                               self.scorer, part)
+                               self.scorer, part, self.shares)
 
     def contributions(self) -> dict[int, float]:
         """Feature → its contribution."""
         out: dict[int, float] = {}
-        for f, c in zip(self.index, self.contribution, strict=True):
+        for f, c in zip(self.index.tolist(), self.contribution.tolist(), strict=True):
             out[f] = out.get(f, 0.0) + c
         return out
 
@@ -214,12 +218,12 @@ class LearnedScorer:
         probs = np.round(probs, 6)
         tension = np.round(probs[:, 0] - probs[:, 2], 6).tolist()
         labels = [CLASSES[k] for k in _argmax(probs)]
-        contribution = contribution.tolist()
         ends = starts.tolist()
         base = self._baseline
-        return [LearnedSentence(s, 0, len(s), ph, pc, pn, t, lab, f, ids, contribution[a:b], base, self)
-                for s, f, (ids, _), (ph, pn, pc), t, lab, a, b in zip(
-                    sentences, feats, lists, probs.tolist(), tension, labels, ends, ends[1:], strict=False)]
+        # index and contribution are views into the batch's arrays (no copy per sentence)
+        return [LearnedSentence(s, 0, len(s), ph, pc, pn, t, lab, f, idx[a:b], contribution[a:b], base, self)
+                for s, f, (ph, pn, pc), t, lab, a, b in zip(
+                    sentences, feats, probs.tolist(), tension, labels, ends, ends[1:], strict=False)]
 
     # -- articles ------------------------------------------------------------------------
     def score_text(self, text: str) -> ArticleScore:
@@ -230,11 +234,12 @@ class LearnedScorer:
 
     def score_articles(self, items: Iterable[tuple[str, str]]) -> list[ArticleScore]:
         """Score (title, text) pairs; their sentences in one batch."""
-        units = [scorable_units(title, text, self.title_weight) for title, text in items]
-        scored = iter(self.score_sentences([s.text for u in units for s, _, _ in u]))
-        articles = [[(next(scored).moved(s.start, part), w) for s, part, w in u] for u in units]
-        terms = self._terms(articles)
-        return [self._aggregate(a, t) for a, t in zip(articles, terms, strict=True)]
+        with _collector_paused():
+            units = [scorable_units(title, text, self.title_weight) for title, text in items]
+            scored = iter(self.score_sentences([s.text for u in units for s, _, _ in u]))
+            articles = [[(next(scored).moved(s.start, part), w) for s, part, w in u] for u in units]
+            terms = self._terms(articles)
+            return [self._aggregate(a, t) for a, t in zip(articles, terms, strict=True)]
 
     def _aggregate(self, units: list[tuple[LearnedSentence, float]], terms: dict) -> ArticleScore:
         total = sum(w for _, w in units)
@@ -252,20 +257,26 @@ class LearnedScorer:
         """Per article, (term, pole, category) → signed share of its tension; they add up to
         it: lexicon entries, its strongest words and phrases, the other words, VADER and the
         baseline (with what rounding left). Computed for all the articles at once."""
-        flat = [(a, w / total, s) for a, units in enumerate(articles)
-                for total in (sum(w for _, w in units),) for s, w in units]
-        out: list[dict] = [{} for _ in articles]
-        if not flat:
-            return out
-        lengths = [len(s.index) for _, _, s in flat]
-        art_ = np.repeat([a for a, _, _ in flat], lengths)
-        shares = np.array([sh for _, sh, _ in flat])
-        tension = np.bincount([a for a, _, _ in flat], weights=shares * [s.tension for _, _, s in flat],
-                              minlength=len(articles))
-        f = np.array(list(chain.from_iterable(s.index for _, _, s in flat)), dtype=np.int64)
-        part = np.array(list(chain.from_iterable(s.contribution for _, _, s in flat)),
-                        dtype=np.float64) * np.repeat(shares, lengths)
         n = len(articles)
+        out: list[dict] = [{} for _ in articles]
+        sents: list[LearnedSentence] = []
+        share_list: list[float] = []
+        art_list: list[int] = []
+        for a, units in enumerate(articles):
+            total = sum(w for _, w in units)
+            for s, w in units:
+                sents.append(s)
+                share_list.append(w / total)
+                art_list.append(a)
+        if not sents:
+            return out
+        lengths = np.fromiter((len(s.index) for s in sents), dtype=np.int64, count=len(sents))
+        shares, arts = np.array(share_list), np.array(art_list)
+        art_ = np.repeat(arts, lengths)
+        tension = np.bincount(arts, weights=shares * np.fromiter((s.tension for s in sents), float,
+                                                                 count=len(sents)), minlength=n)
+        f = np.concatenate([s.index for s in sents])
+        part = np.concatenate([s.contribution for s in sents]) * np.repeat(shares, lengths)
         baseline = tension - np.bincount(art_, weights=part, minlength=n)
         is_vader = np.isin(f, self._vader_array)
         vader = np.bincount(art_[is_vader], weights=part[is_vader], minlength=n)
@@ -283,18 +294,32 @@ class LearnedScorer:
             value = float(sums[k])
             key = (_word_name(articles[a], feature), _pole(value), "words")
             out[a][key] = out[a].get(key, 0.0) + value
-        for a, units in enumerate(articles):
-            terms = out[a]
-            total = sum(w for _, w in units)
-            for s, w in units:
-                if s.features.matches:
-                    for key, value in _lexicon_shares(s).items():
-                        terms[key] = terms.get(key, 0.0) + value * w / total
+        for s, share, a in zip(sents, share_list, art_list, strict=True):
+            if s.shares:
+                terms = out[a]
+                for key, value in s.shares.items():
+                    terms[key] = terms.get(key, 0.0) + value * share
+        for a in range(n):
             for term, value, category in ((OTHER_WORDS, words_total[a] - kept_total[a], "words"),
                                           (VADER_TERM, vader[a], "vader"), (BASELINE, baseline[a], "baseline")):
                 if value:
-                    terms[(term, _pole(value), category)] = float(value)
+                    out[a][(term, _pole(value), category)] = float(value)
         return out
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a batch is built. A batch allocates
+    several small lists per sentence, none of them in a cycle (reference counting frees
+    them), and each few hundred allocations would otherwise make the collector walk the
+    growing batch again: a fifth of the batch's time (docs/benchmarks.md)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _lexicon_shares(s: LearnedSentence) -> dict[tuple[str, str, str], float]:
@@ -302,7 +327,9 @@ def _lexicon_shares(s: LearnedSentence) -> dict[tuple[str, str, str], float]:
     last in a sentence's feature list, in the order the featurizer gives them)."""
     f = s.features
     named = f.named
-    tail = s.contribution[len(s.contribution) - len(named):]
+    if not f.matches:
+        return {}
+    tail = s.contribution[len(s.contribution) - len(named):].tolist()
     total: dict[int, float] = {}
     contribution: dict[int, float] = {}
     for (i, v), c in zip(named, tail, strict=True):

@@ -55,7 +55,14 @@ def test_shipped_lexicon_is_well_formed():
 
 
 def test_no_match_in_a_plain_sentence():
-    assert find("The weather in Pyongyang was mild and the harvest was good.") == []
+    assert find("The weather in Pyongyang was mild and the rain stopped.") == []
+
+
+def test_domestic_sites_are_neutral_matches_that_score_nothing():
+    # features for the learned scorer ("toured a textile mill" is no stance), nothing for the lexicon scorer
+    found = find("The delegation toured a textile mill and the harvest was good.")
+    sites = [(m.term, m.effective) for m in found if m.category == "domestic_sites"]
+    assert sites == [("tour", 0.0), ("textile", 0.0), ("mill", 0.0), ("harvest", 0.0)]
     assert find("") == []
 
 

@@ -86,7 +86,7 @@ def test_sentence_scores_and_labels(sentence, label):
     if label == "conciliatory":
         assert s.conciliation > 0 and s.hostility == 0
     if label == "neutral":
-        assert s.tension == 0 and s.matches == ()
+        assert s.tension == 0 and all(m.pole == "neutral" for m in s.matches)  # "harvest" claims, scores nothing
 
 
 def test_label_thresholds():
@@ -552,7 +552,7 @@ def test_score_rows_are_tuples_in_their_tables_column_order():
 # headlines and the first 2,000 real stories, per scorer version. Speed work on the scorer must
 # leave it unchanged; a change of method bumps CODE_VERSION (so stored scores go stale and are
 # rescored) and records the new digest here.
-PINNED_OUTPUT = {"49e7db7360e265cd": "a2624d2ff5b25952ed1417bb88ce0c38bb285fe49adc32dea1dfd0229bc94613"}
+PINNED_OUTPUT = {"f2356bc9da2a51e3": "b90981ed84c37d9a0a0881f565408f0da93ac24ec144873a8082ba69904b2715"}
 
 
 @pytest.mark.slow
@@ -580,7 +580,7 @@ def test_scorer_output_on_the_real_corpora_is_pinned_to_the_scorer_version(share
 
 
 # The same for the learned scorer (the store's default), scored as ingest does, in batches.
-PINNED_LEARNED = {}
+PINNED_LEARNED = {"323bf59c402a1ded": "be0d58a7af368f908d83aa39ed2d45e1c097752d66514559581d7779c83c0f95"}
 
 
 @pytest.mark.slow

@@ -447,6 +447,15 @@ PINNED_OUTPUTS = {
         "spikes": "deb25850e0ab356d0ec026018a70a9d01f3096d75b7cac1a6595aef4889de14e",
         "explain": "33280356c4c9d7a174f2eb57429316e8c26e251ef83aec9ff90b3ccc1cc2d89d",
     },
+    # issue 20: the learned scorer
+    "323bf59c402a1ded": {
+        "export_D": "75a1893ac9a20884ebda77b907fa11e4c980ba53209cdf6c7444b5d2741e7ccd",
+        "export_W_z": "73b7f68601324d198cb0a7ee1798113ec469cfbc32aac3eeaa905b7d799ae84a",
+        "export_M_b100": "ccaa29eacc8efb9ace1fdd6060fad00459c9f7ad612e3fec41515f54beb81417",
+        "export_filter": "013cc4da1d1634e2b594e96c19684e0a061d19755b39782eabee403f9eae93fc",
+        "spikes": "235c4ad85f70e251d3431270a75d9b1e227bd29f4057c437a52442a61593dbe3",
+        "explain": "8fd69f600a364f8a6dc1bb438d932b04e51f6734b6b9999ebbeda377e05156c5",
+    },
 }
 
 
