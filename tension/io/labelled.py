@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
 from indicators.combine import LABELS
+from tension.core.csvsafe import neutralise, unneutralise
 from tension.core.labels import LabelError, check
 from tension.core.records import Problem
 
@@ -57,9 +59,10 @@ def read_label_file(path: Path) -> tuple[list[tuple[str, str, str]], list[Proble
     return rows, problems
 
 
-def _decoded_lines(raw: bytes, origin: str, problems: list[Problem]) -> list[tuple[int, str]]:
+def _decoded_lines(raw: bytes, origin: str, problems: list[Problem],
+                   keepends: bool = False) -> list[tuple[int, str]]:
     out = []
-    for n, line in enumerate(raw.splitlines(), 1):
+    for n, line in enumerate(raw.splitlines(keepends), 1):
         try:
             out.append((n, line.decode("utf-8-sig" if n == 1 else "utf-8")))
         except UnicodeDecodeError as exc:
@@ -87,30 +90,56 @@ def _jsonl_records(raw: bytes, origin: str, problems: list[Problem]) -> list[tup
 
 
 def _csv_records(raw: bytes, origin: str, problems: list[Problem]) -> list[tuple[int, dict]]:
-    lines = _decoded_lines(raw, origin, problems)
-    if not lines:
-        return []
-    reader = csv.reader([text for _, text in lines])
-    header = [h.strip().lower() for h in next(reader, [])]
-    if "text" not in header or "label" not in header:
-        problems.append(Problem(origin, 1, None, f"needs columns text and label; found {', '.join(header)}"))
-        return []
-    out = []
-    for (n, _), values in zip(lines[1:], reader, strict=False):
+    # Lines keep their ends and csv.reader pulls them one at a time: a quoted cell over several
+    # lines keeps its newlines, and a record is numbered by the line it starts on.
+    lines = _decoded_lines(raw, origin, problems, keepends=True)
+    taken: list[int] = []
+
+    def feed():
+        for n, text in lines:
+            taken.append(n)
+            yield text
+
+    reader = csv.reader(feed())
+    out, header = [], None
+    while True:
+        taken.clear()
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(origin, taken[0] if taken else None, None, f"unreadable CSV row: {exc}"))
+            continue
+        n = taken[0]
+        if header is None:
+            header = [h.strip().lower() for h in values]
+            if "text" not in header or "label" not in header:
+                problems.append(Problem(origin, n, None, f"needs columns text and label; found {', '.join(header)}"))
+                return []
+            continue
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
             problems.append(Problem(origin, n, None, f"expected {len(header)} fields, found {len(values)}",
                                     ",".join(values)[:200]))
             continue
-        out.append((n, dict(zip(header, values, strict=True))))
+        out.append((n, {k: unneutralise(v) for k, v in zip(header, values, strict=True)}))
     return out
 
 
 def write_label_file(rows: list[dict], out: Path | None) -> str:
-    """Labels as JSONL (text, label, author, updated_at); written to `out`, or returned."""
-    text = "".join(json.dumps({k: r[k] for k in ("text", "label", "author", "updated_at")},
-                              ensure_ascii=False) + "\n" for r in rows)
+    """Labels (text, label, author, updated_at) as JSONL, or as CSV when `out` is a .csv file
+    (spreadsheet formulas neutralised, as in every CSV we write); written to `out`, or returned."""
+    keys = ("text", "label", "author", "updated_at")
+    if out is not None and Path(out).suffix.lower() == ".csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(keys)
+        w.writerows([neutralise(r[k]) for k in keys] for r in rows)
+        text = buf.getvalue()
+    else:
+        text = "".join(json.dumps({k: r[k] for k in keys}, ensure_ascii=False) + "\n" for r in rows)
     if out is not None:
         Path(out).write_text(text, encoding="utf-8")
     return text

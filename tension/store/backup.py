@@ -73,7 +73,7 @@ def restore(store: Store, path: Path, replace: bool = False) -> dict[str, int]:
     source = Store(f"sqlite:///{path.resolve()}")
     counts = {}
     try:
-        existing = {k: v for k, v in store.counts().items() if v}
+        existing = _rows(store)
         if existing and not replace:
             raise ValueError(f"the store is not empty ({', '.join(f'{k}: {v:,}' for k, v in existing.items())}); "
                              "restore into an empty store or pass --replace")
@@ -87,6 +87,14 @@ def restore(store: Store, path: Path, replace: bool = False) -> dict[str, int]:
     finally:
         source.dispose()
     return counts
+
+
+def _rows(store: Store) -> dict[str, int]:
+    """The tables a restore writes that already hold rows (labels, models and settings too,
+    which `Store.counts` leaves out: a store holding only those is not empty)."""
+    with store.read() as conn:
+        counts = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in TABLES}
+    return {name: n for name, n in counts.items() if n}
 
 
 def _check_backup(path: Path) -> None:
