@@ -21,8 +21,11 @@ from tension.cli.common import db_option, open_store
 @click.option("--dry-run", is_flag=True, help="Train and show the figures; keep the current model.")
 @click.option("--no-base", is_flag=True, help="With --db: train on the store's labels alone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--search", is_flag=True, help="Cross-validate every setting of training.toml's "
+                                             "[search] grid on the shared data and print the figures "
+                                             "(writes nothing).")
 def train(data: Path | None, db: str | None, out: Path | None, dry_run: bool, no_base: bool,
-          as_json: bool) -> None:
+          as_json: bool, search: bool) -> None:
     """Train the learned scorer. Without --db: from the shared labelled sentences (the shipped
     model; the same files give the same model). With --db: from the base set and that store's
     labels, shown beside the store's current model and then made its model (rescore afterwards
@@ -30,6 +33,14 @@ def train(data: Path | None, db: str | None, out: Path | None, dry_run: bool, no
     from tension.pipeline.train import TrainingError, train_for_store, train_from_data
 
     log = (lambda m: click.echo(m, err=True)) if not as_json else None
+    if search:
+        from tension.pipeline.train import search as run_search
+
+        rows = run_search(data or Path("..") / "shared" / "data", log=log)
+        click.echo(json.dumps(rows, indent=2) if as_json else "\n".join(
+            f"ngrams {r['ngrams']} vader {r['vader']:<8} C {r['C']:<4} CV macro-F1 {r['cv_macro_f1']:.3f}  "
+            f"dev {r['dev_macro_f1']:.3f}" for r in rows))
+        return
     try:
         if db is None:
             folder = data or Path("..") / "shared" / "data"
@@ -112,10 +123,12 @@ def labels_list(db: str | None, limit: int, as_json: bool) -> None:
 
 
 @labels.command("export")
-@click.option("--out", required=True, metavar="FILE|-", help="A JSONL file, or - for stdout.")
+@click.option("--out", required=True, metavar="FILE|-",
+              help="A JSONL file (CSV if it ends in .csv), or - for JSONL on stdout.")
 @db_option
 def labels_export(out: str, db: str | None) -> None:
-    """Write every label as JSONL (text, label, author, updated_at): what `labels import` reads."""
+    """Write every label as JSONL or CSV (text, label, author, updated_at; formulas neutralised
+    in CSV): what `labels import` reads."""
     from tension.io.labelled import write_label_file
     from tension.store.labels import list_labels
 

@@ -255,6 +255,7 @@ def train(examples: list[Example], lexicon: Lexicon, settings: dict | None = Non
         lex = Scorer(lexicon)
         out.cv_lexicon = metrics("lexicon scorer", gold, [lex.score_text(e.text).label for e in examples])
         out.cv_vader = metrics("plain VADER", gold, [vader_label(vader_compound(e.text)) for e in examples])
+        model.meta["cv_lexicon"], model.meta["cv_vader"] = out.cv_lexicon.as_dict(), out.cv_vader.as_dict()
     if dev:
         from indicators.learned.scorer import LearnedScorer
 
@@ -321,6 +322,41 @@ def train_from_data(data: Path, out: Path | None = None, settings: dict | None =
     return trained
 
 
+def search(data: Path, log: Callable[[str], None] | None = None) -> list[dict]:
+    """Cross-validated and dev macro-F1 of every combination of training.toml's [search]
+    grid (the figures the shipped settings were chosen by), best cross-validated first."""
+    from itertools import product
+
+    from indicators.learned.scorer import LearnedScorer
+    from indicators.lexicon import load_lexicon
+
+    lexicon = load_lexicon()
+    base = settings_file()
+    grid = base["search"]
+    examples = base_examples(data)
+    y, w = _targets(examples)
+    dev = read_jsonl(data / DEV_FILE)
+    rows = []
+    for ngrams, vader in product(grid["ngrams"], grid["vader"]):
+        featurizer = Featurizer(lexicon, ngrams=int(ngrams), vader=str(vader))
+        X = featurize((e.text for e in examples), featurizer)
+        for C in grid["C"]:
+            s = {**base, "ngrams": ngrams, "vader": vader, "C": C}
+            oof = out_of_fold(X, y, w, s)
+            cv = metrics("cv", [e.label for e in examples], _labels(oof))
+            final = _fit(X, y, w, s)
+            model = LinearModel.from_arrays(final.coef_, final.intercept_,
+                                            [CLASSES[k] for k in final.classes_], temperature=1.0,
+                                            settings=featurizer.settings, meta={})
+            scorer = LearnedScorer(lexicon, model)
+            on_dev = metrics("dev", [r["label"] for r in dev], [scorer.score_text(r["text"]).label for r in dev])
+            rows.append({"ngrams": ngrams, "vader": vader, "C": C, "cv_macro_f1": round(cv.macro_f1, 4),
+                         "dev_macro_f1": round(on_dev.macro_f1, 4)})
+            if log:
+                log(f"ngrams {ngrams} vader {vader:<8} C {C:<4}: CV {cv.macro_f1:.3f}, dev {on_dev.macro_f1:.3f}")
+    return sorted(rows, key=lambda r: (-r["cv_macro_f1"], -r["dev_macro_f1"]))
+
+
 @dataclass
 class StoreTraining:
     """A model trained for a store, and how it compares with the one the store uses now."""
@@ -328,7 +364,7 @@ class StoreTraining:
     trained: Trained
     current_version: str
     current_cv: dict | None  # the current model's own cross-validated figures, as trained
-    on_labels: dict  # macro-F1 on the analysts' labels: the current model, the new one (out of fold)
+    on_labels: dict  # how many analyst labels each model gets right: current, new (out of fold)
     n_labels: int
 
     def lines(self) -> list[str]:
@@ -336,9 +372,11 @@ class StoreTraining:
         if self.current_cv:
             out.append(f"  current model {self.current_version}: cross-validated macro-F1 "
                        f"{self.current_cv['macro_f1']:.3f} when it was trained")
-        if self.n_labels:
-            out.append(f"  on the {self.n_labels:,} analyst labels: current model macro-F1 "
-                       f"{self.on_labels['current']:.3f}, new model (out of fold) {self.on_labels['new']:.3f}")
+        if self.n_labels:  # a count, not macro-F1: a few labels often miss whole classes
+            n = self.n_labels
+            out.append(f"  on the {n:,} analyst label{'' if n == 1 else 's'}: current model right on "
+                       f"{self.on_labels['current']:,} of {n:,}, new model (out of fold) right on "
+                       f"{self.on_labels['new']:,} of {n:,}")
         return out
 
     def report(self) -> dict:
@@ -367,10 +405,9 @@ def train_for_store(labels: list[dict], lexicon: Lexicon, current: LinearModel, 
             X_base, base_set = load_base(lexicon)
         X, examples = stack(X_base, X), base_set + analyst
     trained = train(examples, lexicon, s, X=X, baselines=False, log=log)
-    on_labels = {"current": 0.0, "new": 0.0}
+    on_labels = {"current": 0, "new": 0}
     if analyst:
-        gold = [e.label for e in analyst]
         now = LearnedScorer(lexicon, current)
-        on_labels["current"] = metrics("current", gold, [now.score_text(e.text).label for e in analyst]).macro_f1
-        on_labels["new"] = metrics("new", gold, trained.predicted[-len(analyst):]).macro_f1
+        on_labels["current"] = sum(now.score_text(e.text).label == e.label for e in analyst)
+        on_labels["new"] = sum(p == e.label for p, e in zip(trained.predicted[-len(analyst):], analyst, strict=True))
     return StoreTraining(trained, current.version, current.meta.get("cv"), on_labels, len(analyst))
