@@ -4,6 +4,7 @@ their sentences and the lexicon entries that fired, and the word shift against t
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from dash import Dash, Input, Output, State, dcc, html
 
@@ -63,15 +64,16 @@ def why_line(sentence: dict) -> html.Span | None:
 LABEL_BUTTONS = (("hostile", "H"), ("neutral", "N"), ("conciliatory", "C"))
 
 
-def label_buttons(text: str, texts: dict[str, str], current: dict | None = None) -> html.Span:
+def label_buttons(text: str, texts: dict[str, str], current: dict | None = None, slot: int = 0) -> html.Span:
     """Three small buttons that label a sentence for the model (the one set is marked);
-    `texts` collects key → sentence for the callback that stores the label."""
+    `texts` collects key → sentence for the callback that stores the label. `slot` tells
+    apart two places that show the same sentence (ids must be unique on the page)."""
     key = content_hash("", text)
     texts[key] = text
     chosen = (current or {}).get("label")
     by = f" by {current['author']}" if current and current.get("author") else ""
     return html.Span(className="label-buttons", children=[
-        html.Button(short, id={"type": "label", "label": label, "key": key}, n_clicks=0,
+        html.Button(short, id={"type": "label", "label": label, "key": key, "slot": slot}, n_clicks=0,
                     className="small" + (" chosen" if label == chosen else ""),
                     title=f"label this sentence {label}" + (f" (labelled {chosen}{by})" if chosen else ""))
         for label, short in LABEL_BUTTONS])
@@ -104,12 +106,13 @@ def evidence_panel(service: Service, view: dict, selection: dict | None,
         out += [html.H3("What moved it"), html.Ul(shifts, className="shift")]
     shown = [s["sentence"] for a in arts for s in a["evidence"]] + [r["text"] for r in data["review"]]
     current = service.labels_for(shown)
+    slots = itertools.count()
     if arts:  # the panel lists the strongest articles only: say so when there are more
         more = f": the top {len(arts):,} of {why['n_target']:,}" if len(arts) < why["n_target"] else ""
         out.append(html.H3(f"Articles, by contribution{more}"))
     for a in arts:
         sentences = [html.Li([html.Span(highlight(s), className="sentence"), why_line(s),
-                              label_buttons(s["sentence"], texts, current.get(s["sentence"]))])
+                              label_buttons(s["sentence"], texts, current.get(s["sentence"]), next(slots))])
                      for s in a["evidence"]] or [html.Li("no evidence", className="muted")]
         link = html.A("source", href=a["url"], target="_blank", rel="noopener noreferrer") \
             if a["url"].startswith(("http://", "https://")) else None
@@ -126,7 +129,8 @@ def evidence_panel(service: Service, view: dict, selection: dict | None,
                 html.Ul([html.Li([html.Span(r["text"], className="sentence"),
                                   html.Span(f" model: {r['predicted']} ({r['confidence']:.0%}) · "
                                             f"{r['date']}", className="muted"),
-                                  label_buttons(r["text"], texts)]) for r in data["review"]],
+                                  label_buttons(r["text"], texts, current.get(r["text"]), next(slots))])
+                         for r in data["review"]],
                         className="review")]
     return out
 

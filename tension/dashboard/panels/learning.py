@@ -20,13 +20,13 @@ def set_sentence_label(service: Service, texts: dict | None, trigger: dict | Non
     """Store the label a button set; the message says what was stored (or why not)."""
     if not trigger or not texts or trigger.get("key") not in texts:
         return "That sentence is no longer shown; pick the day again."
-    text = texts[trigger["key"]]
-    try:
-        set_label(service.store, text, trigger["label"], author or "")
+    try:  # the message names what was stored (the label, the author trimmed), not what was typed
+        row = set_label(service.store, texts[trigger["key"]], trigger["label"], author or "")
     except LabelError as exc:
         return f"Not labelled: {exc}"
+    text, author = row["text"], row["author"]
     short = text if len(text) <= 80 else text[:77] + "…"
-    return f"Labelled {trigger['label']}{' by ' + author if author else ''}: “{short}”"
+    return f"Labelled {row['label']}{' by ' + author if author else ''}: “{short}”"
 
 
 def labels_summary(service: Service) -> list:
@@ -37,7 +37,7 @@ def labels_summary(service: Service) -> list:
                        "tension labels import FILE --db URL.", className="muted")]
     rows = list_labels(service.store, RECENT)
     total = sum(counts.values())
-    return [html.P(f"{total:,} labels: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))),
+    return [html.P(f"{total:,} label{'' if total == 1 else 's'}: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))),
             html.Ul([html.Li([html.B(r["label"] + " "), r["text"][:140],
                               html.Span(f" · {r['author'] or 'anonymous'} · {r['updated_at'][:10]}",
                                         className="muted")]) for r in rows], className="labels")]
@@ -79,7 +79,7 @@ def register(app: Dash, service: Service, training: Training) -> None:
     """Connect this panel's plain functions to the page."""
 
     @app.callback(Output("label-message", "children"), Output("labels-version", "data"),
-                  Input({"type": "label", "label": ALL, "key": ALL}, "n_clicks"),
+                  Input({"type": "label", "label": ALL, "key": ALL, "slot": ALL}, "n_clicks"),
                   State("evidence-texts", "data"), State("label-author", "value"),
                   State("labels-version", "data"), prevent_initial_call=True)
     def _label(clicks, texts, author, version):
