@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from indicators.evaluate import evaluate
+from indicators.scorers import lexicon_scorer, load_model
 from tension.analysis.eventstudy import agreement, event_study
 from tension.analysis.index import compute_index
 from tension.analysis.options import IndexOptions
@@ -113,9 +114,14 @@ def run_validation(data: Path, out: Path | None = None, *, study_file: Path | No
         sensitivity = {f"pre{pre}_post{post}": event_study(series, events, pre=pre, post=post,
                                                            n_boot=500, n_placebo=300)
                        for pre, post in ((28, 3), (28, 14), (56, 7), (14, 7))}
-        ours, vader, misses = evaluate(read_labelled(data / spec["dev"]["file"]))
+        dev_rows = read_labelled(data / spec["dev"]["file"])
+        ours, vader, misses = evaluate(dev_rows)
+        lexicon, _, _ = evaluate(dev_rows, lexicon_scorer())
+        model = load_model()
         metrics = {
-            "dev": {"scorer": ours.as_dict(), "vader": vader.as_dict()},
+            "dev": {"scorer": ours.as_dict(), "vader": vader.as_dict(), "lexicon": lexicon.as_dict()},
+            "model": {"version": model.version, **{k: model.meta.get(k) for k in (
+                "trained_on", "cv", "cv_lexicon", "cv_vader", "temperature", "calibration")}},
             "event_study": {k: {kk: vv for kk, vv in v.items() if kk not in ("effects", "placebo")}
                             for k, v in study.items()},
             "event_study_windows": {k: {kk: v[kk] for kk in ("n_events", "effect", "ci_low", "ci_high",

@@ -24,15 +24,17 @@ def test_validation_numbers_do_not_get_worse(shared_data, tmp_path: Path) -> Non
     m = run_validation(data, tmp_path / "validation", study_file=ROOT / "studies" / "kcna.toml",
                        figures=False, jobs=2, log=lambda _m: None)
     got = {
+        "cv_macro_f1": m["model"]["cv"]["macro_f1"],
         "dev_macro_f1": m["dev"]["scorer"]["macro_f1"],
+        "dev_min_class_f1": min(v["f1"] for v in m["dev"]["scorer"]["per_class"].values()),
         "event_effect_all": m["event_study"]["all"]["effect"],
         "event_effect_nuclear_test": m["event_study"]["nuclear_test"]["effect"],
         "headlines_vs_stories_pearson_daily": m["headlines_vs_stories"]["pearson_daily"],
     }
     worse = {k: (v, BASELINE[k]) for k, v in got.items() if v < BASELINE[k] - TOLERANCE}
     assert not worse, f"validation got worse (got, reached before): {worse}"
-    assert m["dev"]["scorer"]["macro_f1"] >= 0.80  # the issue's floor
-    assert m["dev"]["scorer"]["macro_f1"] > m["dev"]["vader"]["macro_f1"]
+    assert m["dev"]["scorer"]["macro_f1"] >= 0.85  # issue 20's bar (for held-out sentences)
+    assert m["dev"]["scorer"]["macro_f1"] > m["dev"]["lexicon"]["macro_f1"] > m["dev"]["vader"]["macro_f1"]
     assert m["corpus"]["headline_articles"] > 99_000 and m["corpus"]["story_articles"] > 20_000
     assert m["event_study"]["all"]["n_events"] == 23
     report = (tmp_path / "validation.md").read_text()
