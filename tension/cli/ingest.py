@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shlex
@@ -12,6 +13,7 @@ import click
 
 from tension.cli.common import (
     check_zone,
+    day,
     db_option,
     hide_passwords,
     lexicon_bytes,
@@ -20,6 +22,8 @@ from tension.cli.common import (
     warn_unscored,
 )
 from tension.io.readers import FORMATS
+
+QUARANTINE_LIMIT = 200  # rows `quarantine list` shows unless --limit says more (summary.LIST_LIMIT)
 
 
 @click.command()
@@ -36,6 +40,10 @@ from tension.io.readers import FORMATS
 @click.option("--date-order", type=click.Choice(["auto", "mdy", "dmy"]), default="auto", show_default=True,
               help="Numeric dates like 01/02/2018: month-first (mdy), day-first (dmy), or auto: "
                    "learnt from each file's first unambiguous date (25/12/2017 is dmy).")
+@click.option("--date", "default_date", metavar="YYYY-MM-DD", callback=lambda _c, _p, v: day(v, "--date"),
+              help="Day of the articles that have no date of their own (a .txt without front matter, "
+                   "sidecar or date in its name; an empty date cell); an article's own date wins. "
+                   "Without it such articles are quarantined.")
 @click.option("--dedupe-window", "window", default=0, show_default=True, type=click.IntRange(0, 30),
               help="Days apart within which identical or near-identical texts count as copies.")
 @click.option("--jobs", default=1, show_default=True, type=click.IntRange(1, 256),
@@ -48,14 +56,16 @@ from tension.io.readers import FORMATS
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @store_lexicon_option
 def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None,
-           source: str | None, tz: str, date_order: str, window: int, jobs: int, engine: str,
-           scheduler: str | None, quiet: bool, as_json: bool, lexicon: Path | None) -> None:
+           source: str | None, tz: str, date_order: str, default_date: dt.date | None, window: int,
+           jobs: int, engine: str, scheduler: str | None, quiet: bool, as_json: bool,
+           lexicon: Path | None) -> None:
     """Import article files (CSV, TSV, JSON, JSONL, Parquet, .txt/.md folders, RSS/Atom
     files or URLs; optionally gzipped) into the store and score them.
 
     Re-importing a file adds nothing; the same file with another --tz, --date-order,
-    --source or --map is refused (its rows would be stored twice). Bad rows go to the quarantine
-    (`python -m tension quarantine list`); the exit code is 1 when any row was
+    --source, --map or --date is refused (its rows would be stored twice). Bad rows go to the
+    quarantine: the first ones are printed (file, row, field, reason), all of them with
+    `python -m tension quarantine list`; the exit code is 1 when any row was
     quarantined or a path could not be read.
     """
     from tension.io.readers import parse_mapping
@@ -72,7 +82,8 @@ def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None
 
         bar = tqdm(unit=" rows", unit_scale=True, desc="ingest", file=sys.stderr, leave=False,
                    disable=None)  # None: only on a terminal
-    kwargs = dict(fmt=fmt, mapping=columns, source=source, tz=tz, date_order=date_order, window_days=window,
+    kwargs = dict(fmt=fmt, mapping=columns, source=source, tz=tz, date_order=date_order,
+                  date=default_date, window_days=window,
                   lexicon=lexicon_bytes(lexicon), progress=(lambda _p, n: bar.update(n)) if bar is not None else None)
     try:
         if engine == "dask":
@@ -97,9 +108,32 @@ def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None
         if lexicon:
             warn_unscored(store)
         if summary.quarantined:
-            where = f" --db {shlex.quote(hide_passwords(db))}" if db else ""
-            click.echo(f"see the bad rows with: python -m tension quarantine list{where}")
+            for line in quarantine_report(summary.as_dict(), db):
+                click.echo(line)
     sys.exit(0 if summary.ok else 1)
+
+
+def quarantine_report(summary: dict, db: str | None) -> list[str]:
+    """The first quarantined rows of an ingest (file, row, field: reason), and the command
+    that lists all of them; why: "quarantined 3" alone sends the analyst looking."""
+    from tension.pipeline.ingest.summary import earlier_note, lookup_command, problem_text
+
+    n, shown = summary["quarantined"], summary.get("problems") or []
+    head = "quarantined rows" if len(shown) == n else f"the first {len(shown):,} of {n:,} quarantined rows"
+    lines = [f"{head} (file, row, field: reason):"] if shown else []
+    lines += [f"  {problem_text(p)}" for p in shown]
+    if len(shown) < n:
+        where = f" --db {shlex.quote(hide_passwords(db))}" if db else ""
+        lookups = summary.get("quarantine_in") or [{"run": summary.get("run_id"), "file": None, "n": n}]
+        for entry in lookups:
+            listed = entry.get("listed", entry["n"])
+            if listed:
+                what = f"all {n:,}" if listed == n else f"the {listed:,} of run {entry['run']}"
+                lines.append(f"see {what} with: {lookup_command(entry)}{where}")
+            note = earlier_note(entry)
+            if note:
+                lines.append(note + where)
+    return lines
 
 
 @click.command()
@@ -182,32 +216,23 @@ def quarantine() -> None:
 @db_option
 @click.option("--run", "run_id", type=int, help="Only this ingest run.")
 @click.option("--file", "origin", help="Only rows from this file.")
-@click.option("--limit", default=200, show_default=True, type=click.IntRange(1))
+@click.option("--limit", default=QUARANTINE_LIMIT, show_default=True, type=click.IntRange(1))
 @click.option("--raw", is_flag=True, help="Also show the raw row text.")
 @click.option("--json", "as_json", is_flag=True)
 def quarantine_list(db: str | None, run_id: int | None, origin: str | None, limit: int,
                     raw: bool, as_json: bool) -> None:
     """List quarantined rows: file, row, field and reason."""
-    from sqlalchemy import func, select
-
     from tension.core.records import storable
-    from tension.store import schema
+    from tension.store.runs import quarantined
 
-    q = schema.quarantine.c
-    where = []
-    if run_id is not None:
-        where.append(q.run_id == run_id)
-    if origin:  # as typed, or as stored (absolute)
-        where.append(q.origin.in_({origin, storable(os.path.abspath(origin))}))
-    stmt = select(q.id, q.run_id, q.origin, q.row, q.field, q.reason, q.raw).where(*where)
-    with open_store(db).read() as conn:
-        rows = [dict(r) for r in conn.execute(stmt.order_by(q.id).limit(limit)).mappings()]
-        total = conn.execute(select(func.count()).select_from(schema.quarantine).where(*where)).scalar_one()
+    # a file as typed, or as stored (absolute)
+    origins = {origin, storable(os.path.abspath(origin))} if origin else None
+    rows, total = quarantined(open_store(db), run_id=run_id, origins=origins, limit=limit)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not rows:
-        click.echo("no quarantined rows match" if where else "quarantine is empty")
+        click.echo("no quarantined rows match" if run_id is not None or origins else "quarantine is empty")
     for r in rows:
         where = r["origin"] + (f", row {r['row']}" if r["row"] is not None else "")
         field = f", field '{r['field']}'" if r["field"] else ""

@@ -5,6 +5,11 @@ every upload whichever process took it. A file name that
 tries to leave the upload folder ("../x.csv", "/etc/passwd", "a\\b.csv") is refused,
 as is a file over the size limit; everything else goes through the same `ingest`
 as the CLI, so quarantine and idempotency are the same.
+
+A file is saved as STAMP_RANDOM_NAME, but it is read under its own NAME: that is its
+default source, and a date in it is the date of an undated text (the stamp, the upload
+time, must never become an article's date). The analyst may name the source and give the
+day of the articles that have no date (the CLI's --source and --date).
 """
 
 from __future__ import annotations
@@ -19,9 +24,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tension.core.dates import iso_day
+from tension.core.records import storable
 from tension.io.readers import upload_suffixes
 from tension.pipeline.ingest import ingest
-from tension.store import jobs
+from tension.store import jobs, runs
 from tension.store.engine import Store
 
 # The formats the readers' registry marks as uploadable: ".csv", ..., ".csv.gz", ...
@@ -62,6 +69,30 @@ def safe_name(filename: str | None) -> str:
     return name
 
 
+SOURCE_CHARS = 200  # a source name is a label in a list, not a paragraph
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def source_name(value: str | None) -> str | None:
+    """The source the analyst typed beside the upload box (spaces squeezed), or None: then
+    the file's own source column, else its name. UploadError if it is too long."""
+    name = " ".join(_CONTROLS.sub(" ", value or "").split())
+    if len(name) > SOURCE_CHARS:
+        raise UploadError(f"source name is {len(name):,} characters, over the {SOURCE_CHARS} limit")
+    return name or None
+
+
+def upload_date(value: str | None) -> dt.date | None:
+    """The day given beside the upload box for articles without a date (None: none given).
+    UploadError unless it is a day like 2018-01-03."""
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return iso_day(str(value))
+    except ValueError:
+        raise UploadError(f"date {str(value)[:40]!r} is not a day like 2018-01-03") from None
+
+
 def decode_upload(contents: str, max_bytes: int) -> bytes:
     """Bytes of a dcc.Upload data URL; UploadError if malformed or too large."""
     try:
@@ -76,6 +107,17 @@ def decode_upload(contents: str, max_bytes: int) -> bytes:
     if len(data) > max_bytes:
         raise UploadError(f"file is over the {max_bytes // (1024 * 1024)} MB upload limit")
     return data
+
+
+_STAMPED = re.compile(r"^\d{8}T\d{6}_[0-9a-f]{6}_(?=.)")  # how `Uploads.save` names a copy
+
+
+def shown_name(origin: str, stored: str | None, name: str) -> str:
+    """A quarantined row's file as the page shows it: this upload's own name for its stored
+    copy; another upload's (same bytes, read before) without its stamp; else the file name."""
+    if origin == stored:
+        return name
+    return _STAMPED.sub("", Path(origin).name)
 
 
 @dataclass
@@ -114,14 +156,20 @@ class Uploads:
         path.write_bytes(data)
         return path
 
-    def start(self, filename: str | None, contents: str) -> Job:
+    def start(self, filename: str | None, contents: str, *, source: str | None = None,
+              date: str | dt.date | None = None) -> Job:
+        """Save the file and ingest it in the background. `source` names the source of all
+        its articles (default: the file's source column, else its name); `date` is the day of
+        its articles that have none of their own. UploadError names what is refused."""
+        source = source_name(source)
+        day = date if type(date) is dt.date else upload_date(date)
         path = self.save(filename, contents)
         job = Job(uuid.uuid4().hex, safe_name(filename))
         jobs.add_job(self.store, job.id, job.name)
-        threading.Thread(target=self._run, args=(job, path), daemon=True).start()
+        threading.Thread(target=self._run, args=(job, path, source, day), daemon=True).start()
         return job
 
-    def _run(self, job: Job, path: Path) -> None:
+    def _run(self, job: Job, path: Path, source: str | None = None, day: dt.date | None = None) -> None:
         jobs.update_job(self.store, job.id, status="running")
         last = [time.monotonic()]
 
@@ -132,8 +180,17 @@ class Uploads:
                 jobs.update_job(self.store, job.id, rows=job.rows)
 
         try:
-            summary = ingest(self.store, [str(path)], progress=progress, batch_size=1000)
-            jobs.update_job(self.store, job.id, status="done", rows=job.rows, summary=summary.as_dict())
+            summary = ingest(self.store, [str(path)], progress=progress, batch_size=1000, source=source,
+                             date=day, names={str(path): job.name})
+            result = summary.as_dict()
+            # The page names the file as the analyst does, not by its stored copy.
+            stored = storable(str(path))
+            result["problems"] = [{**p, "file": shown_name(p["file"], stored, job.name)}
+                                  for p in result["problems"]]
+            result["errors"] = [e.replace(str(path), job.name) for e in result["errors"]]
+            result["upload"] = {"source": source, "date": day.isoformat() if day else None,
+                                "path": stored}
+            jobs.update_job(self.store, job.id, status="done", rows=job.rows, summary=result)
         except Exception as exc:  # reported to the user, not swallowed
             jobs.update_job(self.store, job.id, status="failed", rows=job.rows,
                             error=f"{type(exc).__name__}: {exc}")
@@ -141,3 +198,21 @@ class Uploads:
     def get(self, job_id: str) -> Job | None:
         row = jobs.get_job(self.store, job_id)
         return Job(**row) if row is not None else None
+
+    def quarantined(self, job: Job, limit: int = 1000) -> tuple[list[dict], int]:
+        """The quarantine rows of a finished upload (file, row, field, reason), at most
+        `limit`, and how many the store has: the page's "show all" list."""
+        s = job.summary
+        stored = (s.get("upload") or {}).get("path")
+        rows: list[dict] = []
+        total = 0
+        # a job summary from before `quarantine_in` existed: its own run
+        entries = s.get("quarantine_in") or ([{"run": s["run_id"], "file": None}] if s.get("run_id") else [])
+        for entry in entries:
+            found, n = runs.quarantined(self.store, run_id=entry["run"],
+                                        origins=[entry["file"]] if entry.get("file") else None,
+                                        limit=max(0, limit - len(rows)))
+            rows += [{"file": shown_name(r["origin"], stored, job.name),
+                      "row": r["row"], "field": r["field"], "reason": r["reason"]} for r in found]
+            total += n
+        return rows, total

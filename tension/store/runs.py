@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Collection
 
 from sqlalchemy import Connection, delete, func, select, update
 
@@ -49,16 +50,34 @@ def imported_file(store: Store, fingerprint: str) -> dict | None:
     """The record of a file imported whole with the same bytes and options, if any."""
     f = schema.ingest_files.c
     with store.read() as conn:
-        row = conn.execute(select(f.format, f.n_read, f.n_quarantined).where(
+        row = conn.execute(select(f.format, f.n_read, f.n_quarantined, f.run_id, f.origin).where(
             f.fingerprint == fingerprint)).mappings().first()
     return dict(row) if row is not None else None
 
 
-def imports_of_content(store: Store, content_digest: str) -> list[tuple[int, str]]:
-    """(run id, options as JSON) of every import of these bytes, oldest first."""
+def quarantined(store: Store, *, run_id: int | None = None, origins: Collection[str] | None = None,
+                limit: int = 200) -> tuple[list[dict], int]:
+    """Quarantined rows, oldest first (id, run_id, origin, row, field, reason, raw), at most
+    `limit` of them (0: only the count), and how many match: of one run, of some files
+    (origins as stored), or all. A row belongs to the first run that met its problem."""
+    q = schema.quarantine.c
+    where = []
+    if run_id is not None:
+        where.append(q.run_id == run_id)
+    if origins:
+        where.append(q.origin.in_(sorted(set(origins))))
+    stmt = select(q.id, q.run_id, q.origin, q.row, q.field, q.reason, q.raw).where(*where)
+    with store.read() as conn:
+        rows = [dict(r) for r in conn.execute(stmt.order_by(q.id).limit(limit)).mappings()] if limit > 0 else []
+        total = conn.execute(select(func.count()).select_from(schema.quarantine).where(*where)).scalar_one()
+    return rows, total
+
+
+def imports_of_content(store: Store, content_digest: str) -> list[tuple[int, str, int]]:
+    """(run id, options as JSON, rows not quarantined) of every import of these bytes, oldest first."""
     f = schema.ingest_files.c
     with store.read() as conn:
-        return [tuple(r) for r in conn.execute(select(f.run_id, f.options).where(
+        return [tuple(r) for r in conn.execute(select(f.run_id, f.options, f.n_read - f.n_quarantined).where(
             f.content_digest == content_digest, f.options.is_not(None)).order_by(f.run_id))]
 
 

@@ -36,6 +36,7 @@ from _servers import launch, stop
 from sqlalchemy import func, inspect, select
 
 from tension.core.csvsafe import FORMULA_START
+from tension.core.filters import FilterError
 from tension.core.selection import Selection
 from tension.dashboard.app import create_app
 from tension.dashboard.uploads import UploadError, Uploads, decode_upload, safe_name
@@ -168,7 +169,11 @@ def _callback(client, deps: list[dict], input_id: str, contents: str, filename: 
     for part in dep["output"].strip(".").split("..."):
         cid, prop = part.rsplit(".", 1)
         outputs.append({"id": cid, "property": prop})
-    state = [{"id": input_id, "property": "filename", "value": filename}] + (extra_state or [])
+    # every State the callback declares (the upload's name, source and date fields), with
+    # the values given here and None for the rest, as a browser sends them
+    given = {(s["id"], s["property"]): s["value"]
+             for s in [{"id": input_id, "property": "filename", "value": filename}] + (extra_state or [])}
+    state = [{**s, "value": given.get((s["id"], s["property"]))} for s in dep["state"]]
     body = {"output": dep["output"], "outputs": outputs,
             "inputs": [{"id": input_id, "property": "contents", "value": contents}],
             "state": state, "changedPropIds": [f"{input_id}.contents"]}
@@ -243,15 +248,18 @@ def filter_store(db_url: str, tmp_path: Path) -> Store:
 
 
 @pytest.mark.parametrize("expr,expected", [
-    ("'; DROP TABLE articles; --", set()),
-    ('" OR 1=1 --', set()),
-    ("' OR '1'='1", set()),
+    ("'; DROP TABLE articles; --", None),  # None: refused (a quote never closed), never run
+    ('" OR 1=1 --', None),
+    ("' OR '1'='1", None),
+    ("\"'; DROP TABLE articles; --\"", set()),  # quoted: a literal phrase no title has
+    ("\"' OR '1'='1\"", set()),
     ("%", {2}),  # literal percent sign, not SQL's LIKE wildcard
     ("_", set()),  # a whole-word "_": not LIKE's any-character, and not inside snake_case
     ("snake_case", {3}),
     (".*", {4}),  # literal, not a regular expression
     ("a.*b", {4}),
-    ("(a|b)", {5}),  # '|' is OR: "(a" or "b)", both literal
+    ("(a|b)", {4, 5}),  # brackets group: the whole word "a" or "b"
+    ('"(a|b)"', {5}),  # quoted: literal brackets and bar
     ("[a-z]+", set()),
     ("\\d+", set()),
     ("DROP TABLE students", {6}),
@@ -260,9 +268,13 @@ def filter_store(db_url: str, tmp_path: Path) -> Store:
     ("talks & panmunjom | rice", {1, 2}),
 ])
 def test_filter_expressions_cannot_reach_sql(filter_store: Store, expr: str,
-                                             expected: set[int]) -> None:
-    got = load_articles(filter_store, Selection(filter=expr))
-    assert set(got["title"]) == {FILTER_TITLES[i] for i in expected}
+                                             expected: set[int] | None) -> None:
+    if expected is None:
+        with pytest.raises(FilterError, match="never closed"):
+            load_articles(filter_store, Selection(filter=expr))
+    else:
+        got = load_articles(filter_store, Selection(filter=expr))
+        assert set(got["title"]) == {FILTER_TITLES[i] for i in expected}
     with filter_store.read() as conn:
         assert inspect(conn).has_table("articles")
     assert n_articles(filter_store) == len(FILTER_TITLES)
@@ -272,8 +284,8 @@ def test_hostile_filters_through_the_api(filter_store: Store, tmp_path: Path) ->
     app = create_app(filter_store.url, seed=False, upload_dir=tmp_path / "up")
     client = app.server.test_client()
     try:
-        for expr, n in [("'; DROP TABLE articles; --", 0), ("%", 1), ("_", 0), ("(a|b)", 1),
-                        ("-missile", 6)]:
+        for expr, n in [("\"'; DROP TABLE articles; --\"", 0), ("%", 1), ("_", 0),
+                        ('"(a|b)"', 1), ("(a|b)", 2), ("-missile", 6)]:
             r = client.get("/api/index.csv", query_string={"filter": expr, "from": "2018-01-01",
                                                             "to": "2018-01-31"})
             assert r.status_code == 200, r.data[:200]
@@ -283,6 +295,8 @@ def test_hostile_filters_through_the_api(filter_store: Store, tmp_path: Path) ->
         assert r.status_code == 400 and "limit is 500" in r.get_json()["error"]
         r = client.get("/api/index.csv", query_string={"filter": "a | | b"})
         assert r.status_code == 400 and "empty term" in r.get_json()["error"]
+        r = client.get("/api/index.csv", query_string={"filter": "'; DROP TABLE articles; --"})
+        assert r.status_code == 400 and "quote at position 1 is never closed" in r.get_json()["error"]
         assert n_articles(filter_store) == len(FILTER_TITLES)
     finally:
         app.server.extensions["tension"]["service"].store.dispose()

@@ -199,7 +199,8 @@ def test_txt_folder_with_one_file_lacking_a_date() -> None:
         ("20180230-impossible.txt", None, "date", "impossible date '2018-02-30' (day is out of range for month)"),
         ("undated.txt", None, "date", NO_DATE_TXT),
     ]
-    assert NO_DATE_TXT == "no date: add front matter, a sidecar .json or a date in the file name"
+    assert NO_DATE_TXT == ("no date: add front matter, a sidecar .json or a date in the file name, or give "
+                           "the day with --date YYYY-MM-DD (on the page: the date beside the upload box)")
     by_name = {Path(a.origin).name: a for a in articles}
     assert set(by_name) == {"2018-01-03_hotline.txt", "front.md", "sidecar.txt"}
     hotline = by_name["2018-01-03_hotline.txt"]

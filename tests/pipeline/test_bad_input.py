@@ -102,7 +102,8 @@ BAD_STORE_CASES: dict[str, tuple[list[tuple], list[tuple]]] = {
     "txt_missing_date": ([("txt_missing_date/20180230-impossible.txt", None, "date",
                            "impossible date '2018-02-30' (day is out of range for month)"),
                           ("txt_missing_date/undated.txt", None, "date",
-                           "no date: add front matter, a sidecar .json or a date in the file name")],
+                           "no date: add front matter, a sidecar .json or a date in the file name, or give "
+                           "the day with --date YYYY-MM-DD (on the page: the date beside the upload box)")],
                          [(1, "Hotline reopened"), (1, "Seoul replies"), (1, "Kim Jong Un's New Year message")]),
 }
 
@@ -227,7 +228,12 @@ def test_bad_corpus_through_the_command_line(tmp_path: Path) -> None:
     assert ("read 91 rows: added 56, of which 8 duplicates of earlier articles (kept as copies, not "
             "counted twice); 0 duplicates already in the store (skipped); quarantined 35; "
             "scored 47 new texts") in lines
-    assert lines[-1] == f"see the bad rows with: python -m tension quarantine list --db {db}"
+    # the first five quarantined rows right there (file, row, field: reason), then the lookup
+    # of all of them (issue 21, item 7)
+    head = lines.index("the first 5 of 35 quarantined rows (file, row, field: reason):")
+    assert lines[-1] == f"see all 35 with: python -m tension quarantine list --run 1 --db {db}"
+    first_five = lines[head + 1:-1]
+    assert len(first_five) == 5 and all(line.startswith(f"  {BAD}") for line in first_five)
     assert f"{BAD / 'semicolon.csv'}: read as csv" in lines
     assert f"{BAD / 'txt_missing_date'}: read as txt" in lines
     assert result.stderr == ""  # --quiet: no progress bar
@@ -237,6 +243,8 @@ def test_bad_corpus_through_the_command_line(tmp_path: Path) -> None:
     problems, _ = _all_expected()
     shown = listed.stdout.splitlines()
     assert len(shown) == len(problems) == 35
+    # ingest printed the first five as `quarantine list` writes them (less the [id])
+    assert [line.split("] ", 1)[1] for line in shown[:5]] == [line.strip() for line in first_five]
     for origin, row, field, reason in problems:
         where = origin + (f", row {row}" if row is not None else "")
         where += f", field '{field}'" if field else ""

@@ -19,6 +19,7 @@ detection) are shared.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 from tension.core.dates import DateError, zone
@@ -60,8 +61,13 @@ class ReadError(Exception):
 
 
 def open_reader(path: str, *, fmt: str = "auto", mapping: dict[str, str] | None = None,
-                source: str | None = None, tz: str = "UTC", date_order: str = "auto") -> Reader:
+                source: str | None = None, tz: str = "UTC", date_order: str = "auto",
+                default_date: dt.date | None = None, name: str | None = None) -> Reader:
     """Open one input and detect its format, encoding, delimiter and columns.
+
+    `default_date` is the day of the articles that have none of their own (an article's
+    own date wins); `name` is the input's own file name when `path` is a stored copy of it
+    (an upload), for the default source and a date written in the name.
 
     Why up front: the CLI prints what was detected (and a wrong guess can be fixed with
     --format / --map) before anything is stored. Raises ReadError only when the input
@@ -77,6 +83,8 @@ def open_reader(path: str, *, fmt: str = "auto", mapping: dict[str, str] | None 
         raise ReadError(f"{path}: {exc}") from None
     if date_order not in DATE_ORDERS:
         raise ReadError(f"{path}: date order must be one of {', '.join(DATE_ORDERS)}, not {date_order!r}")
+    if default_date is not None and (type(default_date) is not dt.date):
+        raise ReadError(f"{path}: the default date must be a day (datetime.date), not {default_date!r}")
     try:
         forced = check_mapping(mapping)
     except ValueError as exc:
@@ -100,7 +108,8 @@ def open_reader(path: str, *, fmt: str = "auto", mapping: dict[str, str] | None 
         except OSError as exc:
             raise ReadError(f"{path}: cannot read: {exc}") from None
     reader = get_format(chosen).reader(origin=path, format=chosen, mapping={}, source=source or None, tz=tz,
-                                       date_order=date_order, detected=how, _forced=forced)
+                                       date_order=date_order, detected=how, _forced=forced,
+                                       default_date=default_date, name=name or None)
     try:
         reader.probe()
     except OSError as exc:

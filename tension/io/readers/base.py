@@ -7,6 +7,7 @@ attributes of the subclass. `Reader.__iter__` wraps `rows()` so bad content neve
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -77,16 +78,19 @@ class DateOrder:
 class Builder:
     """Turns one row's raw values into an Article or a Problem (shared by every format)."""
 
-    __slots__ = ("origin", "tz", "source", "default_source", "limit", "dates")
+    __slots__ = ("origin", "tz", "source", "default_source", "limit", "dates", "default_date")
 
     def __init__(self, origin: str, tz: str, source: str | None, default_source: str, limit: int,
-                 date_order: str = "auto"):
+                 date_order: str = "auto", default_date: dt.date | None = None):
         self.origin = origin
         self.tz = tz
         self.source = source
         self.default_source = default_source
         self.limit = limit
         self.dates = DateOrder(date_order)
+        # The analyst's --date: the day of a row whose date is missing (None, blank, NaN);
+        # a row's own date, even a bad one, is never replaced by it.
+        self.default_date = default_date
 
     def make(self, row: int, values: tuple[Any, ...], raw: Callable[[], str],
              origin: str | None = None, check_size: bool = True) -> Article | Problem:
@@ -111,15 +115,21 @@ class Builder:
                     return Problem(where, row, "date", str(exc), short(raw()))
             parsed = parse_text_cached(date_value, self.tz)
             if parsed.__class__ is str:
-                return Problem(where, row, "date", parsed, short(raw()))
+                if self.default_date is None or date_value.strip():
+                    return Problem(where, row, "date", parsed, short(raw()))
+                parsed = (self.default_date, None)
             day, instant = parsed
         elif date_value is None:
-            return Problem(where, row, "date", "missing date", short(raw()))
+            if self.default_date is None:
+                return Problem(where, row, "date", "missing date", short(raw()))
+            day, instant = self.default_date, None
         else:
             try:
                 day, instant = parse_date(date_value, self.tz)
             except DateError as exc:
-                return Problem(where, row, "date", str(exc), short(raw()))
+                if self.default_date is None or str(exc) != "missing date":  # NaN is missing
+                    return Problem(where, row, "date", str(exc), short(raw()))
+                day, instant = self.default_date, None
         title = values[1]
         title = clean(title) if title.__class__ is str else as_text(title)
         text = values[2]
@@ -160,6 +170,12 @@ class Reader:
     delimiter: str | None = None
     detected: str = "forced"
     max_field: int = MAX_FIELD_CHARS
+    # The day of the articles that have no date of their own (--date, the upload box's date).
+    default_date: dt.date | None = None
+    # The input's own file name when `origin` is a stored copy of it (an upload saved as
+    # STAMP_RANDOM_NAME): the default source and a date in the name come from it, never
+    # from the copy's stamp (which would make an undated article the upload day's news).
+    name: str | None = None
     _setup: list[Problem] = field(default_factory=list, repr=False, compare=False)
     _fatal: bool = field(default=False, repr=False, compare=False)
     # The columns the analyst named (--map), field aliases resolved.
@@ -216,14 +232,15 @@ class Reader:
     # ---------------------------------------------------------- for the format subclasses
 
     def _builder(self) -> Builder:
-        return Builder(self.origin, self.tz, self.source, stem(self.origin), self.max_field,
-                       self.date_order)
+        return Builder(self.origin, self.tz, self.source, stem(self.name or self.origin), self.max_field,
+                       self.date_order, self.default_date)
 
     def _file_problem(self, reason: str, field_name: str | None = None, raw: str = "") -> None:
         self._setup.append(Problem(self.origin, None, field_name, reason, short(raw)))
 
     def _mapping_problems(self, columns: list[str], raw: str = "") -> None:
-        self.mapping, problems = resolve_columns(columns, self._forced)
+        self.mapping, problems = resolve_columns(columns, self._forced,
+                                                 need_date=self.default_date is None)
         for field_name, reason in problems:
             self._file_problem(reason, field_name, raw)
         if problems:

@@ -63,8 +63,10 @@ def check_mapping(mapping: dict[str, str] | None) -> dict[str, str]:
     return out
 
 
-def resolve_columns(columns: list[str], forced: dict[str, str]) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Choose a source column for each of our fields; returns (mapping, [(field, reason)])."""
+def resolve_columns(columns: list[str], forced: dict[str, str],
+                    need_date: bool = True) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Choose a source column for each of our fields; returns (mapping, [(field, reason)]).
+    `need_date=False` (a --date was given) lets a file without a date column through."""
     by_norm: dict[str, str] = {}
     for column in columns:
         by_norm.setdefault(norm(column), column)
@@ -88,7 +90,7 @@ def resolve_columns(columns: list[str], forced: dict[str, str]) -> tuple[dict[st
             if column is not None and column not in used:
                 mapping[name] = column
                 break
-    if "date" not in mapping and "date" not in forced:
+    if need_date and "date" not in mapping and "date" not in forced:
         problems.append(("date", f"no date column found; columns found: {listing(columns)}; "
                                  "use --map date=COLUMN"))
     if "title" not in mapping and "text" not in mapping and "title" not in forced and "text" not in forced:

@@ -208,11 +208,14 @@ class FeedReader(Reader):
                               or dict.get(entry, "created"))
             parsed = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
             if date_value in (None, ""):
-                if parsed is None:
+                if parsed is None and self.default_date is not None:
+                    date_value = self.default_date  # the analyst's --date
+                elif parsed is None:
                     yield Problem(origin, number, "date",
                                   "feed entry has no date (no published or updated element)", raw)
                     continue
-                date_value = _struct_time_utc(parsed)
+                else:
+                    date_value = _struct_time_utc(parsed)
             if "text" in forced:
                 text = entry.get(forced["text"])
             else:

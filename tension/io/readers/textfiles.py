@@ -20,7 +20,8 @@ from tension.io.readers.streams import CUT_UTF8, TooLarge, decode, read_all
 from tension.io.readers.text import as_text, json_kind, short, stem
 
 TEXT_EXTENSIONS = (".txt", ".md", ".markdown")
-NO_DATE_TXT = "no date: add front matter, a sidecar .json or a date in the file name"
+NO_DATE_TXT = ("no date: add front matter, a sidecar .json or a date in the file name, or give the "
+               "day with --date YYYY-MM-DD (on the page: the date beside the upload box)")
 _NAME_DATE = (re.compile(r"(?<!\d)(\d{4})([-_.])(\d{2})\2(\d{2})(?!\d)"),
               re.compile(r"(?<!\d)(\d{4})()(\d{2})(\d{2})(?!\d)"))
 
@@ -128,10 +129,15 @@ class TextReader(Reader):
                 if name not in info or info[name] in ("", None):
                     info[name] = side[col]
         if info.get("date") in (None, ""):
-            name_date = _name_date(os.path.basename(file_path))
-            if name_date is None:
+            # The file's own name: an upload's stored copy carries the upload time in its name.
+            own = self.name if self.name and file_path == self.origin else os.path.basename(file_path)
+            name_date = _name_date(own)
+            if name_date is not None:
+                info["date"] = name_date
+            elif self.default_date is not None:  # the analyst's --date: never today's
+                info["date"] = self.default_date
+            else:
                 return Problem(file_path, None, "date", NO_DATE_TXT, raw)
-            info["date"] = name_date
         title = as_text(info.get("title"))
         body = body.strip("\n")
         if not title:
@@ -141,7 +147,8 @@ class TextReader(Reader):
                 title = lines[first].strip().lstrip("#").strip()
                 body = "\n".join(lines[first + 1:])
         folder = os.path.basename(os.path.normpath(self.origin))
-        source = info.get("source") or (stem(self.origin) if os.path.isfile(self.origin) else folder)
+        source = info.get("source") or (stem(self.name or self.origin) if os.path.isfile(self.origin)
+                                        else folder)
         values = (info.get("date"), title, body, source, info.get("url"), info.get("ext_id"))
         item = build.make(1, values, lambda: raw, origin=file_path)
         if isinstance(item, Problem):

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from tension.core.dates import now_iso
 from tension.core.records import storable
-from tension.pipeline.ingest.summary import Summary
+from tension.pipeline.ingest.summary import SHOWN, Summary
 from tension.store import runs
 from tension.store.engine import Store
 
 # Options that decide the rows' keys: the same bytes read with other values would be stored
 # a second time. --dedupe-window only marks copies.
-KEYED_OPTIONS = ("mapping", "source", "tz", "date_order")
+KEYED_OPTIONS = ("mapping", "source", "tz", "date_order", "date")
 
 
 def file_fingerprint(path: str, options: dict) -> str | None:
@@ -45,7 +45,8 @@ def keyed(options: dict) -> dict:
 
 
 def known_file(store: Store, fingerprint: str, path: str, s: Summary) -> bool:
-    """Whether this file was imported whole with these options; if so, counted as such."""
+    """Whether this file was imported whole with these options; if so, counted as such, its
+    quarantined rows (of the run that read it) reported too."""
     row = runs.imported_file(store, fingerprint)
     if row is None:
         return False
@@ -55,15 +56,29 @@ def known_file(store: Store, fingerprint: str, path: str, s: Summary) -> bool:
     s.read += row["n_read"]
     s.already += row["n_read"] - row["n_quarantined"]
     s.quarantined += row["n_quarantined"]
+    if row["n_quarantined"]:
+        # The rows that run recorded for this file (those an earlier import recorded first are
+        # listed under it: one quarantine row per problem).
+        shown, listed = runs.quarantined(store, run_id=row["run_id"], origins=[row["origin"]],
+                                         limit=max(0, SHOWN - len(s.problems)))
+        s.quarantine_in.append({"run": row["run_id"], "file": row["origin"], "n": row["n_quarantined"],
+                                "listed": listed})
+        s.keep_problems({"file": r["origin"], "row": r["row"], "field": r["field"], "reason": r["reason"]}
+                        for r in shown)
     return True
 
 
 def imported_otherwise(store: Store, content: str, options: dict) -> str | None:
     """Why these bytes must not be imported with these options (None: they may be)."""
     mine = keyed(options)
-    for run_id, earlier in runs.imports_of_content(store, content):
+    for run_id, earlier, kept in runs.imports_of_content(store, content):
+        if not kept:  # every row was quarantined: nothing of it is stored to be stored twice
+            continue
         theirs = json.loads(earlier)
-        differ = [k for k in KEYED_OPTIONS if theirs.get(k) != mine.get(k)]
+        differ = [k for k in KEYED_OPTIONS if theirs.get(k) != mine.get(k)
+                  # --date dates only rows that have no date: without it they were quarantined
+                  # (not stored), so adding or dropping it stores nothing twice; another day would.
+                  and not (k == "date" and None in (theirs.get(k), mine.get(k)))]
         if differ:
             was = ", ".join(_option_text(k, theirs.get(k)) for k in differ)
             now_ = ", ".join(_option_text(k, mine.get(k)) for k in differ)

@@ -8,10 +8,11 @@ deduplicated against everything written before it in the same transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_futures
 
@@ -128,22 +129,29 @@ class Ingester:
         s.copies += copies
         s.scored += n_scored
         s.quarantined += len(batch.problems)
+        s.keep_problems(batch.problems)
         runs.set_counts(conn, s.run_id, s.run_counts())
         self.window.wrote(batch.n_items)
 
 
 def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = "auto",
            mapping: dict[str, str] | None = None, source: str | None = None, tz: str = "UTC",
-           date_order: str = "auto",
+           date_order: str = "auto", date: dt.date | None = None,
+           names: Mapping[str, str] | None = None,
            lexicon: bytes | None = None, window_days: int = 0, jobs: int = 1,
            executor: Executor | None = None, batch_size: int = BATCH_SIZE,
            progress: Callable[[str, int], None] | None = None,
            watcher: Watcher | None = None) -> Summary:
     """Read every path, store and score what is good, quarantine what is not.
 
-    `jobs` > 1 scores in that many worker processes; pass `executor` to score
-    elsewhere (e.g. a Dask client's executor) instead.
+    `date` is the day of the articles that have no date of their own (an article's own
+    date wins; without it they are quarantined, never dated today). `names` gives a path's
+    own file name when the path is a stored copy (an upload), for its default source and a
+    date in its name. `jobs` > 1 scores in that many worker processes; pass `executor` to
+    score elsewhere (e.g. a Dask client's executor) instead.
     """
+    if date is not None and type(date) is not dt.date:  # a datetime's time would be dropped silently
+        raise TypeError(f"date must be a datetime.date, not {type(date).__name__}")
     # Path objects too (stored as text); a path given twice is read once
     paths = list(dict.fromkeys(os.fspath(p) for p in paths))
     lexicon = lexicon_for(store, lexicon)
@@ -156,10 +164,13 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
     options = {"fmt": fmt, "mapping": mapping, "source": source, "tz": tz, "window": window_days}
     if date_order != "auto":  # only then: the fingerprints of earlier imports stay valid
         options["date_order"] = date_order
+    if date is not None:  # likewise
+        options["date"] = date.isoformat()
+    names = {os.fspath(k): v for k, v in (names or {}).items()}
     try:
         with young_gc_only():
             for path in _expand(paths, ing.summary):
-                _ingest_one(ing, path, options, batch_size, progress)
+                _ingest_one(ing, path, options, batch_size, progress, date, names.get(path))
             ing.drain()
     except BaseException as exc:
         ing.abort()
@@ -168,13 +179,18 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
     finally:
         if own_pool:
             executor.shutdown(cancel_futures=True)
-    ing.finish("done" if ing.summary.ok else "done_with_problems",
-               "; ".join(ing.summary.errors)[:2000] or None)
-    return ing.summary
+    s = ing.summary
+    here = s.quarantined - sum(e["n"] for e in s.quarantine_in)  # the rest: files not re-read
+    if here:  # `listed`: how many `quarantine list --run` shows (the rest were met before)
+        listed = runs.quarantined(store, run_id=s.run_id, limit=0)[1]
+        s.quarantine_in.insert(0, {"run": s.run_id, "file": None, "n": here, "listed": listed})
+    ing.finish("done" if s.ok else "done_with_problems", "; ".join(s.errors)[:2000] or None)
+    return s
 
 
 def _ingest_one(ing: Ingester, path: str, options: dict, batch_size: int,
-                progress: Callable[[str, int], None] | None) -> None:
+                progress: Callable[[str, int], None] | None, date: dt.date | None = None,
+                name: str | None = None) -> None:
     s = ing.summary
     fingerprint, content = files.file_digests(path, options)
     if fingerprint and files.known_file(ing.store, fingerprint, path, s):
@@ -185,7 +201,8 @@ def _ingest_one(ing: Ingester, path: str, options: dict, batch_size: int,
     try:
         reader = open_reader(path, fmt=options["fmt"], mapping=options["mapping"],
                              source=options["source"], tz=options["tz"],
-                             date_order=options.get("date_order", "auto"))
+                             date_order=options.get("date_order", "auto"), default_date=date,
+                             name=name)
     except ReadError as exc:
         s.errors.append(str(exc))
         return
