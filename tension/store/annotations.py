@@ -4,7 +4,10 @@ They are the analysts' work product, so:
 - every change is one transaction; nothing is ever overwritten silently: an
   update or delete must name the `updated_at` it started from, and loses with a
   `Conflict` (carrying the current version) if someone saved in between;
-- delete is soft (`deleted_at`), so a mistaken delete can be undone from the store;
+- delete is soft (`deleted_at`), so a mistaken delete can be undone (`restore`, which
+  needs the `deleted_at` of that very delete: an undo never revives a later deletion);
+- a deleted annotation stays deleted: updating or deleting it raises `Deleted`, and no
+  update ever inserts (a stale form or a second browser tab cannot bring it back);
 - `updated_at` strictly increases on every write, so it is a reliable version.
 """
 
@@ -34,6 +37,14 @@ class AnnotationError(ValueError):
 
 class NotFound(LookupError):
     pass
+
+
+class Deleted(NotFound):
+    """The annotation exists but was deleted at `deleted_at` (a NotFound, so the API's 404)."""
+
+    def __init__(self, ann_id: int, deleted_at: str) -> None:
+        super().__init__(f"annotation {ann_id} was deleted at {deleted_at}")
+        self.ann_id, self.deleted_at = ann_id, deleted_at
 
 
 class Conflict(Exception):
@@ -158,13 +169,13 @@ def as_dict(row: dict) -> dict:
 
 
 def _fetch(conn: Connection, ann_id: int, include_deleted: bool = False) -> dict:
-    a = schema.annotations.c
-    q = select(schema.annotations).where(a.id == ann_id)
-    if not include_deleted:
-        q = q.where(a.deleted_at.is_(None))
-    row = conn.execute(q).mappings().first()
+    """The row; `Deleted` for a deleted one (unless `include_deleted`), `NotFound` for none."""
+    row = conn.execute(select(schema.annotations).where(
+        schema.annotations.c.id == ann_id)).mappings().first()
     if row is None:
         raise NotFound(f"no annotation {ann_id}")
+    if row["deleted_at"] is not None and not include_deleted:
+        raise Deleted(ann_id, row["deleted_at"])
     return dict(row)
 
 
@@ -175,6 +186,16 @@ def _winner(conn: Connection, ann_id: int, fallback: dict) -> dict:
         return as_dict(_fetch(conn, ann_id, include_deleted=True))
     except NotFound:
         return as_dict(fallback)
+
+
+def _lost(conn: Connection, ann_id: int, fallback: dict) -> Exception:
+    """Why a guarded UPDATE changed nothing: `Deleted` if someone deleted the annotation in
+    between (so the caller is not offered a deleted version to edit), else `Conflict`."""
+    row = conn.execute(select(schema.annotations.c.deleted_at).where(
+        schema.annotations.c.id == ann_id)).first()
+    if row is not None and row[0] is not None:
+        return Deleted(ann_id, row[0])
+    return Conflict(_winner(conn, ann_id, fallback))
 
 
 def create(store: Store, payload: dict, stamps: tuple[str, str] | None = None) -> dict:
@@ -198,7 +219,10 @@ def get(store: Store, ann_id: int) -> dict:
 
 
 def update_annotation(store: Store, ann_id: int, payload: dict, expected: str | None) -> dict:
-    """Change fields of an annotation last seen at `expected` (its `updated_at`)."""
+    """Change fields of an annotation last seen at `expected` (its `updated_at`).
+
+    Raises `Deleted` (or `NotFound`) when there is no live annotation `ann_id`: an edit
+    of a deleted annotation is refused, never turned into a new one."""
     if not expected:
         raise AnnotationError("'updated_at' of the version you edited is required "
                               "(in the body or an If-Match header), so no edit is lost")
@@ -211,12 +235,15 @@ def update_annotation(store: Store, ann_id: int, payload: dict, expected: str | 
             a.id == ann_id, a.updated_at == expected, a.deleted_at.is_(None)).values(
             **values, updated_at=stamp)).rowcount
         if not done:
-            raise Conflict(_winner(conn, ann_id, current))
+            raise _lost(conn, ann_id, current)
         return as_dict(_fetch(conn, ann_id))
 
 
-def delete(store: Store, ann_id: int, expected: str | None = None) -> None:
-    """Soft-delete; with `expected`, only if nobody changed it since."""
+def delete(store: Store, ann_id: int, expected: str | None = None) -> dict:
+    """Soft-delete; with `expected`, only if nobody changed it since.
+
+    Returns the annotation as it was, with the `deleted_at` that `restore` needs to undo
+    exactly this delete. Raises `Deleted` if it already was."""
     with store.write() as conn:
         current = _fetch(conn, ann_id)
         a = schema.annotations.c
@@ -225,7 +252,28 @@ def delete(store: Store, ann_id: int, expected: str | None = None) -> None:
             q = q.where(a.updated_at == expected)
         stamp = _next_stamp(current["updated_at"])
         if not conn.execute(q.values(deleted_at=stamp, updated_at=stamp)).rowcount:
+            raise _lost(conn, ann_id, current)
+        return {**as_dict(current), "deleted_at": stamp}
+
+
+def restore(store: Store, ann_id: int, deleted_at: str) -> dict:
+    """Undo the delete made at `deleted_at`: the same annotation (id, dates, text, tags,
+    author, created_at) is live again, with a new `updated_at` (so an edit started before
+    the delete loses as stale instead of overwriting silently).
+
+    Raises `NotFound` if there is no such annotation, `Conflict` (with the current row)
+    if it is not deleted at `deleted_at`: already restored, or deleted again since, which
+    an old undo must not revive."""
+    with store.write() as conn:
+        current = _fetch(conn, ann_id, include_deleted=True)
+        a = schema.annotations.c
+        stamp = _next_stamp(current["updated_at"])
+        done = conn.execute(update(schema.annotations).where(
+            a.id == ann_id, a.deleted_at == deleted_at).values(
+            deleted_at=None, updated_at=stamp)).rowcount
+        if not done:
             raise Conflict(_winner(conn, ann_id, current))
+        return as_dict(_fetch(conn, ann_id))
 
 
 def list_annotations(store: Store, start: dt.date | None = None, end: dt.date | None = None,
