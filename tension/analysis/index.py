@@ -17,7 +17,8 @@ article-weighted means, not means of daily means.
 Normalisation (applied last, to every level column alike):
     raw; zscore against the base period's values at the same period (days, weeks or
     months); base100: 100 = the base period's mean (tension is shifted by +1 first so the scale stays positive).
-    The base period (default: the shown range) may lie outside the shown range.
+    The base period (default: the selection's whole history, every period with articles,
+    so a value does not change with the dates shown) may lie outside the shown range.
 """
 
 from __future__ import annotations
@@ -138,8 +139,9 @@ def normalize(table: pd.DataFrame, opts: IndexOptions, history: pd.DataFrame | N
     given by dates is read from `history` when there is one (it may lie outside `table`)."""
     if opts.normalize == "raw":
         return table
-    given = opts.base_start or opts.base_end
-    base = history if given and history is not None else table
+    # the whole history unless dates are given: a base that followed the shown range made
+    # the same month read 0.89, 1.51 or 2.11 in three views
+    base = history if history is not None else table
     if opts.base_start:
         base = base[base.index >= pd.Timestamp(opts.base_start)]
     if opts.base_end:

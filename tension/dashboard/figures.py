@@ -18,6 +18,13 @@ DEFAULT_LAYERS = ["band", "points", "counts", "spikes", "annotations", "events"]
 # as one path each, not one shape per period: with a dot and a bar for each of the 6,477
 # days (twice, with the range slider) a long view took seconds to draw in Chromium.
 MANY_PERIODS = 1100
+SHORT_VIEW_DAYS = 7  # a daily view shorter than this is drawn over a week, ticked in days
+DRAGMODES = ("select", "zoom", "pan", "lasso")  # the toolbar's; the page keeps the chosen one
+COUNTS_STRIP = 0.22  # the article counts' share of the plot's height, at its bottom
+# Reference events are labelled on views of at most this many days or events: on 18 years
+# their labels would be a solid band (their hover still names each one).
+EVENT_LABEL_DAYS, EVENT_LABEL_MAX = 1100, 40
+EVENT_COLOR = "#b9651c"
 
 
 def _num(values: pd.Series, digits: int = 4) -> list:
@@ -70,8 +77,10 @@ def period_start(day: object, freq: str) -> pd.Timestamp:
 def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | None = None,
                  spikes: pd.DataFrame | None = None, annotations: list[dict] | None = None,
                  events: pd.DataFrame | None = None, phrases: pd.Series | None = None,
-                 normalize: str = "raw", uirevision: str = "index") -> dict:
-    """The index chart: points, smoothed line, band, sub-series, counts, spikes, annotations, events."""
+                 normalize: str = "raw", uirevision: str = "index", chosen: dict | None = None,
+                 smoothing: str = "", base: str = "all days", dragmode: str | None = None) -> dict:
+    """The index chart: points, smoothed line, band, sub-series, counts, spikes, annotations,
+    events, and the chosen day or range shaded (`chosen_shape`, always the first shape)."""
     layers = DEFAULT_LAYERS if layers is None else layers
     x = _x(table, freq)
     traces: list[dict] = []
@@ -108,7 +117,8 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
         })
     traces.append({"type": "scatter", "mode": "lines", "name": "smoothed", **x,
                    "y": _num(table["tension_smoothed"]), "line": {"color": INK, "width": 2},
-                   "connectgaps": False, "hovertemplate": "smoothed %{y:.3f}<extra></extra>"})
+                   "connectgaps": False,
+                   "hovertemplate": f"smoothed{' (' + smoothing + ')' if smoothing else ''} %{{y:.3f}}<extra></extra>"})
     for col, color, name in (("hostility", RED, "hostility"), ("conciliation", BLUE, "conciliation")):
         traces.append({"type": "scatter", "mode": "lines", "name": name, **x, "y": _num(table[col]),
                        "line": {"color": color, "width": 1.2},
@@ -121,36 +131,60 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
         shapes, notes = _annotation_shapes(annotations, _view_span(table))
     if "events" in layers and events is not None and len(events):
         traces.append(_event_trace(events))
-    y_title = {"raw": "tension (hostility − conciliation)", "zscore": "tension (z-score)",
-               "base100": "tension (base period = 100)"}[normalize]
+        notes += _event_labels(events, _view_span(table))
+    # the axis says the scale and, when rescaled, against what (the base period)
+    y_title = {"raw": "tension (hostility − conciliation)", "zscore": f"tension, z-score vs {base}",
+               "base100": f"tension, 100 = mean of {base}"}[normalize]
     layout = {
-        "uirevision": uirevision,
+        # The page's own state (the drag mode the analyst chose, legend clicks) survives every
+        # redraw; the axes' zoom only while the view's dates stay (new dates fit the axis).
+        "uirevision": "page",
         "margin": {"l": 60, "r": 60, "t": 30, "b": 30},
-        "height": 520,
+        "height": 460,
         "hovermode": "closest",
         "clickanywhere": True,
-        "dragmode": "select",
+        "dragmode": dragmode if dragmode in DRAGMODES else "select",
         "selectdirection": "h",
         # Left-aligned: on the right the mode bar covers the last legend entries.
         "legend": {"orientation": "h", "y": 1.1, "x": 0, "xanchor": "left"},
-        "xaxis": {"type": "date", "rangeslider": {"visible": True, "thickness": 0.07}, **_x_range(table, freq),
+        "xaxis": {"type": "date", "uirevision": uirevision, "rangeslider": {"visible": True, "thickness": 0.07}, **_x_range(table, freq),
                   "rangeselector": {"buttons": [
                       {"count": 1, "label": "1M", "step": "month", "stepmode": "backward"},
                       {"count": 6, "label": "6M", "step": "month", "stepmode": "backward"},
                       {"count": 1, "label": "1Y", "step": "year", "stepmode": "backward"},
                       {"step": "all", "label": "all"}]}},
-        "yaxis": {"title": {"text": y_title}, "zeroline": True, "zerolinecolor": "#888"},
+        "yaxis": {"uirevision": uirevision, "title": {"text": y_title}, "zeroline": True, "zerolinecolor": "#888"},
         # Whole counts, each once: plotly's auto ticks step by fractions on small counts, and
         # ",d" then shows 0, 0, 1, 1, 2, 2; an explicit whole step does not.
-        "yaxis2": {"overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero",
+        # The counts keep to a strip at the bottom (their own axis there): drawn over the
+        # whole height, their grey bars filled the plot behind the grey band.
+        "yaxis2": {"domain": [0, COUNTS_STRIP], "anchor": "x", "side": "right", "showgrid": False,
+                   "rangemode": "tozero",
                    "tickmode": "linear", "tick0": 0, "dtick": count_dtick(_max_count(table)),
                    "tickformat": ",d", "title": {"text": "articles"}},
         "yaxis3": {"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
-        "shapes": shapes,
+        "shapes": [chosen_shape(chosen, freq), *shapes],
         "annotations": notes,
         "plot_bgcolor": "white",
     }
     return {"data": traces, "layout": layout}
+
+
+def chosen_shape(chosen: dict | None, freq: str = "D") -> dict:
+    """The chosen day or range (a click, a selection), shaded across the days it covers
+    (a day is drawn ±12 h around midnight; a week or month across itself). Hidden when
+    nothing is chosen: it keeps its place as the first shape, so a click patches only it."""
+    shape = {"type": "rect", "xref": "x", "yref": "paper", "y0": 0, "y1": 1, "layer": "below",
+             "name": "chosen", "fillcolor": "rgba(241,196,15,0.25)",
+             "line": {"color": "rgba(183,149,11,0.9)", "width": 1}}
+    if not chosen:
+        return {**shape, "visible": False, "x0": "2000-01-01", "x1": "2000-01-01"}
+    start, end = pd.Timestamp(chosen["start"]), pd.Timestamp(chosen["end"])
+    if freq == "D":
+        x0, x1 = start - pd.Timedelta(hours=12), end + pd.Timedelta(hours=12)
+    else:
+        x0, x1 = start, end + pd.Timedelta(days=1)
+    return {**shape, "visible": True, "x0": x0.strftime("%Y-%m-%d %H:%M"), "x1": x1.strftime("%Y-%m-%d %H:%M")}
 
 
 def _x_range(table: pd.DataFrame, freq: str) -> dict:
@@ -160,6 +194,14 @@ def _x_range(table: pd.DataFrame, freq: str) -> dict:
     if not len(table):
         return {}
     dates = pd.to_datetime(table["date"])
+    if freq == "D" and (dates.max() - dates.min()).days < SHORT_VIEW_DAYS:
+        # a day or a few: a week around them, ticked in days (plotly's own ticks went to
+        # hours, 12:00, 15:00…, around a single dot)
+        mid = dates.min() + (dates.max() - dates.min()) / 2
+        half = pd.Timedelta(days=SHORT_VIEW_DAYS / 2)
+        lo, hi = (mid - half).floor("D") - pd.Timedelta(hours=12), (mid + half).floor("D") + pd.Timedelta(hours=12)
+        return {"range": [lo.strftime("%Y-%m-%d %H:%M"), hi.strftime("%Y-%m-%d %H:%M")],
+                "dtick": 86_400_000, "tickformat": "%b %d\n%Y"}
     if freq == "D":
         lo, hi = dates.min() - pd.Timedelta(hours=12), dates.max() + pd.Timedelta(hours=12)
     else:
@@ -298,14 +340,41 @@ def _annotation_shapes(annotations: list[dict],
     return shapes, notes
 
 
+EVENT_HOVER_STEPS = 40  # points up each event line: its hover answers along its whole height
+
+
 def _event_trace(events: pd.DataFrame) -> dict:
+    """Each event a vertical line over the plot. The line is drawn through many points, not
+    two: plotly hovers on points, and with two the label showed only near the top and bottom
+    ends, while the day's dot beside the line won the hover everywhere else."""
     xs, ys, text = [], [], []
+    heights = [round(k / EVENT_HOVER_STEPS, 3) for k in range(EVENT_HOVER_STEPS + 1)]
     for e in events.itertuples():
         d = pd.Timestamp(e.start).strftime("%Y-%m-%d")
         label = _text(f"{e.label} [{e.category}]")
-        xs += [d, d, None]
-        ys += [0, 1, None]
-        text += [label, label, None]
+        xs += [d] * len(heights) + [None]
+        ys += heights + [None]
+        text += [label] * len(heights) + [None]
     return {"type": "scatter", "mode": "lines", "name": "reference events", "x": xs, "y": ys,
             "yaxis": "y3", "text": text, "line": {"color": "rgba(230,126,34,0.55)", "width": 1},
+            "hoverlabel": {"bgcolor": "#fdebd0"},
             "hovertemplate": "%{x|%Y-%m-%d}<br>%{text}<extra></extra>"}
+
+
+def _event_labels(events: pd.DataFrame, span: tuple[pd.Timestamp, pd.Timestamp] | None) -> list[dict]:
+    """Short labels for the reference events of a zoomed view (at most EVENT_LABEL_DAYS days
+    or EVENT_LABEL_MAX events), staggered upwards from the bottom of the index so that
+    neighbours do not collide and the annotations' labels at the top stay clear."""
+    if span is None or ((span[1] - span[0]).days + 1 > EVENT_LABEL_DAYS and len(events) > EVENT_LABEL_MAX):
+        return []
+    if len(events) > EVENT_LABEL_MAX * 3:
+        return []
+    starts = [max(pd.Timestamp(e.start), span[0]) for e in events.itertuples()]
+    titles = [str(e.label) if len(str(e.label)) <= 32 else str(e.label)[:31] + "…" for e in events.itertuples()]
+    rows = label_rows(starts, [len(t) for t in titles], span)
+    return [{"x": x.strftime("%Y-%m-%d"), "xref": "x", "yref": "paper",
+             "y": round(COUNTS_STRIP + 0.01 + row * LABEL_ROW_STEP, 3), "yanchor": "bottom",
+             "xanchor": "left", "text": _text(title), "showarrow": False,
+             "font": {"size": 9, "color": EVENT_COLOR}, "bgcolor": "rgba(255,255,255,0.8)",
+             "hovertext": _text(f"{e.label} [{e.category}]")}
+            for e, x, title, row in zip(events.itertuples(), starts, titles, rows, strict=True)]

@@ -25,7 +25,26 @@ from tension.core.selection import Selection
 from tension.dashboard.figures import DEFAULT_LAYERS, LAYERS
 
 DEFAULTS: dict = {"from": None, "to": None, "sources": [], "categories": [], "freq": "D",
-                  "smooth": 7, "normalize": "raw", "filter": "", "layers": list(DEFAULT_LAYERS)}
+                  "smooth": 7, "normalize": "raw", "filter": "", "layers": list(DEFAULT_LAYERS),
+                  "center": False, "base_from": None, "base_to": None}
+# The page's smoothing is a duration in days; the library's is a count of periods.
+PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
+
+
+def smooth_periods(days: int, freq: str) -> int:
+    """The periods a smoothing of `days` days spans in a view of `freq` periods (at least one)."""
+    return max(1, round(days / PERIOD_DAYS[freq]))
+
+
+def smooth_label(days: int, freq: str, center: bool = False) -> str:
+    """What the smoothed line is, in words: "7-day mean", "3-month mean (91 days)", or why
+    there is none."""
+    n = smooth_periods(days, freq)
+    unit = {"D": "day", "W": "week", "M": "month"}[freq]
+    if n == 1:
+        return "no smoothing" if days <= 1 else f"no smoothing ({days} days is under a {unit})"
+    kind = "centred" if center else "trailing"
+    return f"{n}-{unit} {kind} mean" + ("" if freq == "D" else f" (≈{days} days)")
 
 
 def _date(value: str | None) -> str | None:
@@ -37,7 +56,8 @@ def _date(value: str | None) -> str | None:
 
 
 def parse_query(search: str | None, categories: Iterable[str] | None = None) -> dict:
-    """A view from `?from=…&to=…&source=…&freq=…&smooth=…&norm=…&q=…&layers=…`, read with
+    """A view from `?from=…&to=…&source=…&freq=…&smooth=…&center=1&norm=…&base_from=…&base_to=…
+    &q=…&layers=…` (smooth in days), read with
     the view options' own parsers and limits; a bad value in a hand-edited URL falls back to
     its default (a smoothing past the limit is clamped to it). `categories`: the store
     lexicon's, when known; others in the URL are dropped."""
@@ -57,6 +77,8 @@ def parse_query(search: str | None, categories: Iterable[str] | None = None) -> 
         pass
     if first("norm") in NORMALIZATIONS:
         view["normalize"] = first("norm")
+    view["center"] = first("center") in ("1", "true", "yes", "on")
+    view["base_from"], view["base_to"] = _date(first("base_from")), _date(first("base_to"))
     text = first("q") or ""
     try:
         parse_filter(text)
@@ -77,9 +99,12 @@ def to_query(view: dict) -> str:
         pairs.append(("to", view["to"]))
     pairs += [("source", s) for s in view.get("sources") or []]
     pairs += [("category", c) for c in view.get("categories") or []]
-    for key, name in (("freq", "freq"), ("smooth", "smooth"), ("normalize", "norm"), ("filter", "q")):
+    for key, name in (("freq", "freq"), ("smooth", "smooth"), ("normalize", "norm"), ("filter", "q"),
+                      ("base_from", "base_from"), ("base_to", "base_to")):
         if view.get(key) not in (None, "", DEFAULTS[key]):
             pairs.append((name, str(view[key])))
+    if view.get("center"):
+        pairs.append(("center", "1"))
     if sorted(view.get("layers") or []) != sorted(DEFAULTS["layers"]):
         pairs.append(("layers", ",".join(view.get("layers") or [])))
     return "?" + urlencode(pairs) if pairs else ""
@@ -93,5 +118,7 @@ def to_params(view: dict) -> tuple[Selection, IndexOptions]:
         start, end = end, start
     return parse_view({"from": start, "to": end, "source": view.get("sources") or [],
                        "category": view.get("categories") or [], "filter": view.get("filter") or "",
-                       "freq": view.get("freq") or "D", "smooth": view.get("smooth") or 1,
-                       "normalize": view.get("normalize") or "raw"})
+                       "freq": view.get("freq") or "D",
+                       "smooth": smooth_periods(int(view.get("smooth") or 1), view.get("freq") or "D"),
+                       "center": bool(view.get("center")), "normalize": view.get("normalize") or "raw",
+                       "base_from": view.get("base_from"), "base_to": view.get("base_to")})

@@ -142,6 +142,13 @@ def test_golden_normalisation_by_hand() -> None:
     assert b["n_articles"].tolist() == [2, 0, 3, 1]
     assert b["share_hostile"].iloc[0] == pytest.approx(0.5)
 
+    # without base dates the base is the whole history, not the shown days: a day's value
+    # does not change with the view (it read 0.89, 1.51 or 2.11 for three views)
+    zs = compute_index(GOLDEN, IndexOptions(smooth=1, normalize="zscore", start=day(2), end=day(3)))
+    assert zs["tension"].tolist() == pytest.approx([(x - m) / s for x in raw[1:]])
+    bs = compute_index(GOLDEN, IndexOptions(smooth=1, normalize="base100", start=day(3)))
+    assert bs["tension"].tolist() == pytest.approx([100 * (raw[2] + 1) / (m + 1)])
+
     # base period = Monday and Wednesday only: mean(0.2, -0.3) = -0.05
     bb = compute_index(GOLDEN, IndexOptions(smooth=1, normalize="base100",
                                             base_start=day(0), base_end=day(2)))

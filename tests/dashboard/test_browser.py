@@ -94,7 +94,7 @@ def start(dash_duo, db_url: str, tmp_path: Path, search: str = "", seed: bool = 
     dash_duo.start_server(app, port=_free_port())
     if search:
         dash_duo.wait_for_page(url=dash_duo.server_url + "/" + search, timeout=WAIT)
-    dash_duo.wait_for_contains_text("#status", "articles over", timeout=LOAD_WAIT)
+    dash_duo.wait_for_contains_text("#status", " over ", timeout=LOAD_WAIT)  # "1 article over 1 period"
     dash_duo.wait_for_element("#index-graph .scatterlayer .trace", timeout=LOAD_WAIT)
     return app
 
@@ -156,8 +156,10 @@ def x_range(dash_duo) -> list[str]:
         "return document.querySelector('#index-graph .js-plotly-plot')._fullLayout.xaxis.range")
 
 
-def chart_labels(dash_duo) -> list[str]:
-    return [e.text for e in dash_duo.find_elements("#index-graph .annotation-text")]
+def chart_labels(dash_duo, events: bool = False) -> list[str]:
+    """The annotations' labels drawn on the chart (with `events`, the reference events' too)."""
+    return [e.text for e in dash_duo.find_elements("#index-graph .annotation-text")
+            if events or "185, 101, 28" not in (e.get_attribute("style") or "")]
 
 
 def grid_rows(dash_duo) -> list[str]:
@@ -422,6 +424,7 @@ def test_annotation_create_reload_edit_delete(dash_duo, db_url: str, tmp_path: P
                message="edited chart label")
     # delete
     dash_duo.find_element("#ann-delete").click()
+    dash_duo.wait_for_element("#ann-delete-yes", timeout=WAIT).click()  # it asks first
     dash_duo.wait_for_text_to_equal("#ann-message", "Annotation 1 deleted.", timeout=WAIT)
     assert ann.list_annotations(store) == []
     wait_until(lambda: grid_rows(dash_duo) == [], message="empty grid")
@@ -628,3 +631,132 @@ def test_save_message_stays_after_an_edit(dash_duo, tmp_path: Path) -> None:
     wait_until(lambda: any("at Panmunjom" in r for r in grid_rows(dash_duo)), message="grid row")
     time.sleep(2)  # let the grid's refresh run its course
     assert dash_duo.find_element("#ann-message").text == "Saved changes to annotation 1."
+
+
+# --------------------------------------------------------------------------- issue 21
+def marker_point(dash_duo, trace_name: str) -> tuple[int, int, str]:
+    """Screen position and day of the first marker of a trace (a spike triangle)."""
+    return tuple(dash_duo.driver.execute_script("""
+        const g = document.querySelector('#index-graph .js-plotly-plot');
+        const t = g._fullData.find((d) => d.name === arguments[0]);
+        const xa = g._fullLayout.xaxis, ya = g._fullLayout[t.yaxis === 'y' ? 'yaxis' : 'yaxis' + t.yaxis.slice(1)];
+        const r = g.querySelector('.nsewdrag').getBoundingClientRect();
+        return [Math.round(r.left + xa.c2p(xa.d2c(t.x[0]))), Math.round(r.top + ya.c2p(t.y[0])),
+                t.customdata[0][1]];""", trace_name))
+
+
+@kcna
+def test_a_click_on_a_spike_marker_of_the_whole_view_opens_that_spikes_day(dash_duo, db_url: str, tmp_path: Path) -> None:
+    """On the 18-year view (about 5 days a pixel) a click on a spike's triangle opened the
+    evidence of the day under the cursor, days off the day its hover named."""
+    start(dash_duo, db_url, tmp_path)
+    dash_duo.wait_for_contains_text("#status", "articles over 6,477 periods", timeout=LOAD_WAIT)
+    x, y, day = marker_point(dash_duo, "hostility spike")
+    actions = ActionChains(dash_duo.driver)
+    actions.w3c_actions.pointer_action.move_to_location(x, y)
+    actions.w3c_actions.pointer_action.pause(0.3)  # let the hover settle on the marker
+    actions.w3c_actions.pointer_action.click()
+    actions.perform()
+    dash_duo.wait_for_contains_text("#evidence", f"{day}:", timeout=WAIT)
+    assert dash_duo.find_element("#evidence p").text.startswith(f"{day}: ")
+    assert dash_duo.find_element("#ann-start").get_attribute("value") == day
+
+
+@kcna
+def test_a_chosen_day_is_shaded_and_named_under_the_chart(dash_duo, db_url: str, tmp_path: Path) -> None:
+    """A click seemed to do nothing: the evidence opened below the fold, the chart marked nothing."""
+    start(dash_duo, db_url, tmp_path, SPRING_2013)
+    click_at(dash_duo, "2013-03-07 06:00")
+    dash_duo.wait_for_contains_text("#chosen-note", "2013-03-07 chosen", timeout=WAIT)
+    shade = wait_until(lambda: dash_duo.driver.execute_script("""
+        const g = document.querySelector('#index-graph .js-plotly-plot');
+        const s = g.layout.shapes[0];
+        return s.visible ? [s.name, s.x0, s.x1] : null;"""), message="the shaded day")
+    assert shade == ["chosen", "2013-03-06 12:00", "2013-03-07 12:00"]
+    # drawn: a shape path in the plot, across that day's pixels
+    left, right = dash_duo.driver.execute_script("""
+        const g = document.querySelector('#index-graph .js-plotly-plot');
+        const xa = g._fullLayout.xaxis;
+        return [xa.c2p(xa.d2c('2013-03-06 12:00')), xa.c2p(xa.d2c('2013-03-07 12:00'))];""")
+    assert right - left > 3
+    assert dash_duo.find_elements("#index-graph .layer-below .shapelayer path, #index-graph .shapelayer path")
+    # the link under the chart leads to the evidence
+    link = dash_duo.find_element("#chosen-note a")
+    assert link.get_attribute("href").endswith("#evidence-panel")
+    link.click()
+    wait_until(lambda: dash_duo.driver.execute_script(
+        "const r = document.getElementById('evidence-panel').getBoundingClientRect();"
+        "return r.top >= -2 && r.top < window.innerHeight;"), message="the evidence scrolled into view")
+    # another day moves the shade (the chart is not redrawn for it)
+    click_at(dash_duo, "2013-04-02 06:00")
+    dash_duo.wait_for_contains_text("#chosen-note", "2013-04-02 chosen", timeout=WAIT)
+    wait_until(lambda: dash_duo.driver.execute_script(
+        "return document.querySelector('#index-graph .js-plotly-plot').layout.shapes[0].x0") == "2013-04-01 12:00",
+        message="the shade on the new day")
+
+
+@kcna
+def test_zoom_mode_stays_after_a_zoom_redraws_the_chart(dash_duo, db_url: str, tmp_path: Path) -> None:
+    """After one toolbar zoom the drag mode went back to select: the next drag filled the
+    annotation form instead of zooming."""
+    start(dash_duo, db_url, tmp_path, SPRING_2013)
+    # the toolbar's zoom button (the toolbar shows on hover: clicked through the DOM)
+    dash_duo.driver.execute_script(
+        "document.querySelector(\"#index-graph .modebar-btn[data-attr='dragmode'][data-val='zoom']\").click()")
+    wait_until(lambda: dash_duo.driver.execute_script(
+        "return document.querySelector('#index-graph .js-plotly-plot')._fullLayout.dragmode") == "zoom",
+        message="zoom mode")
+
+    def dates() -> tuple[str, str]:
+        return (dash_duo.find_element("#date-range").get_attribute("value"),
+                dash_duo.find_element("#date-range-end-date").get_attribute("value"))
+
+    def mode() -> str:
+        return dash_duo.driver.execute_script(
+            "return document.querySelector('#index-graph .js-plotly-plot')._fullLayout.dragmode")
+
+    # a zoom sets the view's dates and the chart is redrawn for them (new axes' revision) ...
+    next(b for b in dash_duo.find_elements("#index-graph .rangeselector .button") if b.text == "1M").click()
+    wait_until(lambda: dates() == ("2013-03-31", "2013-04-30"), message=f"the 1M dates, not {dates()}")
+    dash_duo.wait_for_contains_text("#status", "articles over 31 periods", timeout=WAIT)
+    time.sleep(1)
+    # ... and the drag mode the analyst chose stays: the next drag zooms again
+    assert mode() == "zoom"
+    type_into(dash_duo, "#smooth", "14")
+    dash_duo.find_element("#smooth").send_keys(Keys.ENTER)
+    wait_until(lambda: "smooth=14" in dash_duo.driver.current_url, message="smooth=14 in the URL")
+    time.sleep(1)
+    assert mode() == "zoom"
+
+
+@kcna
+def test_reference_events_are_labelled_on_a_zoomed_view(dash_duo, db_url: str, tmp_path: Path) -> None:
+    """Orange lines without labels: the label showed only on hover near the line's top."""
+    start(dash_duo, db_url, tmp_path, SPRING_2013)
+    wait_until(lambda: "Nuclear test (3rd)" in chart_labels(dash_duo, events=True), message="the 2013 nuclear test's label")
+    assert "Nuclear test (3rd)" not in chart_labels(dash_duo)  # told apart from the annotations' labels
+    # the hover on the line, half-way up, names the event (not the day's dot)
+    x, _ = plot_point(dash_duo, "2013-02-12")
+    top, height = dash_duo.driver.execute_script(
+        "const r = document.querySelector('#index-graph .nsewdrag').getBoundingClientRect();"
+        "return [r.top, r.height];")
+    actions = ActionChains(dash_duo.driver)
+    actions.w3c_actions.pointer_action.move_to_location(x, round(top + height * 0.4))
+    actions.perform()
+    hover = wait_until(lambda: " ".join(e.text for e in dash_duo.find_elements("#index-graph .hoverlayer .hovertext")),
+                       message="a hover label")
+    assert "Nuclear test (3rd) [nuclear_test]" in hover, hover
+
+
+@kcna
+def test_at_1280_by_800_the_date_axis_is_above_the_fold(dash_duo, db_url: str, tmp_path: Path) -> None:
+    """The controls took ~300 px and pushed the chart's date axis below the fold."""
+    start(dash_duo, db_url, tmp_path, SPRING_2013)
+    dash_duo.driver.set_window_size(1280, 800)
+    time.sleep(1)
+    bottom, inner, controls = dash_duo.driver.execute_script("""
+        const ticks = Array.from(document.querySelectorAll('#index-graph .xtick text'));
+        return [Math.max(...ticks.map((t) => t.getBoundingClientRect().bottom)), window.innerHeight,
+                document.querySelector('.controls').getBoundingClientRect().height];""")
+    assert bottom < inner, (bottom, inner, controls)
+    assert controls < 200, controls

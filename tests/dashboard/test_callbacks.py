@@ -28,7 +28,15 @@ from hypothesis import strategies as st
 
 from indicators.scorers import scorer_for
 from tension.dashboard import figures
-from tension.dashboard.figures import BLUE, DEFAULT_LAYERS, LAYERS, MANY_PERIODS, RED, index_figure
+from tension.dashboard.figures import (
+    BLUE,
+    DEFAULT_LAYERS,
+    LAYERS,
+    MANY_PERIODS,
+    RED,
+    chosen_shape,
+    index_figure,
+)
 from tension.dashboard.panels import annotations as ann_panel
 from tension.dashboard.panels import chart, evidence, files
 from tension.dashboard.panels import controls as ctl
@@ -162,14 +170,52 @@ def text_of(component: object) -> str:
 # =========================================================================== sync_view / URL
 def test_sync_view_url_sets_controls_and_leaves_url_alone() -> None:
     search = ("?from=2020-01-05&to=2020-02-01&source=KCNA&category=threats&category=nosuch&freq=W&smooth=14"
-              "&norm=zscore&q=Seoul%7CSouth+Korea&layers=points,counts")
+              "&norm=zscore&q=Seoul%7CSouth+Korea&layers=points,counts&center=1&base_from=2019-01-01"
+              "&base_to=2019-12-31")
     lexicon = ["threats", "talks_dialogue"]  # the store lexicon's categories: "nosuch" is dropped
-    controls, new_search = ctl.sync_view("url", search, [None] * 9, lexicon)
+    n = len(ctl.CONTROL_IDS)
+    controls, new_search = ctl.sync_view("url", search, [None] * n, lexicon)
     assert controls == ["2020-01-05", "2020-02-01", ["KCNA"], ["threats"], "W", 14, "zscore",
-                        "Seoul|South Korea", ["points", "counts"]]
+                        "Seoul|South Korea", ["points", "counts"], [ctl.CENTRED], "2019-01-01", "2019-12-31"]
     assert new_search is no_update
     # the initial call (nothing triggered yet) reads the URL the same way
-    assert ctl.sync_view(None, search, [None] * 9, lexicon)[0] == controls
+    assert ctl.sync_view(None, search, [None] * n, lexicon)[0] == controls
+    # and the controls write the same view back to the URL
+    assert parse_query(ctl.sync_view("center", "", controls)[1], lexicon) == parse_query(search, lexicon)
+
+
+def test_smoothing_is_a_duration_the_same_in_every_period() -> None:
+    """Smoothing counted periods: a 7-day mean became a 7-month mean in the month view, whose
+    peak lagged March 2013 by 3-4 months. It is days now, spanning whole periods."""
+    from tension.dashboard.view import smooth_label, smooth_periods
+
+    assert [smooth_periods(7, f) for f in ("D", "W", "M")] == [7, 1, 1]
+    assert [smooth_periods(91, f) for f in ("D", "W", "M")] == [91, 13, 3]
+    _, opts = to_params(parse_query("?freq=M&smooth=7"))
+    assert opts.smooth == 1
+    _, opts = to_params(parse_query("?freq=M&smooth=91&center=1"))
+    assert (opts.smooth, opts.center) == (3, True)
+    assert smooth_label(91, "M", True) == "3-month centred mean (≈91 days)"
+    assert smooth_label(7, "D") == "7-day trailing mean"
+    assert smooth_label(7, "M") == "no smoothing (7 days is under a month)"
+
+
+def test_the_base_period_is_on_the_page_and_on_the_axis(service: Service) -> None:
+    """The z-score's base was whatever dates were shown, with no control: the same month read
+    differently in three views. The base is now every day unless chosen, and the axis says so."""
+    fig, status, _ = chart.render_view(service, view(f"?norm=zscore&from={day(10)}&to={day(30)}"))
+    assert fig["layout"]["yaxis"]["title"]["text"] == "tension, z-score vs all days"
+    assert "Rescaled against all days." in text_of(status)
+    # a day reads the same in the whole view and in a narrow one
+    whole = trace(chart.render_view(service, view("?norm=zscore"))[0], "daily index")
+    part = trace(fig, "daily index")
+    by_day = dict(zip(pd.date_range(whole["x0"], periods=len(whole["y"])).strftime("%Y-%m-%d"),
+                      whole["y"], strict=True))
+    shown = dict(zip(pd.date_range(part["x0"], periods=len(part["y"])).strftime("%Y-%m-%d"), part["y"], strict=True))
+    assert part["x0"] == day(10) and any(v is not None for v in shown.values())
+    assert all(by_day[d] == v for d, v in shown.items())
+    chosen, _, _ = chart.render_view(service, view(f"?norm=base100&base_from={day(0)}&base_to={day(9)}"))
+    assert chosen["layout"]["yaxis"]["title"]["text"] == f"tension, 100 = mean of {day(0)} to {day(9)}"
 
 
 def test_sync_view_control_change_writes_the_url() -> None:
@@ -190,7 +236,7 @@ def test_a_smoothing_out_of_range_puts_the_one_in_use_back_and_says_so(typed: ob
     controls, search = ctl.sync_view("smooth", "?from=2020-01-05&smooth=14", values)
     assert controls == [no_update] * 5 + [14] + [no_update] * 3 and search is no_update
     assert ctl.smooth_message("smooth", typed, 14) == (
-        "Smoothing must be a whole number of periods from 1 to 365; still smoothing over 14.")
+        "Smoothing must be a whole number of days from 1 to 365; still smoothing over 14 days.")
     assert ctl.sync_view("smooth", "", values)[0][5] == 7  # none in the URL: the default
 
 
@@ -244,7 +290,8 @@ def views(draw: st.DrawFn) -> dict:
             "normalize": draw(st.sampled_from(["raw", "zscore", "base100"])),
             "filter": draw(st.sampled_from(["", "Seoul", "Seoul|South Korea", "missile & -test",
                                             "NOT talks", '"fire and fury"'])),
-            "layers": layers}
+            "layers": layers, "center": draw(st.booleans()),
+            "base_from": draw(st.none() | _date), "base_to": draw(st.none() | _date)}
 
 
 @settings(max_examples=150, deadline=None)
@@ -287,7 +334,9 @@ def test_render_view_draws_every_layer(service: Service) -> None:
     # counts as bars on a second y axis overlaying the first
     bars = trace(fig, "articles")
     assert bars["type"] == "bar" and bars["yaxis"] == "y2"
-    assert fig["layout"]["yaxis2"]["overlaying"] == "y"
+    # ... in a strip at the bottom: over the whole height they filled the plot behind the band
+    assert fig["layout"]["yaxis2"]["domain"] == [0, figures.COUNTS_STRIP] and "overlaying" not in fig["layout"]["yaxis2"]
+    assert figures.COUNTS_STRIP <= 0.25
     assert sum(bars["y"]) == len(corpus_rows())
     assert bars["y"][SPIKE_OFFSET] == len(HOSTILE)
     # sub-series: off by default but one legend click away; hostility red, conciliation blue
@@ -383,7 +432,16 @@ def test_reference_events_are_a_toggleable_layer_escaped(service: Service) -> No
     fig, _, _ = chart.render_view(service, view())
     ev = trace(fig, "reference events")
     assert ev["yaxis"] == "y3" and fig["layout"]["yaxis3"]["visible"] is False
-    assert [x for x in ev["x"] if x] == [day(5), day(5), day(40), day(40)]
+    assert list(dict.fromkeys(x for x in ev["x"] if x)) == [day(5), day(40)]
+    # each line answers a hover along its whole height (with two points, only at its ends)
+    ys = [y for y in ev["y"] if y is not None]
+    assert min(ys) == 0 and max(ys) == 1 and len(ys) == 2 * (figures.EVENT_HOVER_STEPS + 1)
+    assert max(b - a for a, b in zip(ys, ys[1:], strict=False) if b > a) <= 0.05
+    # labelled on the chart (a zoomed view), escaped, above the counts' strip
+    notes = [a for a in fig["layout"]["annotations"] if a["font"]["color"] == figures.EVENT_COLOR]
+    assert [n["x"] for n in notes] == [day(5), day(40)]
+    assert notes[1]["text"].startswith("&lt;b&gt;Nuclear&lt;/b&gt; test &lt;script&gt;") and notes[1]["text"].endswith("…")
+    assert all(n["y"] > figures.COUNTS_STRIP for n in notes)
     labels = [t for t in ev["text"] if t]
     assert "Missile launch: Scud [missile_test]" in labels
     assert not any("<script>" in t or "<b>" in t for t in labels)
@@ -397,22 +455,23 @@ def test_annotations_become_shapes(service: Service) -> None:
     ann.create(service.store, {"date": SPIKE_DAY, "title": "Fire and fury", "author": "ana"})
     ann.create(service.store, {"start": day(4), "end": day(8), "title": "Talks week"})
     fig, _, _ = chart.render_view(service, view())
-    shapes = fig["layout"]["shapes"]
+    chosen, *shapes = fig["layout"]["shapes"]
+    assert chosen["name"] == "chosen" and chosen["visible"] is False  # nothing chosen yet
     lines = [s for s in shapes if s["type"] == "line"]
     rects = [s for s in shapes if s["type"] == "rect"]
     assert len(lines) == 1 and lines[0]["x0"] == lines[0]["x1"] == SPIKE_DAY
     assert lines[0]["yref"] == "paper"
     # a range covers its last day completely: the rectangle ends at the next midnight
     assert len(rects) == 1 and rects[0]["x0"] == day(4) and rects[0]["x1"] == day(9)
-    labels = {a["text"]: a for a in fig["layout"]["annotations"]}
+    labels = {a["text"]: a for a in fig["layout"]["annotations"] if a["font"]["color"] != figures.EVENT_COLOR}
     assert set(labels) == {"Fire and fury", "Talks week"}
     assert labels["Fire and fury"]["x"] == SPIKE_DAY
     # a view that does not reach January shows only the February annotation
     fig, _, _ = chart.render_view(service, view(f"?from={day(40)}"))
-    assert [s["type"] for s in fig["layout"]["shapes"]] == ["line"]
+    assert [s["type"] for s in fig["layout"]["shapes"][1:]] == ["line"]
     # and the layer can be switched off
     fig, _, _ = chart.render_view(service, view("?layers=points"))
-    assert fig["layout"]["shapes"] == [] and fig["layout"]["annotations"] == []
+    assert fig["layout"]["shapes"][1:] == [] and fig["layout"]["annotations"] == []
 
 
 def test_hover_and_labels_escape_user_text(service: Service) -> None:
@@ -503,6 +562,9 @@ def test_render_view_weekly_filter_and_errors(service: Service) -> None:
     ({"points": [], "xvals": ["2020-02-15 00:00"], "yvals": [0.2]}, "2020-02-15"),
     ({"points": [{"x": "2020-02-16", "y": 0.1, "curveNumber": 3}]}, "2020-02-16"),
     ({"points": [{"x": "2020-02-17 12:00", "y": 0.1}], "xvals": ["2020-02-18"]}, "2020-02-18"),
+    # a spike marker clicked on an 18-year view: the cursor's date is days off, the marker's is not
+    ({"points": [{"x": "2013-03-03", "y": 0.4, "curveNumber": 6, "customdata": [4.1, "2013-03-03", 0.4]}],
+      "xvals": ["2013-02-28 07:00"]}, "2013-03-03"),
 ])
 def test_selection_from_click(click: dict, expected: str) -> None:
     got = chart.selection_from_graph("index-graph.clickData", click, None)
@@ -656,9 +718,12 @@ def test_the_x_axis_spans_the_views_periods_exactly() -> None:
 
 def test_new_dates_give_the_chart_a_new_ui_revision(service: Service) -> None:
     """plotly keeps a zoom while the uirevision stays: new dates must not keep an old zoom."""
-    revisions = {chart.render_view(service, view(q))[0]["layout"]["uirevision"]
-                 for q in ("", "?from=2020-01-05", "?from=2020-01-05&to=2020-02-01")}
-    assert len(revisions) == 3
+    layouts = [chart.render_view(service, view(q))[0]["layout"]
+               for q in ("", "?from=2020-01-05", "?from=2020-01-05&to=2020-02-01")]
+    assert len({lay["xaxis"]["uirevision"] for lay in layouts}) == 3
+    assert len({lay["yaxis"]["uirevision"] for lay in layouts}) == 3
+    # ... while the page's own state (the drag mode chosen in the toolbar) is kept
+    assert {lay["uirevision"] for lay in layouts} == {"page"}
 
 
 def test_selection_from_box_and_lasso() -> None:
@@ -847,7 +912,12 @@ def test_save_annotation_validation_and_deleted(service: Service) -> None:
     _, editing, _ = ann_panel.save_annotation(service, None, FORM)
     ann.delete(service.store, editing["id"])
     msg, editing2, saved = ann_panel.save_annotation(service, editing, FORM)
-    assert not saved and editing2 is None and "deleted meanwhile" in msg
+    assert not saved and "that annotation was deleted" in msg
+    # the form stays marked deleted: saving it again does not add it back as a new one
+    assert editing2 == {"id": editing["id"], "deleted": True}
+    msg, _, saved = ann_panel.save_annotation(service, editing2, FORM)
+    assert not saved and "that annotation was deleted" in msg
+    assert ann.list_annotations(service.store) == []
 
 
 def test_accept_spike_creates_a_prefilled_annotation(service: Service) -> None:
@@ -995,7 +1065,7 @@ def test_a_label_starting_before_the_view_is_drawn_at_its_first_day() -> None:
     fig = index_figure(year_table(), annotations=anns)
     (note,) = fig["layout"]["annotations"]
     assert note["x"] == "2013-01-01" and note["y"] == 1
-    assert fig["layout"]["shapes"][0]["x0"] == "2012-12-01"  # the shaded range is unchanged
+    assert fig["layout"]["shapes"][1]["x0"] == "2012-12-01"  # the shaded range is unchanged
 
 
 # =========================================================================== article-count axis
@@ -1100,3 +1170,57 @@ def test_long_views_draw_one_path_per_series_and_gaps_stay_gaps() -> None:
     assert trace(long, "articles")["fill"] == "tozeroy" and trace(long, "articles")["line"]["shape"] == "hvh"
     assert len(trace(long, "daily index")["customdata"]) == MANY_PERIODS + 1  # the hover stays
     assert trace(short, "smoothed")["connectgaps"] is False
+
+
+def test_the_chosen_day_or_range_is_shaded_and_named_under_the_chart(service: Service) -> None:
+    """A click used to seem to do nothing: the evidence opened below the fold and the chart
+    marked nothing. The chosen day (or range) is shaded across the days it covers, and the
+    line under the chart names it with a link to its evidence."""
+    fig, _, _ = chart.render_view(service, view(), {"start": SPIKE_DAY, "end": SPIKE_DAY})
+    shade = fig["layout"]["shapes"][0]
+    assert shade["visible"] is True and shade["yref"] == "paper"
+    day_ = pd.Timestamp(SPIKE_DAY)
+    assert (pd.Timestamp(shade["x0"]), pd.Timestamp(shade["x1"])) == (
+        day_ - pd.Timedelta(hours=12), day_ + pd.Timedelta(hours=12))
+    # a month in the month view: across the whole month
+    month = chosen_shape({"start": "2013-02-01", "end": "2013-02-28"}, "M")
+    assert (month["x0"], month["x1"]) == ("2013-02-01 00:00", "2013-03-01 00:00")
+    note = text_of(chart.chosen_note({"start": "2013-02-01", "end": "2013-02-28"}))
+    assert note.startswith("2013-02-01 to 2013-02-28 chosen") and "its evidence" in note
+    (link,) = [c for c in walk(chart.chosen_note({"start": SPIKE_DAY, "end": SPIKE_DAY})) if isinstance(c, html.A)]
+    assert link.href == "#evidence-panel"
+    assert chosen_shape(None)["visible"] is False
+
+
+def test_events_are_not_labelled_on_a_long_view_crowded_with_them() -> None:
+    table = year_table("1997-01-01", 6000)
+    events = pd.DataFrame({"start": pd.date_range("1997-02-01", periods=200, freq="25D"),
+                           "label": [f"Test {k}" for k in range(200)], "category": "missile_test"})
+    fig = index_figure(table, events=events)
+    assert not [a for a in fig["layout"]["annotations"] if a["font"]["color"] == figures.EVENT_COLOR]
+    few = index_figure(table.iloc[:200], events=events.iloc[:3])
+    assert len([a for a in few["layout"]["annotations"] if a["font"]["color"] == figures.EVENT_COLOR]) == 3
+
+
+def test_a_first_run_explains_itself_and_draws_a_day_on_a_daily_axis(tmp_path: Path) -> None:
+    """A fresh start showed one dot on an axis in hours (12:00, 15:00…) and "1 articles"."""
+    from tension.dashboard.app import seed_if_empty
+
+    store = Store(f"sqlite:///{tmp_path / 'new.db'}")
+    try:
+        assert seed_if_empty(store)
+        fig, status, _ = chart.render_view(Service(store), view())
+        text = text_of(status)
+        assert text.startswith("1 article over 1 period (") and "1 articles" not in text
+        assert "Getting started." in text and "python -m tension ingest" in text and "upload box" in text
+        axis = fig["layout"]["xaxis"]
+        assert axis["dtick"] == 86_400_000 and "%H" not in axis["tickformat"]
+        lo, hi = (pd.Timestamp(x) for x in axis["range"])
+        assert pd.Timedelta(days=6) < hi - lo <= pd.Timedelta(days=8)
+    finally:
+        store.dispose()
+
+
+def test_a_store_with_a_corpus_shows_no_getting_started_note(service: Service) -> None:
+    _, status, _ = chart.render_view(service, view())
+    assert "Getting started" not in text_of(status)

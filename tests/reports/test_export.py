@@ -451,7 +451,8 @@ PINNED_OUTPUTS = {
     "323bf59c402a1ded": {
         "export_D": "75a1893ac9a20884ebda77b907fa11e4c980ba53209cdf6c7444b5d2741e7ccd",
         "export_W_z": "73b7f68601324d198cb0a7ee1798113ec469cfbc32aac3eeaa905b7d799ae84a",
-        "export_M_b100": "ccaa29eacc8efb9ace1fdd6060fad00459c9f7ad612e3fec41515f54beb81417",
+        # issue 21: base 100 = the whole history's mean, not the shown range's
+        "export_M_b100": "8d77ea3c42027b35133f0977bc573010acb4fef41907fc1d81daa90e676660e6",
         "export_filter": "013cc4da1d1634e2b594e96c19684e0a061d19755b39782eabee403f9eae93fc",
         "spikes": "235c4ad85f70e251d3431270a75d9b1e227bd29f4057c437a52442a61593dbe3",
         "explain": "8fd69f600a364f8a6dc1bb438d932b04e51f6734b6b9999ebbeda377e05156c5",

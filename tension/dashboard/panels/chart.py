@@ -6,23 +6,26 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from tension.analysis.options import IndexOptions
 from tension.analysis.spikes import top_phrase
 from tension.core.filters import FilterError
-from tension.dashboard.figures import PERIOD_OF, index_figure
+from tension.dashboard.figures import PERIOD_OF, chosen_shape, index_figure
 from tension.dashboard.panels.annotations import form_for_selection
 from tension.dashboard.panels.controls import CONTROL_IDS, smooth_value, view_from_controls
 from tension.dashboard.service import Service
-from tension.dashboard.view import to_params
+from tension.dashboard.view import smooth_label, to_params
 from tension.store import annotations as ann
 
 SPIKES_LISTED = 12  # beside the chart; the page's "Annotate" buttons index into this list
 
 
-def render_view(service: Service, view: dict) -> tuple[dict, list, list]:
-    """Figure, status line and spike list for a view."""
+def render_view(service: Service, view: dict, chosen: dict | None = None,
+                dragmode: str | None = None) -> tuple[dict, list, list]:
+    """Figure, status line and spike list for a view (`chosen`: the day or range picked;
+    `dragmode`: the toolbar mode the analyst chose, kept across redraws)."""
     try:
         sel, opts = to_params(view)
         table = service.index(sel, opts)
@@ -31,6 +34,7 @@ def render_view(service: Service, view: dict) -> tuple[dict, list, list]:
                                                   "ci_high", "hostility", "conciliation",
                                                   "n_articles"])), [html.Span(str(exc), className="error")], []
     spikes = service.spikes(sel)
+    smoothing = smooth_label(int(view.get("smooth") or 1), opts.freq, opts.center)
     start = table["date"].min() if len(table) else None
     end = table["date"].max() if len(table) else None
     anns = ann.list_annotations(service.store, start.date() if start is not None else None,
@@ -41,12 +45,18 @@ def render_view(service: Service, view: dict) -> tuple[dict, list, list]:
                        annotations=anns, events=events, phrases=service.top_phrases(sel),
                        # the dates too: after new dates (typed, or from a zoom) the x axis
                        # fits them, instead of keeping an earlier zoom
-                       normalize=opts.normalize, uirevision=f"{sel}|{opts.start}|{opts.end}")
+                       normalize=opts.normalize, uirevision=f"{sel}|{opts.start}|{opts.end}",
+                       chosen=chosen, smoothing=smoothing, base=base_label(opts), dragmode=dragmode)
     n_art = int(table["n_articles"].sum()) if len(table) else 0
     days_with = int((table["n_articles"] > 0).sum()) if len(table) else 0
-    status = [f"{n_art:,} articles over {len(table):,} periods ({days_with:,} with articles, "
-              f"{len(table) - days_with:,} empty: shown as gaps, not zeros)."]
+    status = [f"{plural(n_art, 'article')} over {plural(len(table), 'period')} ({days_with:,} with "
+              f"articles, {len(table) - days_with:,} empty: shown as gaps, not zeros). "
+              f"Smoothed line: {smoothing}."]
+    if opts.normalize != "raw":
+        status.append(f" Rescaled against {base_label(opts)}.")
     cov = service.coverage()
+    if cov["originals"] < FIRST_RUN_ARTICLES:
+        status.append(first_run_note(cov["originals"]))
     if cov["unscored"]:
         status.append(html.Span(f" {cov['unscored']:,} articles await rescoring by the current "
                                 "lexicon: run python -m tension rescore.", className="error"))
@@ -55,6 +65,33 @@ def render_view(service: Service, view: dict) -> tuple[dict, list, list]:
                                 className="muted"))
     records = service.spike_records(sel, SPIKES_LISTED, (opts.start, opts.end))
     return fig, status, spike_list(records, ann.list_annotations(service.store))
+
+
+def base_label(opts: IndexOptions) -> str:
+    """The base period of a z-score or base-100 view, in words."""
+    if not (opts.base_start or opts.base_end):
+        return "all days"
+    return f"{opts.base_start or 'the first day'} to {opts.base_end or 'the last day'}"
+
+
+FIRST_RUN_ARTICLES = 50  # below this the store is new (the seed example, a first file): say how to fill it
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def first_run_note(n_articles: int) -> html.Div:
+    """What a new store holds and how to load a corpus: a first run showed one dot and no word."""
+    return html.Div(className="first-run", children=[
+        html.B("Getting started. "),
+        f"This store holds {plural(n_articles, 'article')} (a new store starts with the seed example). "
+        "An index needs a corpus: drop files (CSV, JSON lines, text, HTML…) on the upload box at the "
+        "bottom of the page, or run ",
+        html.Code("python -m tension ingest FILE… --db URL"),
+        "; reference events (tests, summits) with ",
+        html.Code("python -m tension events import FILE --db URL"),
+        ". Then click a day for its evidence, or drag across the chart to select a range."])
 
 
 def empty_view_message(view: dict, store_has_articles: bool) -> str:
@@ -122,9 +159,11 @@ def selection_from_graph(triggered_prop: str | None, click: dict | None,
         days = sorted(_nearest_day(x) for x in xs)
         return {"start": days[0], "end": days[-1]}
     if click:
-        x = (click.get("xvals") or [None])[0]
-        if x is None and click.get("points"):
-            x = click["points"][0].get("x")
+        # A point under the cursor (a spike marker, a day's dot, an event line) wins: its
+        # hover named its day, while the cursor's own date can be days off on a long view.
+        x = next((p["x"] for p in click.get("points") or [] if p.get("x") is not None), None)
+        if x is None:
+            x = (click.get("xvals") or [None])[0]
         if x is not None:
             if freq == "D":
                 day = _nearest_day(x)
@@ -174,15 +213,33 @@ def accept_spike(service: Service, view: dict, record: dict, author: str = "") -
     return f"Annotation {saved['id']} created from the {record['peak']} spike."
 
 
+def chosen_note(chosen: dict | None) -> list:
+    """The line under the chart once a day or range is chosen: what was chosen, and a link
+    to its evidence (which opens below the fold on a laptop screen)."""
+    if not chosen:
+        return ["Click a day for its evidence; drag across the chart to select a range; "
+                "both fill the annotation form."]
+    what = chosen["start"] if chosen["start"] == chosen["end"] else f"{chosen['start']} to {chosen['end']}"
+    return [html.B(what), " chosen (shaded on the chart): ",
+            html.A("its evidence ↓", href="#evidence-panel"), " · the annotation form beside it is filled."]
+
+
+DRAGMODE_JS = """
+function (relayout) {
+    return relayout && relayout.dragmode ? relayout.dragmode : window.dash_clientside.no_update;
+}
+"""
+
+
 def layout() -> list:
     """The chart and its status line (the message for a refused smoothing above them)."""
     return [
         html.Div(id="smooth-message", className="error", role="status"),  # a smoothing refused
+        dcc.Store(id="dragmode"),
         html.Div(id="status", className="status"),
         dcc.Loading(dcc.Graph(id="index-graph", config={"displaylogo": False, "scrollZoom": False},
-                              figure={"data": [], "layout": {"height": 520}}), type="circle"),
-        html.P("Click a day for its evidence; drag across the chart to select a range; "
-               "both fill the annotation form.", className="hint"),
+                              figure={"data": [], "layout": {"height": 460}}), type="circle"),
+        html.P(chosen_note(None), id="chosen-note", className="hint", role="status"),
     ]
 
 
@@ -195,11 +252,24 @@ def register(app: Dash, service: Service) -> None:
 
     @app.callback(Output("index-graph", "figure"), Output("status", "children"),
                   Output("spike-list", "children"),
-                  [Input(c, p) for c, p in CONTROL_IDS] + [Input("ann-version", "data")])
+                  [Input(c, p) for c, p in CONTROL_IDS] + [Input("ann-version", "data")],
+                  State("selection", "data"), State("dragmode", "data"))
     def _render(*values):
         if ctx.triggered_id == "smooth" and smooth_value(values[5]) is None:
             raise PreventUpdate  # _sync puts the smoothing in use back: no redraw with the default
-        return render_view(service, view_from_controls(list(values[:-1])))
+        return render_view(service, view_from_controls(list(values[:-3])), values[-2], values[-1])
+
+    # The toolbar's drag mode, remembered: a redraw for new dates (after a zoom) put it back
+    # to select, so the next drag filled the annotation form instead of zooming.
+    app.clientside_callback(DRAGMODE_JS, Output("dragmode", "data"), Input("index-graph", "relayoutData"),
+                            prevent_initial_call=True)
+
+    @app.callback(Output("index-graph", "figure", allow_duplicate=True), Output("chosen-note", "children"),
+                  Input("selection", "data"), State("freq", "value"), prevent_initial_call=True)
+    def _mark(chosen, freq):
+        patch = Patch()  # only the shading moves: no redraw of the whole chart
+        patch["layout"]["shapes"][0] = chosen_shape(chosen, freq or "D")
+        return patch, chosen_note(chosen)
 
     @app.callback(Output("selection", "data"),
                   Output("ann-editing", "data", allow_duplicate=True),

@@ -15,25 +15,31 @@ from tension.dashboard.figures import LAYERS
 from tension.dashboard.service import Service
 from tension.dashboard.view import DEFAULTS, parse_query, to_query
 
-CONTROLS = ["date-range.start_date", "date-range.end_date", "sources", "categories", "freq",
-            "smooth", "normalize", "filter", "layers"]
 CONTROL_IDS = [("date-range", "start_date"), ("date-range", "end_date"), ("sources", "value"),
                ("categories", "value"), ("freq", "value"), ("smooth", "value"),
-               ("normalize", "value"), ("filter", "value"), ("layers", "value")]
+               ("normalize", "value"), ("filter", "value"), ("layers", "value"),
+               ("center", "value"), ("base-range", "start_date"), ("base-range", "end_date")]
+CENTRED = "centred"  # the centring checkbox's one value
 
 
 def view_from_controls(values: list) -> dict:
-    start, end, sources, categories, freq, smooth, normalize, filt, layers = values
+    """The view the controls show (values in CONTROL_IDS order; missing trailing ones take
+    their defaults)."""
+    values = list(values) + [None] * (len(CONTROL_IDS) - len(values))
+    start, end, sources, categories, freq, smooth, normalize, filt, layers, center, b0, b1 = values
     return {"from": (start or "")[:10] or None, "to": (end or "")[:10] or None,
             "sources": sources or [], "categories": categories or [], "freq": freq or "D",
             "smooth": smooth_value(smooth) or DEFAULTS["smooth"],
             "normalize": normalize or "raw", "filter": filt or "",
-            "layers": layers if layers is not None else DEFAULTS["layers"]}
+            "layers": layers if layers is not None else DEFAULTS["layers"],
+            "center": CENTRED in (center or []),
+            "base_from": (b0 or "")[:10] or None, "base_to": (b1 or "")[:10] or None}
 
 
 def controls_from_view(view: dict) -> list:
     return [view["from"], view["to"], view["sources"], view["categories"], view["freq"],
-            view["smooth"], view["normalize"], view["filter"], view["layers"]]
+            view["smooth"], view["normalize"], view["filter"], view["layers"],
+            [CENTRED] if view.get("center") else [], view.get("base_from"), view.get("base_to")]
 
 
 def sync_view(triggered: str | None, search: str | None, values: list,
@@ -57,7 +63,7 @@ SMOOTH_MIN, SMOOTH_MAX = SMOOTH.low, SMOOTH.high  # the view options' limit
 
 def smooth_value(value: object) -> int | None:
     """The smoothing typed (the field's text, or a number from the URL), if it is a whole
-    number of periods from 1 to 365; None for anything else (0, 1000, 2.5, "", "abc")."""
+    number of days from 1 to 365; None for anything else (0, 1000, 2.5, "", "abc")."""
     try:
         number = float(str(value).strip())
     except ValueError:
@@ -69,8 +75,8 @@ def smooth_message(triggered: str | None, value: object, kept: int) -> str:
     """What the analyst reads when the smoothing typed cannot be used (the field shows
     `kept` again); empty once a usable one is typed."""
     if triggered == "smooth" and smooth_value(value) is None:
-        return (f"Smoothing must be a whole number of periods from {SMOOTH_MIN} to {SMOOTH_MAX}; "
-                f"still smoothing over {kept}.")
+        return (f"Smoothing must be a whole number of days from {SMOOTH_MIN} to {SMOOTH_MAX}; "
+                f"still smoothing over {kept} days.")
     return ""
 
 
@@ -147,16 +153,29 @@ def layout(sources: list[str], categories: list[str]) -> html.Div:
         field("period", dcc.RadioItems(id="freq", value="D", inline=True, options=[
             {"label": f" {PERIOD_LABELS[f]}", "value": f} for f in FREQS])),
         # text, not number: dash's number input sends nothing for an out-of-range entry typed
-        # twice in a row, so 0 or 1000 could stay in the field; callbacks.smooth_value checks it
-        field("smoothing (periods)", dcc.Input(id="smooth", type="text", inputMode="numeric",
-                                                value=7, debounce=True)),
+        # twice in a row, so 0 or 1000 could stay in the field; callbacks.smooth_value checks it.
+        # Days, not periods: 7 periods turned a week's mean into 7 months' in the month view.
+        field("smoothing (days)", html.Span(className="inline", children=[
+            dcc.Input(id="smooth", type="text", inputMode="numeric", value=7, debounce=True, size="4"),
+            html.Span(dcc.Checklist(id="center", options=[{"label": " centred", "value": CENTRED}], value=[],
+                                    inline=True),
+                      title="a window centred on each period (else: the periods up to it, which lags a peak)")])),
         field("normalisation", dcc.RadioItems(id="normalize", value="raw", inline=True, options=[
             {"label": f" {NORM_LABELS[n]}", "value": n} for n in NORMALIZATIONS])),
+
         field("keyword / actor filter", dcc.Input(id="filter", type="text", debounce=True,
                                                    placeholder="e.g. Seoul|South Korea", value=""),
                "filter-field"),
-        field("layers", dcc.Checklist(id="layers", options=[
-            {"label": f" {LAYER_LABELS[k]}", "value": k} for k in LAYERS], value=[], inline=True)),
+        # Less used: folded, so the chart's date axis stays above the fold on a laptop screen
+        html.Details(className="more-options", children=[
+            html.Summary("layers, base period"),
+            html.Div(className="more-fields", children=[
+                field("layers", dcc.Checklist(id="layers", options=[
+                    {"label": f" {LAYER_LABELS[k]}", "value": k} for k in LAYERS], value=[], inline=True)),
+                field("base period (z-score, 100 = mean)", dcc.DatePickerRange(
+                    id="base-range", display_format="YYYY-MM-DD", clearable=True,
+                    start_date_placeholder_text="all days", end_date_placeholder_text="")),
+            ])]),
     ])
 
 

@@ -136,7 +136,7 @@ def evidence_panel(service: Service, view: dict, selection: dict | None,
 
 
 def layout() -> html.Section:
-    return html.Section(className="panel evidence", children=[
+    return html.Section(className="panel evidence", id="evidence-panel", children=[
         html.H2("Evidence"), dcc.Store(id="evidence-texts"),
         html.Div(id="evidence", children=html.P(
             "Click a day or select a range on the chart.", className="muted"))])
