@@ -101,6 +101,10 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
             phrase = [_text(p) if isinstance(p, str) else "" for p in found]
         custom = [list(row) for row in zip(_num(table["ci_low"]), _num(table["ci_high"]),
                                              table["n_articles"].astype(int).tolist(), phrase, strict=True)]
+        if len(table) > MANY_PERIODS:
+            # a long view's line: a click takes the day its hover names (the cursor's own date
+            # is days off at several days a pixel); the tag tells the click callback so
+            custom = [[*row, "line"] for row in custom]
         y = _num(table["tension"])
         if len(table) > MANY_PERIODS:  # a thin line: thousands of dots are one blur at this width
             look = {"mode": "lines", "line": {"color": "#8c96a0", "width": 0.7}}
@@ -268,7 +272,7 @@ def _spike_traces(table: pd.DataFrame, spikes: pd.DataFrame, freq: str = "D",
         out.append({"type": "scatter", "mode": "markers", "name": f"{kind} spike",
                     "x": starts.dt.strftime("%Y-%m-%d").tolist(), **_period(freq),
                     "y": starts.map(value).tolist(),
-                    "customdata": [[round(m, 1), day, t] for m, day, t in
+                    "customdata": [[round(m, 1), day, t, "spike"] for m, day, t in
                                    zip(sp["magnitude"], peaks, _num(sp["peak_tension"]), strict=True)],
                     "marker": {"symbol": symbol, "size": 12, "color": color,
                                "line": {"color": "white", "width": 1}},
@@ -347,7 +351,7 @@ def _event_trace(events: pd.DataFrame) -> dict:
     """Each event a vertical line over the plot. The line is drawn through many points, not
     two: plotly hovers on points, and with two the label showed only near the top and bottom
     ends, while the day's dot beside the line won the hover everywhere else."""
-    xs, ys, text = [], [], []
+    xs, ys, text, custom = [], [], [], []  # custom: the event's day, tagged (a click takes it)
     heights = [round(k / EVENT_HOVER_STEPS, 3) for k in range(EVENT_HOVER_STEPS + 1)]
     for e in events.itertuples():
         d = pd.Timestamp(e.start).strftime("%Y-%m-%d")
@@ -355,8 +359,10 @@ def _event_trace(events: pd.DataFrame) -> dict:
         xs += [d] * len(heights) + [None]
         ys += heights + [None]
         text += [label] * len(heights) + [None]
+        custom += [[d, "event"]] * len(heights) + [None]
     return {"type": "scatter", "mode": "lines", "name": "reference events", "x": xs, "y": ys,
-            "yaxis": "y3", "text": text, "line": {"color": "rgba(230,126,34,0.55)", "width": 1},
+            "yaxis": "y3", "text": text, "customdata": custom,
+            "line": {"color": "rgba(230,126,34,0.55)", "width": 1},
             "hoverlabel": {"bgcolor": "#fdebd0"},
             "hovertemplate": "%{x|%Y-%m-%d}<br>%{text}<extra></extra>"}
 

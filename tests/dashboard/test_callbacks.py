@@ -563,8 +563,17 @@ def test_render_view_weekly_filter_and_errors(service: Service) -> None:
     ({"points": [{"x": "2020-02-16", "y": 0.1, "curveNumber": 3}]}, "2020-02-16"),
     ({"points": [{"x": "2020-02-17 12:00", "y": 0.1}], "xvals": ["2020-02-18"]}, "2020-02-18"),
     # a spike marker clicked on an 18-year view: the cursor's date is days off, the marker's is not
-    ({"points": [{"x": "2013-03-03", "y": 0.4, "curveNumber": 6, "customdata": [4.1, "2013-03-03", 0.4]}],
+    ({"points": [{"x": "2013-03-03", "y": 0.4, "curveNumber": 6, "customdata": [4.1, "2013-03-03", 0.4, "spike"]}],
       "xvals": ["2013-02-28 07:00"]}, "2013-03-03"),
+    # ... and an event line its event's day
+    ({"points": [{"x": "2013-02-12", "y": 0.5, "curveNumber": 9, "customdata": ["2013-02-12", "event"]}],
+      "xvals": ["2013-02-10 07:00"]}, "2013-02-12"),
+    # on a long view (the index drawn as a line) the line's point under the cursor names its day
+    ({"points": [{"x": "2013-03-03", "y": 0.4, "customdata": [0.1, 0.5, 20, "", "line"]}],
+      "xvals": ["2013-02-28 07:00"]}, "2013-03-03"),
+    # a day's dot nearest the cursor may be a neighbouring day's: the cursor's date decides
+    ({"points": [{"x": "2013-04-09", "y": 0.1, "customdata": [0.0, 0.2, 3, ""]}],
+      "xvals": ["2013-04-10 06:00"]}, "2013-04-10"),
 ])
 def test_selection_from_click(click: dict, expected: str) -> None:
     got = chart.selection_from_graph("index-graph.clickData", click, None)
@@ -618,7 +627,8 @@ def test_spikes_of_a_week_or_month_view_sit_on_the_periods_value(service: Servic
         assert sp["xperiod"] == pts["xperiod"]
         days = [c[1] for c in sp["customdata"]]
         assert SPIKE_DAY in days and "%{customdata[1]}" in sp["hovertemplate"]
-        for x, y, (_, day, _) in zip(sp["x"], sp["y"], sp["customdata"], strict=True):
+        for x, y, (_, day, _, kind) in zip(sp["x"], sp["y"], sp["customdata"], strict=True):
+            assert kind == "spike"
             assert x == figures.period_start(day, freq).strftime("%Y-%m-%d")
             assert y == pts["y"][xs.index(x)]
         i = days.index(SPIKE_DAY)
@@ -654,7 +664,7 @@ def test_a_spike_hover_gives_the_value_on_the_charts_scale(service: Service, nor
         xs = xs.strftime("%Y-%m-%d").tolist()
         for kind in ("hostility", "conciliation"):
             sp = trace(fig, f"{kind} spike")
-            for i, (x, y, (_, peak, raw)) in enumerate(zip(sp["x"], sp["y"], sp["customdata"], strict=True)):
+            for i, (x, y, (_, peak, raw, _kind)) in enumerate(zip(sp["x"], sp["y"], sp["customdata"], strict=True)):
                 drawn = pts["y"][xs.index(x)]
                 assert y == drawn
                 lines = hover_lines(sp, i)

@@ -19,7 +19,8 @@ from tension.dashboard.service import Service
 from tension.dashboard.view import smooth_label, to_params
 from tension.store import annotations as ann
 
-SPIKES_LISTED = 12  # beside the chart; the page's "Annotate" buttons index into this list
+SPIKES_LISTED = 12
+MARKED = ("spike", "event", "line")  # tags that end a marker's customdata (see figures)  # beside the chart; the page's "Annotate" buttons index into this list
 
 
 def render_view(service: Service, view: dict, chosen: dict | None = None,
@@ -159,11 +160,15 @@ def selection_from_graph(triggered_prop: str | None, click: dict | None,
         days = sorted(_nearest_day(x) for x in xs)
         return {"start": days[0], "end": days[-1]}
     if click:
-        # A point under the cursor (a spike marker, a day's dot, an event line) wins: its
-        # hover named its day, while the cursor's own date can be days off on a long view.
-        x = next((p["x"] for p in click.get("points") or [] if p.get("x") is not None), None)
+        # A spike marker or an event line under the cursor gives its own day: its hover named
+        # it, while the cursor's date can be days off on a long view (about 5 days a pixel).
+        # Elsewhere the cursor's date decides: the nearest dot may be a neighbouring day's.
+        x = next((p["x"] for p in click.get("points") or []
+                  if p.get("x") is not None and (p.get("customdata") or [None])[-1] in MARKED), None)
         if x is None:
             x = (click.get("xvals") or [None])[0]
+        if x is None and click.get("points"):
+            x = click["points"][0].get("x")
         if x is not None:
             if freq == "D":
                 day = _nearest_day(x)
