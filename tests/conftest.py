@@ -41,6 +41,14 @@ def shared_data() -> Callable[[str], Path]:
     return get
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that reads ../shared/data through `shared_data` (itself or by a fixture) is a
+    corpus test whether or not it says so: `-m "not corpus"` leaves it out too."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.corpus)
+
+
 # --------------------------------------------------------------------------- PostgreSQL
 # A real PostgreSQL 15 server for the whole test session, started here: initdb in a
 # temporary folder, a free localhost port, run as a non-root user (initdb refuses root).

@@ -26,7 +26,15 @@ from tension.analysis.spikes import (
     spike_flags,
 )
 from tension.cli import main
-from tension.core.filters import MAX_LENGTH, MAX_TERMS, FilterError, filter_mask, parse_filter
+from tension.core.filters import (
+    MAX_LENGTH,
+    MAX_TERMS,
+    FilterError,
+    Term,
+    filter_mask,
+    parse_filter,
+    terms,
+)
 from tension.core.selection import Selection
 from tension.pipeline.ingest import ingest
 from tension.reports.explain import day_articles, explain
@@ -434,7 +442,8 @@ def test_filter_is_literal_not_a_pattern() -> None:
     assert hits("C++", texts) == [2]
     assert hits("100%", texts) == [4]
     assert hits("x_y", texts) == [6]
-    assert hits("(", texts) == [] and hits(".*", texts) == [] and hits("[a-z]", texts) == []
+    assert hits(".*", texts) == [] and hits("[a-z]", texts) == []
+    assert hits('"("', texts) == []  # a bracket is grouping; quoted, a literal character
 
 
 @pytest.mark.parametrize("expr", ["a|", "|a", "a||b", "a & ", "& a", "-", "!", "- & a", '""', "a | -"])
@@ -449,7 +458,7 @@ def test_filter_limits() -> None:
     assert parse_filter("a" * MAX_LENGTH)
     with pytest.raises(FilterError, match=f"limit is {MAX_LENGTH}"):
         parse_filter("a" * (MAX_LENGTH + 1))
-    assert len(parse_filter("|".join(f"w{i}" for i in range(MAX_TERMS)))) == MAX_TERMS
+    assert len(terms(parse_filter("|".join(f"w{i}" for i in range(MAX_TERMS))))) == MAX_TERMS
     with pytest.raises(FilterError, match=f"more than {MAX_TERMS} terms"):
         parse_filter("|".join(f"w{i}" for i in range(MAX_TERMS + 1)))
 
@@ -467,12 +476,15 @@ def test_any_input_parses_or_fails_cleanly(expr: str) -> None:
 def test_hostile_filter_input_is_just_a_phrase(tmp_path: Path) -> None:
     store = build_store(f"sqlite:///{tmp_path / 'tension.db'}", tmp_path)
     before = store.counts()
-    groups = parse_filter(INJECTION)
-    assert len(groups) == 1 and len(groups[0]) == 1
-    assert not groups[0][0].negated and "DROP TABLE articles" in groups[0][0].phrase
-    hit = load_articles(store, Selection(filter=INJECTION))
+    # unquoted, its "'" and ")" are a quote and a bracket that never match: refused, by name
+    for expr in [INJECTION, "Robert'); DELETE FROM articles; --"]:
+        with pytest.raises(FilterError, match="never closed|no matching"):
+            load_articles(store, Selection(filter=expr))
+    quoted = f'"{INJECTION}"'
+    assert parse_filter(quoted) == Term(INJECTION)  # quoted: just a phrase
+    hit = load_articles(store, Selection(filter=quoted))
     assert hit["title"].tolist() == ["A letter to the editor"]  # the one text that says it
-    for expr in [INJECTION, "x' OR '1'='1", "%", "_", "Robert'); DELETE FROM articles; --"]:
+    for expr in [quoted, "x' OR '1'='1", "%", "_"]:
         load_articles(store, Selection(filter=expr))
         day_articles(store, Selection(filter=expr), BASE_DAY, TARGET)
     assert load_articles(store, Selection(filter="%")).empty
@@ -481,6 +493,8 @@ def test_hostile_filter_input_is_just_a_phrase(tmp_path: Path) -> None:
     assert len(load_articles(store, Selection())) == before["articles"] - 1  # minus the copy
     res = CliRunner().invoke(main, ["export", "--out", "-", "--filter", INJECTION,
                                     "--db", store.url])
+    assert res.exit_code == 2 and "never closed" in res.output
+    res = CliRunner().invoke(main, ["export", "--out", "-", "--filter", quoted, "--db", store.url])
     assert res.exit_code == 0, res.output
     assert store.counts() == before
     store.dispose()

@@ -92,32 +92,38 @@ def dbs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
 @pytest.fixture(scope="module")
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
           shared_data: Callable[[str], Path]) -> Iterator[Callable[[str], str]]:
-    """kind -> URL of a store filled with real rows (built once per module and backend)."""
+    """kind -> URL of a store filled with real rows (built once per module and backend).
+
+    The corpus files are looked up before any database is made, so without ../shared/data
+    every test skips (or fails, under CI) with the reason; and a store is cached only once
+    filled, so a failed build is not handed to the next test as an empty source."""
     folder = tmp_path_factory.mktemp("backup-source")
     d = Databases(folder, request)
     cache: dict[str, str] = {}
 
     def get(kind: str) -> str:
+        sources = {name: shared_data(name) for name in (STORIES, WEAPONS)}
         if kind not in cache:
-            cache[kind] = d.new(kind)
-            fill(cache[kind], folder, shared_data)
+            url = d.new(kind)
+            fill(url, folder, sources)
+            cache[kind] = url
         return cache[kind]
 
     yield get
     d.drop_all()
 
 
-def fill(url: str, folder: Path, shared_data: Callable[[str], Path]) -> None:
+def fill(url: str, folder: Path, sources: dict[str, Path]) -> None:
     stories = folder / "stories300.jsonl"
     if not stories.exists():
-        with gzip.open(shared_data(STORIES), "rt", encoding="utf-8") as src:
+        with gzip.open(sources[STORIES], "rt", encoding="utf-8") as src:
             stories.write_text("".join(itertools.islice(src, N_STORIES)), encoding="utf-8")
     store = Store(url)
     try:
         assert ingest(store, [str(stories)]).added == N_STORIES
         bad = ingest(store, [str(BAD / "impossible_dates.csv"), str(BAD / "ragged.csv")])
         assert bad.quarantined > 0
-        assert import_events(store, shared_data(WEAPONS)).added > 100
+        assert import_events(store, sources[WEAPONS]).added > 100
         saved = [ann.create(store, p) for p in TRICKY]
         ann.update_annotation(store, saved[0]["id"], {"note": "edited: " + TRICKY[0]["note"]},
                               saved[0]["updated_at"])
