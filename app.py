@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
 def __getattr__(name: str) -> object:
     # `server` is built on first use so that importing app.py stays cheap.
     if name == "server":
-        return create_app(credentials=load_credentials()).server
+        return create_app(credentials=load_credentials(), warm=True).server
     raise AttributeError(name)
 
 

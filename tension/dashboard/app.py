@@ -7,6 +7,7 @@ command line and gunicorn.
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 import dash
@@ -17,9 +18,11 @@ from tension.dashboard.api import build_api
 from tension.dashboard.auth import is_loopback, load_credentials, require_login
 from tension.dashboard.layout import build_layout
 from tension.dashboard.panels import register
+from tension.dashboard.panels.chart import render_view
 from tension.dashboard.service import Service
 from tension.dashboard.training import Training
 from tension.dashboard.uploads import Uploads
+from tension.dashboard.view import parse_query
 from tension.pipeline.ingest import ingest
 from tension.store.engine import Store
 
@@ -40,8 +43,11 @@ def seed_if_empty(store: Store) -> bool:
 
 
 def create_app(db: str | None = None, *, seed: bool = True, credentials: dict[str, str] | None = None,
-               upload_dir: str | Path | None = None, max_upload_mb: int = DEFAULT_UPLOAD_MB) -> dash.Dash:
-    """A Dash app serving the dashboard and /api for the store at `db`."""
+               upload_dir: str | Path | None = None, max_upload_mb: int = DEFAULT_UPLOAD_MB,
+               warm: bool = False) -> dash.Dash:
+    """A Dash app serving the dashboard and /api for the store at `db`; `warm` computes the
+    landing view in the background at once (the server does: a cold first page waited
+    seconds for the store to be read)."""
     store = Store(db)
     if seed:
         seed_if_empty(store)
@@ -69,7 +75,14 @@ def create_app(db: str | None = None, *, seed: bool = True, credentials: dict[st
     app.server.extensions["tension"] = {"service": service, "uploads": uploads, "training": training}
     if credentials:
         require_login(app.server, credentials)
+    if warm:
+        threading.Thread(target=_warm, args=(service,), daemon=True, name="warm caches").start()
     return app
+
+
+def _warm(service: Service) -> None:
+    """What the first page needs: the landing view (its articles, index, spikes, phrases)."""
+    render_view(service, parse_query(""))
 
 
 def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = 8050,
@@ -83,5 +96,5 @@ def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = 8050,
               "WITHOUT a login.\nAnyone who can reach it can read the data and change annotations.\n"
               "Set TENSION_AUTH=user:password or pass --auth-file FILE.\n" + "!" * 78 + "\n",
               file=sys.stderr)
-    app = create_app(db, credentials=credentials, max_upload_mb=max_upload_mb)
+    app = create_app(db, credentials=credentials, max_upload_mb=max_upload_mb, warm=True)
     app.run(host=host, port=port, debug=debug)

@@ -18,6 +18,9 @@ DEFAULT_LAYERS = ["band", "points", "counts", "spikes", "annotations", "events"]
 # as one path each, not one shape per period: with a dot and a bar for each of the 6,477
 # days (twice, with the range slider) a long view took seconds to draw in Chromium.
 MANY_PERIODS = 1100
+# Those views have no range slider either: it draws every trace a second time (0.6-0.9 s
+# against 0.2 s without, for the 18-year view in Chromium); the range buttons and the
+# toolbar's zoom remain.
 SHORT_VIEW_DAYS = 7  # a daily view shorter than this is drawn over a week, ticked in days
 DRAGMODES = ("select", "zoom", "pan", "lasso")  # the toolbar's; the page keeps the chosen one
 COUNTS_STRIP = 0.22  # the article counts' share of the plot's height, at its bottom
@@ -151,7 +154,7 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
         "selectdirection": "h",
         # Left-aligned: on the right the mode bar covers the last legend entries.
         "legend": {"orientation": "h", "y": 1.1, "x": 0, "xanchor": "left"},
-        "xaxis": {"type": "date", "uirevision": uirevision, "rangeslider": {"visible": True, "thickness": 0.07}, **_x_range(table, freq),
+        "xaxis": {"type": "date", "uirevision": uirevision, "rangeslider": {"visible": len(table) <= MANY_PERIODS, "thickness": 0.07}, **_x_range(table, freq),
                   "rangeselector": {"buttons": [
                       {"count": 1, "label": "1M", "step": "month", "stepmode": "backward"},
                       {"count": 6, "label": "6M", "step": "month", "stepmode": "backward"},

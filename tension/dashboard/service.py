@@ -31,10 +31,12 @@ from tension.store.labels import labels_for
 from tension.store.queries import (
     coverage,
     date_bounds,
+    filter_articles,
     known_categories,
     load_articles,
     load_evidence,
     resolve,
+    restrict_to_categories,
     sources,
 )
 
@@ -46,18 +48,31 @@ class _LRU:
         self.size = size
         self._data: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+        self._running: dict = {}  # key → Event: computed now by another thread (the landing
+        # view warmed at start, and the first page asking for it, compute it once)
 
     def get(self, key: object, make: Callable[[], object]) -> object:
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                return self._data[key]
-        value = make()
-        with self._lock:
-            self._data[key] = value
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-        return value
+        while True:
+            with self._lock:
+                if key in self._data:
+                    self._data.move_to_end(key)
+                    return self._data[key]
+                running = self._running.get(key)
+                if running is None:  # this thread computes it; others asking meanwhile wait
+                    running = self._running[key] = threading.Event()
+                    break
+            running.wait()  # then read what the other thread made (or make it, if it failed)
+        try:
+            value = make()
+            with self._lock:
+                self._data[key] = value
+                while len(self._data) > self.size:
+                    self._data.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                self._running.pop(key, None)
+            running.set()
 
 
 class Service:
@@ -80,7 +95,20 @@ class Service:
     def articles(self, sel: Selection) -> pd.DataFrame:
         """All articles of a selection (dates ignored: slicing happens later)."""
         sel = replace(sel, start=None, end=None)
-        return self._cache.get(self._key("articles", sel), lambda: load_articles(self.store, sel))
+
+        def make() -> pd.DataFrame:
+            if not (sel.filter or sel.categories):
+                return load_articles(self.store, sel)
+            # a keyword filter or a sub-index of the articles already loaded (what
+            # load_articles does, without reading them again: seconds on a large store)
+            df = self.articles(replace(sel, filter="", categories=()))
+            if sel.filter:
+                df = filter_articles(self.store, df, sel.filter)
+            if sel.categories:
+                df = restrict_to_categories(self.store, df, sel)
+            return df.reset_index(drop=True)
+
+        return self._cache.get(self._key("articles", sel), make)
 
     def index(self, sel: Selection, opts: IndexOptions) -> pd.DataFrame:
         """The index table for the view: cached daily aggregates, sliced, then smoothed."""

@@ -1180,6 +1180,9 @@ def test_long_views_draw_one_path_per_series_and_gaps_stay_gaps() -> None:
     assert trace(long, "articles")["fill"] == "tozeroy" and trace(long, "articles")["line"]["shape"] == "hvh"
     assert len(trace(long, "daily index")["customdata"]) == MANY_PERIODS + 1  # the hover stays
     assert trace(short, "smoothed")["connectgaps"] is False
+    # no range slider on a long view: it drew every trace a second time
+    assert short["layout"]["xaxis"]["rangeslider"]["visible"] is True
+    assert long["layout"]["xaxis"]["rangeslider"]["visible"] is False
 
 
 def test_the_chosen_day_or_range_is_shaded_and_named_under_the_chart(service: Service) -> None:
@@ -1234,3 +1237,19 @@ def test_a_first_run_explains_itself_and_draws_a_day_on_a_daily_axis(tmp_path: P
 def test_a_store_with_a_corpus_shows_no_getting_started_note(service: Service) -> None:
     _, status, _ = chart.render_view(service, view())
     assert "Getting started" not in text_of(status)
+
+
+def test_a_filtered_view_is_the_loaded_articles_filtered_not_a_second_load(service: Service) -> None:
+    """A keyword or category change took 2-6 s on the KCNA store: the articles were read
+    again. The service now filters the articles it holds; the result is what the store's
+    own query gives."""
+    from tension.core.selection import Selection
+    from tension.store.queries import load_articles
+
+    category = service.categories()[0]
+    for sel in (Selection(filter="talks | war"), Selection(categories=(category,)),
+                Selection(filter="talks | war", categories=(category,))):
+        got = service.articles(sel).reset_index(drop=True)
+        want = load_articles(service.store, sel)
+        pd.testing.assert_frame_equal(got, want, check_like=True)
+        assert len(want)
