@@ -145,6 +145,9 @@ class Service:
                 return pd.Series(dtype=object)
             strongest = arts.loc[arts["tension"].abs().groupby(arts["date"]).idxmax()]
             strongest = strongest[strongest["tension"] != 0]
+            if "top_term" in strongest:  # a category sub-index: its own strongest term
+                return pd.Series(strongest["top_term"].to_numpy(), index=strongest["date"].to_numpy(),
+                                 dtype=object).dropna()
             ev = load_evidence(self.store, strongest["content_hash"].tolist(), resolve(self.store, sel).version)
             phrases = {}
             for r in strongest.itertuples():

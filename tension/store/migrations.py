@@ -102,6 +102,14 @@ def _score_terms_category_key(conn: Connection) -> None:
     conn.execute(text("DROP TABLE score_terms_0007"))
 
 
+@migration("0009_score_terms_category_index")
+def _score_terms_category_index(conn: Connection) -> None:
+    # A category filter scanned every term of the store (0.15-0.27 s on the KCNA store);
+    # the index reads only that scorer's terms of those categories (0.05 s; 7 % more file).
+    for index in score_terms.indexes:
+        index.create(conn, checkfirst=True)
+
+
 def migrate(conn: Connection) -> list[str]:
     """Apply the migrations this database has not seen; return their names."""
     schema_migrations.create(conn, checkfirst=True)

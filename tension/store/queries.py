@@ -11,7 +11,7 @@ import json
 from dataclasses import replace
 
 import pandas as pd
-from sqlalchemy import Select, String, case, func, select, type_coerce
+from sqlalchemy import Select, String, func, select, type_coerce
 
 from indicators.scorers import scorer_for
 from tension.core.filters import filter_mask
@@ -125,35 +125,34 @@ def load_terms(store: Store, hashes: list[str], version: str) -> pd.DataFrame:
     return frame(rows, cols)
 
 
-def category_sums(store: Store, version: str, categories: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """Per content hash and lexicon category (all, or these): the summed positive (hostility)
-    and negative (conciliation) term contributions, added up by the database. Fetching every
-    term to sum them in pandas took 6 s on the KCNA store."""
+def category_terms(store: Store, version: str, categories: tuple[str, ...]) -> pd.DataFrame:
+    """The term contributions (content_hash, term, contribution) of these lexicon categories
+    only, filtered by the database: every article's terms, fetched to be filtered in pandas,
+    took 6 s on the KCNA store."""
     t = schema.score_terms.c
-    pos = func.sum(case((t.contribution > 0, t.contribution), else_=0.0))
-    neg = func.sum(case((t.contribution < 0, -t.contribution), else_=0.0))
-    q = select(t.content_hash, t.category, pos, neg).where(t.scorer_version == version)
-    if categories is not None:
-        q = q.where(t.category.in_(sorted(categories)))
     with store.read() as conn:
-        rows = conn.execute(q.group_by(t.content_hash, t.category)).all()
-    return frame(rows, ["content_hash", "category", "hostility", "conciliation"])
+        rows = conn.execute(select(t.content_hash, t.term, t.contribution)
+                            .where(t.scorer_version == version, t.category.in_(sorted(categories)))).all()
+    return frame(rows, ["content_hash", "term", "contribution"])
 
 
-def restrict_to_categories(store: Store, df: pd.DataFrame, sel: Selection,
-                           sums: pd.DataFrame | None = None) -> pd.DataFrame:
-    """`load_articles`' frame rescored by the sub-index of `sel.categories` (see there);
-    `sums`: `category_sums` of the selection's scorer, when the caller keeps them."""
+def restrict_to_categories(store: Store, df: pd.DataFrame, sel: Selection) -> pd.DataFrame:
+    """`load_articles`' frame rescored by the sub-index of `sel.categories` (see there), with
+    each article's strongest term of those categories as `top_term` (the chart's hover)."""
     if not len(df):
         return df
     sel = resolve(store, sel)
-    sums = category_sums(store, sel.version, tuple(sel.categories)) if sums is None else sums
-    mine = sums[sums["category"].isin(sel.categories)].groupby("content_hash")[["hostility", "conciliation"]].sum()
-    host, conc = mine["hostility"], mine["conciliation"]
+    terms = category_terms(store, sel.version, tuple(sel.categories))
+    c = terms["contribution"]
+    host = c.where(c > 0, 0.0).groupby(terms["content_hash"]).sum()
+    conc = (-c).where(c < 0, 0.0).groupby(terms["content_hash"]).sum()
+    top = terms.loc[c.abs().groupby(terms["content_hash"]).idxmax()].set_index("content_hash")["term"] \
+        if len(terms) else pd.Series(dtype=object)
     df = df.copy()
     df["hostility"] = df["content_hash"].map(host).fillna(0.0)
     df["conciliation"] = df["content_hash"].map(conc).fillna(0.0)
     df["tension"] = df["hostility"] - df["conciliation"]
+    df["top_term"] = df["content_hash"].map(top)
     label = store_scorer(store).label
     df["label"] = [label(t) for t in df["tension"]]  # the shares follow the sub-index
     return df

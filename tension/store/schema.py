@@ -100,6 +100,8 @@ score_terms = Table(
     Column("pole", String(16), primary_key=True),
     Column("category", Text, primary_key=True),  # a word and a lexicon entry may read alike
     Column("contribution", Float, nullable=False),  # signed share of the article's tension
+    # a category's sub-index reads one scorer's terms of a few categories (migration 0009)
+    Index("ix_score_terms_version_category", "scorer_version", "category"),
 )
 
 quarantine = Table(

@@ -1253,3 +1253,18 @@ def test_a_filtered_view_is_the_loaded_articles_filtered_not_a_second_load(servi
         want = load_articles(service.store, sel)
         pd.testing.assert_frame_equal(got, want, check_like=True)
         assert len(want)
+
+
+def test_a_category_views_hover_phrase_is_a_term_of_that_category(service: Service) -> None:
+    """The hover named the day's first matched phrase of any category: in a category's
+    sub-index it now names that category's strongest term of the day's strongest article."""
+    from tension.core.selection import Selection
+    from tension.store.queries import category_terms, resolve
+
+    category = service.categories()[0]
+    sel = Selection(categories=(category,))
+    phrases = service.top_phrases(sel)
+    assert len(phrases)
+    version = resolve(service.store, sel).version
+    terms = set(category_terms(service.store, version, (category,))["term"])
+    assert set(phrases) <= terms
