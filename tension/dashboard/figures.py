@@ -18,9 +18,9 @@ DEFAULT_LAYERS = ["band", "points", "counts", "spikes", "annotations", "events"]
 # as one path each, not one shape per period: with a dot and a bar for each of the 6,477
 # days (twice, with the range slider) a long view took seconds to draw in Chromium.
 MANY_PERIODS = 1100
-# Those views have no range slider either: it draws every trace a second time (0.6-0.9 s
-# against 0.2 s without, for the 18-year view in Chromium); the range buttons and the
-# toolbar's zoom remain.
+# Those views have no range slider either: it draws every trace a second time, which was
+# most of Chromium's drawing time (docs/benchmarks.md); the range buttons and the toolbar's
+# zoom remain.
 SHORT_VIEW_DAYS = 7  # a daily view shorter than this is drawn over a week, ticked in days
 DRAGMODES = ("select", "zoom", "pan", "lasso")  # the toolbar's; the page keeps the chosen one
 COUNTS_STRIP = 0.22  # the article counts' share of the plot's height, at its bottom

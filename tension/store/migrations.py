@@ -104,8 +104,8 @@ def _score_terms_category_key(conn: Connection) -> None:
 
 @migration("0009_score_terms_category_index")
 def _score_terms_category_index(conn: Connection) -> None:
-    # A category filter scanned every term of the store (0.15-0.27 s on the KCNA store);
-    # the index reads only that scorer's terms of those categories (0.05 s; 7 % more file).
+    # A category filter scanned every term of the store; the index reads only that
+    # scorer's terms of those categories (figures in docs/benchmarks.md).
     for index in score_terms.indexes:
         index.create(conn, checkfirst=True)
 

@@ -13,10 +13,8 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 from test_browser import WAIT, click_at, start, store_of, type_into, wait_until
-from test_callbacks import HOSTILE, SPIKE_DAY, write_corpus
+from test_callbacks import HOSTILE, SPIKE_DAY, corpus_store
 
-from tension.pipeline.ingest import ingest
-from tension.store.engine import Store
 from tension.store.labels import list_labels
 
 pytestmark = pytest.mark.browser
@@ -25,11 +23,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     """A store of the made-up corpus (see test_callbacks.py)."""
-    url = f"sqlite:///{tmp_path / 'tension.db'}"
-    store = Store(url)
-    assert ingest(store, [str(write_corpus(tmp_path / "articles.csv"))]).quarantined == 0
-    store.dispose()
-    return url
+    return corpus_store(tmp_path)
 
 
 def test_a_sentence_labelled_in_the_evidence_is_stored_and_listed(dash_duo, db_url: str,

@@ -15,12 +15,10 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 from test_browser import WAIT, start, store_of, type_into, wait_until
-from test_callbacks import write_corpus
+from test_callbacks import corpus_store
 
 from tension.dashboard.service import Service
 from tension.io.readers import NO_DATE_TXT
-from tension.pipeline.ingest import ingest
-from tension.store.engine import Store
 
 pytestmark = pytest.mark.browser
 
@@ -28,11 +26,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     """A store of the made-up corpus (see test_callbacks.py)."""
-    url = f"sqlite:///{tmp_path / 'tension.db'}"
-    store = Store(url)
-    assert ingest(store, [str(write_corpus(tmp_path / "articles.csv"))]).quarantined == 0
-    store.dispose()
-    return url
+    return corpus_store(tmp_path)
 
 
 def cells(dash_duo, selector: str) -> list[list[str]]:

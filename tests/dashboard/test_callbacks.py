@@ -147,6 +147,15 @@ def trace(fig: dict, name: str) -> dict:
     return found[0]
 
 
+def corpus_store(tmp_path: Path) -> str:
+    """A store of the made-up corpus in `tmp_path` (browser tests start their own server on it)."""
+    url = f"sqlite:///{tmp_path / 'tension.db'}"
+    store = Store(url)
+    assert ingest(store, [str(write_corpus(tmp_path / "articles.csv"))]).quarantined == 0
+    store.dispose()
+    return url
+
+
 def names(fig: dict) -> list[str]:
     return [t["name"] for t in fig["data"]]
 
@@ -1240,9 +1249,8 @@ def test_a_store_with_a_corpus_shows_no_getting_started_note(service: Service) -
 
 
 def test_a_filtered_view_is_the_loaded_articles_filtered_not_a_second_load(service: Service) -> None:
-    """A keyword or category change took 2-6 s on the KCNA store: the articles were read
-    again. The service now filters the articles it holds; the result is what the store's
-    own query gives."""
+    """A keyword or category change read the articles again. The service now filters the
+    articles it holds; the result is what the store's own query gives."""
     from tension.core.selection import Selection
     from tension.store.queries import load_articles
 

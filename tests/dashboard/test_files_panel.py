@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from dash import html, no_update
+from test_callbacks import text_of, walk
 
 from tension.dashboard.app import create_app
 from tension.dashboard.panels import files
@@ -29,21 +30,6 @@ UNDATED = b"Undated headline about talks\nA body without any date in it.\n"
 
 def data_url(data: bytes, mime: str = "text/plain") -> str:
     return f"data:{mime};base64," + base64.b64encode(data).decode()
-
-
-def walk(component: object):
-    if isinstance(component, list | tuple):
-        for c in component:
-            yield from walk(c)
-        return
-    yield component
-    children = getattr(component, "children", None)
-    if children is not None:
-        yield from walk(children)
-
-
-def text_of(component: object) -> str:
-    return "".join(c for c in walk(component) if isinstance(c, str))
 
 
 def found(component: object, kind: type) -> list:
