@@ -20,7 +20,6 @@ from tension.analysis.options import (
     parse_int,
     parse_view,
 )
-from tension.core.filters import FilterError, parse_filter
 from tension.core.selection import Selection
 from tension.dashboard.figures import DEFAULT_LAYERS, LAYERS
 
@@ -79,12 +78,9 @@ def parse_query(search: str | None, categories: Iterable[str] | None = None) -> 
         view["normalize"] = first("norm")
     view["center"] = first("center") in ("1", "true", "yes", "on")
     view["base_from"], view["base_to"] = _date(first("base_from")), _date(first("base_to"))
-    text = first("q") or ""
-    try:
-        parse_filter(text)
-        view["filter"] = text
-    except FilterError:
-        view["filter"] = ""
+    # a filter with bad syntax is kept: the box shows it and the status line says what is
+    # wrong (dropped, the view silently showed every article)
+    view["filter"] = first("q") or ""
     if "layers" in q:
         view["layers"] = [x for x in (first("layers") or "").split(",") if x in LAYERS]
     return view

@@ -271,7 +271,7 @@ def test_bad_url_values_fall_back_to_defaults() -> None:
     assert bad["freq"] == DEFAULTS["freq"]
     assert bad["smooth"] == DEFAULTS["smooth"]
     assert bad["normalize"] == DEFAULTS["normalize"]
-    assert bad["filter"] == ""  # "a||b" has an empty term
+    assert bad["filter"] == "a||b"  # kept, bad syntax and all: the status line says what is wrong
     assert bad["sources"] == []
     assert bad["layers"] == ["points"]  # unknown layer dropped, known one kept
     assert parse_query("?smooth=100000")["smooth"] == 365
@@ -1276,3 +1276,11 @@ def test_a_category_views_hover_phrase_is_a_term_of_that_category(service: Servi
     version = resolve(service.store, sel).version
     terms = set(category_terms(service.store, version, (category,))["term"])
     assert set(phrases) <= terms
+
+
+def test_a_bad_filter_in_a_url_is_shown_with_its_error_not_dropped(service: Service) -> None:
+    v = view("?q=missile%20%26%20(launch")
+    assert v["filter"] == "missile & (launch"
+    assert ctl.controls_from_view(v)[7] == "missile & (launch"  # the box shows what the URL says
+    _, status, _ = chart.render_view(service, v)
+    assert "never closed" in text_of(status)
