@@ -696,6 +696,8 @@ def test_a_chosen_day_is_shaded_and_named_under_the_chart(dash_duo, db_url: str,
     wait_until(lambda: dash_duo.driver.execute_script(
         "return document.querySelector('#index-graph .js-plotly-plot').layout.shapes[0].x0") == "2013-04-01 12:00",
         message="the shade on the new day")
+    # its evidence too (the server is not stopped while it is still answering)
+    dash_duo.wait_for_contains_text("#evidence", "2013-04-02:", timeout=WAIT)
 
 
 @kcna
