@@ -95,6 +95,9 @@ class ArticleScore:
 
     `terms` maps (term, pole, category) to the term's signed share of `tension`
     (positive pushes towards hostility); the values sum to `tension`.
+    `dyads` maps (speaker, target) to (weight, hostility, conciliation, sentences): the share
+    of the article's units aimed at that target and their hostility and conciliation, each
+    weighted by that share. Speaker "" is the article's own voice, target "" names nobody.
     """
 
     hostility: float
@@ -104,6 +107,7 @@ class ArticleScore:
     n_sentences: int
     top: tuple[SentenceScore, ...]
     terms: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    dyads: dict[tuple[str, str], tuple[float, float, float, int]] = field(default_factory=dict)
 
     def evidence(self) -> list[dict]:
         return [s.evidence() for s in self.top]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
+from indicators.actors import load_actors
 from indicators.combine import Scorer
 from indicators.learned.model import LinearModel
 from indicators.learned.scorer import LearnedScorer
@@ -26,10 +27,11 @@ def load_model(data: bytes | None = None) -> LinearModel:
 
 
 @lru_cache(maxsize=4)
-def scorer_for(lexicon: bytes | None = None, model: bytes | None = None) -> LearnedScorer:
-    """The scorer for these lexicon and model bytes (None: the shipped ones), built once a
-    process."""
-    return LearnedScorer(load_lexicon(lexicon), load_model(model))
+def scorer_for(lexicon: bytes | None = None, model: bytes | None = None,
+               actors: bytes | None = None) -> LearnedScorer:
+    """The scorer for these lexicon, model and actors bytes (None: the shipped ones), built
+    once a process."""
+    return LearnedScorer(load_lexicon(lexicon), load_model(model), actors=load_actors(actors))
 
 
 @lru_cache(maxsize=4)

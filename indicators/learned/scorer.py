@@ -26,13 +26,14 @@ from itertools import chain
 
 import numpy as np
 
+from indicators.actors import Actors, Attribution, load_actors
 from indicators.combine import ArticleScore, scorable_units
 from indicators.learned.features import N_WORDS, VADER_KEYS, Cue, Features, Featurizer
 from indicators.learned.model import CLASSES, LinearModel
 from indicators.lexicon import Lexicon, Match
 from indicators.vader import VaderIndicator
 
-CODE_VERSION = "learned-2"  # 2: neutral lexicon categories are features
+CODE_VERSION = "learned-3"  # 2: neutral lexicon categories are features; 3: actors and dyads
 OTHER_WORDS = "(other words)"
 BASELINE = "(baseline)"
 VADER_TERM = "VADER tone"
@@ -146,17 +147,22 @@ class LearnedSentence:
 
     def evidence(self) -> dict:
         spans, readings = self.items()
+        who = self.scorer.attribution(self.text)
         return {"part": self.part, "sentence": self.text, "start": self.start, "end": self.end,
                 "hostility": self.hostility, "conciliation": self.conciliation,
                 "neutral": self.neutral, "tension": self.tension, "label": self.label,
-                "vader": None, "matches": spans, "readings": readings}
+                "vader": None, "matches": spans, "readings": readings,
+                "actors": [m._asdict() for m in who.mentions], "speaker": who.speaker,
+                "targets": list(who.targets)}
 
 
 class LearnedScorer:
     """Scores sentences and articles with a `LinearModel` over `Featurizer` features."""
 
     def __init__(self, lexicon: Lexicon, model: LinearModel, *, title_weight: float = 2.0,
-                 top_k: int = 3, cache_size: int = 50_000) -> None:
+                 top_k: int = 3, cache_size: int = 50_000, actors: Actors | None = None) -> None:
+        self.actors = actors if actors is not None else load_actors()
+        self._who: dict[str, Attribution] = {}
         self.featurizer = Featurizer(lexicon, ngrams=model.settings["ngrams"],
                                      vader=model.settings["vader"], named=model.settings["named"])
         self.model = model
@@ -177,7 +183,7 @@ class LearnedScorer:
         v = self.__dict__.get("_version")
         if v is None:
             parts = [CODE_VERSION, self.lexicon.version, self.lexicon.digest[:12], VaderIndicator.version,
-                     self.model.version, f"{self.title_weight}:{self.top_k}"]
+                     self.model.version, f"{self.title_weight}:{self.top_k}", self.actors.digest[:12]]
             v = self.__dict__["_version"] = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
         return v
 
@@ -189,6 +195,15 @@ class LearnedScorer:
         if tension <= -TENSION_LABEL:
             return "conciliatory"
         return "neutral"
+
+    def attribution(self, sentence: str) -> Attribution:
+        """Who the sentence names, speaks and aims at (`indicators.actors`), memoised."""
+        who = self._who.get(sentence)
+        if who is None:
+            if len(self._who) >= self._cache_size:
+                self._who.clear()
+            who = self._who[sentence] = self.actors.attribute(sentence)
+        return who
 
     # -- sentences -----------------------------------------------------------------------
     def score_sentence(self, sentence: str, *, start: int = 0, part: str = "text") -> LearnedSentence:
@@ -251,7 +266,21 @@ class LearnedScorer:
         h, c = round(h, 6), round(c, 6)
         ranked = sorted((s for s, _ in units), key=lambda s: -abs(s.tension))
         return ArticleScore(h, c, round(h - c, 6), label_of(h, n, c), len(units),
-                            tuple(ranked[: self.top_k]), terms)
+                            tuple(ranked[: self.top_k]), terms, self._dyads(units, total))
+
+    def _dyads(self, units: list[tuple[LearnedSentence, float]], total: float) -> dict:
+        """(speaker, target) → (weight, hostility, conciliation, sentences), see ArticleScore."""
+        acc: dict[tuple[str, str], list] = {}
+        for s, w in units:
+            who = self.attribution(s.text)
+            share = w / total
+            for target in who.targets or ("",):
+                a = acc.setdefault((who.speaker or "", target), [0.0, 0.0, 0.0, 0])
+                a[0] += share
+                a[1] += share * s.hostility
+                a[2] += share * s.conciliation
+                a[3] += 1
+        return {k: (round(v[0], 6), round(v[1], 6), round(v[2], 6), v[3]) for k, v in acc.items()}
 
     def _terms(self, articles: list[list[tuple[LearnedSentence, float]]]) -> list[dict]:
         """Per article, (term, pole, category) → signed share of its tension; they add up to

@@ -18,6 +18,7 @@ from tension.core.selection import Selection
 FREQS = {"D": "D", "W": "W-SUN", "M": "M"}  # days, weeks from Monday, months: pandas periods
 NORMALIZATIONS = ("raw", "zscore", "base100")
 SMOOTHERS = ("rolling", "ewm")
+MEASURES = ("all", "conflict", "intensity")  # see tension.analysis.dyads
 
 
 @dataclass(frozen=True)
@@ -133,11 +134,28 @@ def _texts(value: object) -> tuple[str, ...]:
     return tuple(str(v) for v in value if v)
 
 
+def parse_dyad(text: str) -> tuple[str, str]:
+    """'PRK-USA' → ('PRK', 'USA')."""
+    a, sep, b = text.strip().upper().partition("-")
+    if not sep or not a or not b or a == b or not (a + b).isalnum():
+        raise OptionError("dyad", f"'dyad' must be one of {', '.join(MEASURES)} or a dyad written "
+                                  f"SOURCE-TARGET with two actor codes, as PRK-USA, not {text!r}")
+    return a, b
+
+
+def parse_measure(value: object) -> str:
+    """What the index measures (see `tension.analysis.dyads`): a measure or a dyad 'PRK-USA'."""
+    text = str(value or "").strip()
+    if not text or text.lower() in MEASURES:
+        return text.lower()
+    return "-".join(parse_dyad(text))
+
+
 def parse_view(args: Mapping[str, object]) -> tuple[Selection, IndexOptions]:
     """The selection and index options of a request, the command line or the page.
 
     `args` maps option names (from, to, freq, smooth, smoother, center, normalize,
-    base_from, base_to, n_boot, seed, source, category, filter) to their values; missing
+    base_from, base_to, n_boot, seed, source, category, filter, dyad) to their values; missing
     ones take their defaults. Raises OptionError naming the first option that cannot be used.
     """
     d = IndexOptions()
@@ -158,5 +176,5 @@ def parse_view(args: Mapping[str, object]) -> tuple[Selection, IndexOptions]:
     opts.check()
     # categories are checked against the store's lexicon when the selection is resolved
     sel = Selection(sources=_texts(args.get("source")), categories=_texts(args.get("category")),
-                    filter=filt)
+                    filter=filt, dyad=parse_measure(args.get("dyad")))
     return sel, opts

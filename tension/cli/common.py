@@ -123,6 +123,10 @@ SELECTION_OPTIONS = [
                  help="Only these lexicon categories' contributions (repeatable)."),
     click.option("--filter", "filter_expr", default="",
                  help="Keyword/actor filter, e.g. 'Seoul|South Korea' or 'missile & -test'."),
+    click.option("--dyad", default="", metavar="MEASURE|A-B",
+                 help="What the index measures: all (overall tone), conflict (the conflict index), "
+                      "intensity (conflict intensity) or one dyad such as PRK-USA (default: the "
+                      "headline, see docs/methodology.md)."),
     db_option,
 ]
 RANGE_OPTIONS = [
@@ -157,7 +161,8 @@ def view_from(kw: dict, store: Store) -> tuple[Selection, IndexOptions]:
 
     args = {name: kw[_KEYWORDS.get(name, name)] for name in
             ("from", "to", "source", "category", "filter", "freq", "smooth", "smoother", "center",
-             "normalize", "base_from", "base_to", "n_boot", "seed") if _KEYWORDS.get(name, name) in kw}
+             "normalize", "base_from", "base_to", "n_boot", "seed", "dyad")
+            if _KEYWORDS.get(name, name) in kw}
     try:
         sel, opts = parse_view(args)
     except OptionError as exc:
@@ -166,7 +171,7 @@ def view_from(kw: dict, store: Store) -> tuple[Selection, IndexOptions]:
     try:
         return resolve(store, sel), opts  # the store's scorer; categories of its lexicon
     except SelectionError as exc:
-        raise click.BadParameter(str(exc), param_hint="--category") from None
+        raise click.BadParameter(str(exc), param_hint="--dyad" if sel.dyad else "--category") from None
 
 
 def warn_unscored(store) -> None:

@@ -35,6 +35,9 @@ QUARANTINE_LIMIT = 200  # rows `quarantine list` shows unless --limit says more 
 @click.option("--map", "mapping", metavar="FIELD=COL,…",
               help="Columns to use, e.g. date=published,text=body,title=headline.")
 @click.option("--source", help="Source name for every article (overrides the file's column).")
+@click.option("--actor", metavar="CODE",
+              help="The actor these files' sources speak for (a code of the actors file, e.g. PRK); "
+                   "kept by the store for every later read.")
 @click.option("--tz", default="UTC", show_default=True, callback=lambda _c, _p, v: check_zone(v),
               help="Analysis time zone: times are converted to it before taking the calendar day.")
 @click.option("--date-order", type=click.Choice(["auto", "mdy", "dmy"]), default="auto", show_default=True,
@@ -56,7 +59,7 @@ QUARANTINE_LIMIT = 200  # rows `quarantine list` shows unless --limit says more 
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @store_lexicon_option
 def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None,
-           source: str | None, tz: str, date_order: str, default_date: dt.date | None, window: int,
+           source: str | None, actor: str | None, tz: str, date_order: str, default_date: dt.date | None, window: int,
            jobs: int, engine: str, scheduler: str | None, quiet: bool, as_json: bool,
            lexicon: Path | None) -> None:
     """Import article files (CSV, TSV, JSON, JSONL, Parquet, .txt/.md folders, RSS/Atom
@@ -82,7 +85,15 @@ def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None
 
         bar = tqdm(unit=" rows", unit_scale=True, desc="ingest", file=sys.stderr, leave=False,
                    disable=None)  # None: only on a terminal
-    kwargs = dict(fmt=fmt, mapping=columns, source=source, tz=tz, date_order=date_order,
+    if actor is not None:
+        from tension.store.actors import check_actor
+        from tension.store.scoring import store_scorer
+
+        try:
+            check_actor(actor, store_scorer(store).actors)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--actor") from None
+    kwargs = dict(fmt=fmt, mapping=columns, source=source, actor=actor, tz=tz, date_order=date_order,
                   date=default_date, window_days=window,
                   lexicon=lexicon_bytes(lexicon), progress=(lambda _p, n: bar.update(n)) if bar is not None else None)
     try:

@@ -24,17 +24,28 @@ from tension.cli.common import (
 @click.option("--engine", type=click.Choice(["pandas", "dask"]), default="pandas", show_default=True,
               help="dask: read and aggregate the articles on a Dask cluster.")
 @click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default: LocalCluster).")
+@click.option("--dyads", "all_dyads", is_flag=True,
+              help="Every dyad in long format: date, source_actor, target_actor, tension, … (the "
+                   "periods where a dyad has articles).")
+@click.option("--min-articles", default=1, show_default=True, type=click.IntRange(1),
+              help="With --dyads: only dyads with at least this many articles in all.")
 @with_options(SELECTION_OPTIONS, RANGE_OPTIONS, INDEX_OPTIONS)
-def export(out: str, engine: str, scheduler: str | None, **kw) -> None:
+def export(out: str, engine: str, scheduler: str | None, all_dyads: bool, min_articles: int, **kw) -> None:
     """Export the index: one row per period in range; a period without articles has blank
-    values (the smoothed line, a moving mean, may bridge a few such periods)."""
+    values (the smoothed line, a moving mean, may bridge a few such periods). --dyad PRK-USA
+    exports one dyad in this format; --dyads every dyad in long format."""
     from tension.io.export import write_export
-    from tension.reports.export import build_export
+    from tension.reports.export import build_dyads_export, build_export
 
     store = open_store(kw["db"])
     sel, opts = view_from(kw, store)
     warn_unscored(store)
-    if engine == "dask":
+    if all_dyads:
+        if engine == "dask":
+            raise click.BadParameter("--dyads runs on the pandas engine (--dyad A-B runs on either)",
+                                     param_hint="--engine")
+        table = build_dyads_export(store, sel, opts, min_articles=min_articles)
+    elif engine == "dask":
         from tension.pipeline.dask import dask_client
 
         with dask_client(scheduler):

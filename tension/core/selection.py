@@ -15,4 +15,7 @@ class Selection:
     sources: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     filter: str = ""
+    # what the index measures: "" = the headline (tension.analysis.dyads.HEADLINE), "all" (overall
+    # tone), "conflict" (the conflict index), "intensity" (conflict intensity) or a dyad "PRK-USA"
+    dyad: str = ""
     version: str = ""  # the scorer whose scores are read; "" = the store's (see `resolve`)

@@ -16,6 +16,7 @@ first: the body carries their version), 415 (not JSON) or 422.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -103,6 +104,22 @@ def build_api(service: Service) -> Blueprint:
     def index_json():
         sel, opts = _params()
         return Response(to_json_text(service.export(sel, opts)), mimetype="application/json")
+
+    @bp.get("/dyads.csv")
+    def dyads_csv():
+        sel, opts = _params()
+        try:
+            min_articles = max(1, int(request.args.get("min_articles") or 1))
+        except ValueError:
+            raise BadRequest("'min_articles' must be a whole number") from None
+        body = to_csv_text(service.dyads_export(sel, opts, min_articles))
+        return Response(body, mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=tension_dyads.csv"})
+
+    @bp.get("/dyads.json")
+    def dyads_json():
+        sel, opts = _params()
+        return jsonify(json.loads(service.dyad_matrix(sel, opts.start, opts.end).to_json(orient="records")))
 
     @bp.get("/spikes")
     def spikes():

@@ -22,7 +22,7 @@ from tension.analysis.options import IndexOptions
 from tension.analysis.spikes import SpikeOptions, as_records, find_spikes, overlapping
 from tension.core.selection import Selection
 from tension.reports.explain import day_articles, explain
-from tension.reports.export import build_export
+from tension.reports.export import build_dyads_export, build_export, dyad_matrix, dyad_rows
 from tension.reports.review import least_sure
 from tension.reports.spikes import spike_evidence
 from tension.store.engine import Store
@@ -99,6 +99,7 @@ class Service:
         def make() -> pd.DataFrame:
             if not (sel.filter or sel.categories):
                 return load_articles(self.store, sel)
+            resolve(self.store, sel)  # a dyad with a category is refused there
             # a keyword filter or a sub-index of the articles already loaded (what
             # load_articles does, without reading them again: seconds on a large store)
             df = self.articles(replace(sel, filter="", categories=()))
@@ -109,6 +110,27 @@ class Service:
             return df.reset_index(drop=True)
 
         return self._cache.get(self._key("articles", sel), make)
+
+    def dyad_rows(self, sel: Selection) -> pd.DataFrame:
+        """The selection's dyad rows, speakers resolved (dates ignored: sliced later)."""
+        sel = replace(sel, start=None, end=None, dyad="", categories=())
+        return self._cache.get(self._key("dyad_rows", sel), lambda: dyad_rows(self.store, sel))
+
+    def dyad_matrix(self, sel: Selection, start: dt.date | None = None,
+                    end: dt.date | None = None) -> pd.DataFrame:
+        """Per (source, target) over the dates: articles and mean tension (the heatmap)."""
+        def make() -> pd.DataFrame:
+            rows = self.dyad_rows(sel)
+            if start:
+                rows = rows[rows["date"] >= pd.Timestamp(start)]
+            if end:
+                rows = rows[rows["date"] <= pd.Timestamp(end)]
+            return dyad_matrix(self.store, sel, rows)
+
+        return self._cache.get(self._key("dyad_matrix", replace(sel, dyad="", categories=()), start, end), make)
+
+    def dyads_export(self, sel: Selection, opts: IndexOptions, min_articles: int = 1) -> pd.DataFrame:
+        return build_dyads_export(self.store, sel, opts, min_articles, rows=self.dyad_rows(sel))
 
     def index(self, sel: Selection, opts: IndexOptions) -> pd.DataFrame:
         """The index table for the view: cached daily aggregates, sliced, then smoothed."""

@@ -36,13 +36,14 @@ def rescore(store: Store, *, lexicon: bytes | None = None, jobs: int = 1,
             texts = articles.texts_of(store, chunk)
             futures = [executor.submit(score_rows_for, setup, part)
                        for part in split(texts, max(1, jobs))]
-            scores, terms = [], []
+            scores, terms, dyads = [], [], []
             for fut in futures:
-                s, t = fut.result()
+                s, t, d = fut.result()
                 scores += s
                 terms += t
+                dyads += d
             with store.write() as conn:
-                articles.insert_scores(conn, scores, terms)
+                articles.insert_scores(conn, scores, terms, dyads)
             scored += len(scores)
             if progress:
                 progress(len(chunk))

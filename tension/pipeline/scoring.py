@@ -18,7 +18,7 @@ from indicators.combine import ArticleScore, Scorer
 from indicators.learned.scorer import LearnedScorer
 from indicators.scorers import scorer_for
 from tension.pipeline.dedupe import minhash
-from tension.store.articles import ScoreRow, TermRow
+from tension.store.articles import DyadRow, ScoreRow, TermRow
 
 ScoreItem = tuple[str, str, str]  # (content_hash, title, text)
 AnyScorer = LearnedScorer | Scorer  # the same interface: score_articles, version
@@ -37,7 +37,7 @@ def evidence_json(evidence: list[dict]) -> str:
         return _EVIDENCE_JSON.encode(evidence)
 
 
-Scored = tuple[ScoreRow, list[TermRow]]  # a text's score row and its term rows
+Scored = tuple[ScoreRow, list[TermRow], list[DyadRow]]  # a text's score, term and dyad rows
 
 
 # What a worker needs to build the scorer: the lexicon's and the model's bytes (None: the
@@ -46,7 +46,7 @@ Setup = tuple[bytes | None, bytes | None]
 
 
 def score_one(scorer: AnyScorer, chash: str, title: str, text: str) -> Scored:
-    """The `article_scores` row and the `score_terms` rows of one text (see SCORE_COLUMNS)."""
+    """The `article_scores` row, `score_terms` and `score_dyads` rows of one text."""
     return _rows(scorer, chash, scorer.score_article(title, text))
 
 
@@ -56,7 +56,8 @@ def _rows(scorer: AnyScorer, chash: str, s: ArticleScore) -> Scored:
              evidence_json(s.evidence()))
     terms = [(chash, version, term, pole, category, round(contribution, 8))
              for (term, pole, category), contribution in s.terms.items()]
-    return score, terms
+    dyads = [(chash, version, speaker, target, *values) for (speaker, target), values in s.dyads.items()]
+    return score, terms, dyads
 
 
 def score_many(scorer: AnyScorer, items: Iterable[ScoreItem]) -> dict[str, Scored]:
@@ -67,10 +68,14 @@ def score_many(scorer: AnyScorer, items: Iterable[ScoreItem]) -> dict[str, Score
     return {h: _rows(scorer, h, a) for h, a in zip(hashes, scores, strict=True)}
 
 
-def score_rows(scorer: AnyScorer, items: Iterable[ScoreItem]) -> tuple[list[ScoreRow], list[TermRow]]:
-    """Rows for `article_scores` and `score_terms` for each distinct content hash."""
+Rows = tuple[list[ScoreRow], list[TermRow], list[DyadRow]]
+
+
+def score_rows(scorer: AnyScorer, items: Iterable[ScoreItem]) -> Rows:
+    """Rows for `article_scores`, `score_terms` and `score_dyads` for each distinct content hash."""
     scored = score_many(scorer, items)
-    return [r for r, _ in scored.values()], [t for _, ts in scored.values() for t in ts]
+    return ([r for r, _, _ in scored.values()], [t for _, ts, _ in scored.values() for t in ts],
+            [d for _, _, ds in scored.values() for d in ds])
 
 
 @contextmanager
@@ -108,7 +113,7 @@ def yield_to_driver() -> None:
         pass
 
 
-def score_rows_for(setup: Setup, items: list[ScoreItem]) -> tuple[list[ScoreRow], list[TermRow]]:
+def score_rows_for(setup: Setup, items: list[ScoreItem]) -> Rows:
     """`score_rows` with a scorer built (once per process) from the setup: picklable for pools."""
     with young_gc_only(collect=False):  # see sign_and_score
         return score_rows(scorer_for(*setup), items)

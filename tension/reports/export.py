@@ -10,13 +10,16 @@ from dataclasses import replace
 
 import pandas as pd
 
+from tension.analysis.dyads import DYAD_INDEX_COLUMNS, dyad_counts, dyad_index, resolve_speakers
 from tension.analysis.index import compute_index, finish, window
 from tension.analysis.options import IndexOptions
 from tension.analysis.spikes import SpikeOptions, find_spikes, spike_flags, spikes_in_range
 from tension.core.selection import Selection
+from tension.store.actors import actor_of_source
 from tension.store.annotations import list_annotations
 from tension.store.engine import Store
-from tension.store.queries import date_bounds, load_articles
+from tension.store.queries import date_bounds, load_articles, load_dyad_rows, resolve
+from tension.store.scoring import store_scorer
 
 EXPORT_COLUMNS = ["date", "tension", "tension_smoothed", "ci_low", "ci_high", "hostility",
                   "conciliation", "share_hostile", "share_conciliatory", "n_articles", "n_days",
@@ -87,3 +90,43 @@ def _period_annotations(table: pd.DataFrame, store: Store, opts: IndexOptions) -
         hit = (starts <= a_end) & (ends >= a_start)
         out[hit] = [f"{x}; {a['title']}" if x else a["title"] for x in out[hit]]
     return out
+
+
+DYADS_EXPORT_COLUMNS = ["date", "source_actor", "target_actor", "tension", "hostility", "conciliation",
+                        "n_articles", "ci_low", "ci_high", "tension_smoothed", "share_hostile",
+                        "share_conciliatory"]
+
+
+def dyad_rows(store: Store, sel: Selection) -> pd.DataFrame:
+    """The selection's dyad rows with speakers resolved (keyword filter applied): what the
+    dyadic index, the dyad list and the heatmap are computed from."""
+    sel = resolve(store, sel)
+    rows = load_dyad_rows(store, sel)
+    if sel.filter and len(rows):
+        ids = load_articles(store, replace(sel, dyad="all", categories=()))["id"]
+        rows = rows[rows["id"].isin(ids)]
+    return resolve_speakers(rows, actor_of_source(store, store_scorer(store).actors))
+
+
+def build_dyads_export(store: Store, sel: Selection | None = None, opts: IndexOptions | None = None,
+                       min_articles: int = 1, rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every dyad's index in long format (DYADS_EXPORT_COLUMNS), on the periods where the dyad
+    has articles; smoothing runs over each dyad's whole history, as the headline's does."""
+    sel = sel or Selection()
+    opts = opts or IndexOptions()
+    if rows is None:
+        rows = dyad_rows(store, replace(sel, start=None, end=None))
+    table = dyad_index(rows, replace(opts, start=None, end=None), min_articles=min_articles)
+    if opts.start:
+        table = table[table["date"] >= pd.Timestamp(opts.start)]
+    if opts.end:
+        table = table[table["date"] <= pd.Timestamp(opts.end)]
+    assert set(DYADS_EXPORT_COLUMNS) <= set(DYAD_INDEX_COLUMNS)
+    return table[DYADS_EXPORT_COLUMNS].sort_values(["date", "source_actor", "target_actor"], ignore_index=True)
+
+
+def dyad_matrix(store: Store, sel: Selection, rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per (source_actor, target_actor) over the selection's dates: articles and mean tension."""
+    if rows is None:
+        rows = dyad_rows(store, sel)
+    return dyad_counts(rows)

@@ -41,13 +41,17 @@ class ArticleRow(NamedTuple):
 SCORE_COLUMNS = ("content_hash", "scorer_version", "hostility", "conciliation", "tension", "label",
                  "n_sentences", "evidence")  # evidence: JSON, the top sentences with their matches
 TERM_COLUMNS = ("content_hash", "scorer_version", "term", "pole", "category", "contribution")
+DYAD_COLUMNS = ("content_hash", "scorer_version", "speaker", "target", "weight", "hostility",
+                "conciliation", "n_sentences")
 ScoreRow = tuple[str, str, float, float, float, str, int, str]
+DyadRow = tuple[str, str, str, str, float, float, float, int]  # who the stance is aimed at
 TermRow = tuple[str, str, str, str, str, float]  # a lexicon term's signed share of the tension
 
 ARTICLE_COLUMNS = ArticleRow._fields
 assert ARTICLE_COLUMNS == tuple(c.name for c in schema.articles.columns if c.name != "id")
 assert SCORE_COLUMNS == tuple(c.name for c in schema.article_scores.columns)
 assert TERM_COLUMNS == tuple(c.name for c in schema.score_terms.columns)
+assert DYAD_COLUMNS == tuple(c.name for c in schema.score_dyads.columns)
 
 
 def existing_keys(conn: Connection, keys: list[str]) -> set[str]:
@@ -73,12 +77,16 @@ def insert_articles(conn: Connection, rows: list[ArticleRow]) -> None:
     bulk_insert(conn, schema.articles, rows, ARTICLE_COLUMNS)
 
 
-def insert_scores(conn: Connection, scores: list[ScoreRow], terms: list[TermRow]) -> int:
-    """Store scores and their terms, skipping any stored meanwhile; the scores stored."""
+def insert_scores(conn: Connection, scores: list[ScoreRow], terms: list[TermRow],
+                  dyads: list[DyadRow] = ()) -> int:
+    """Store scores, their terms and dyads, skipping any stored meanwhile; the scores stored."""
     n = insert_ignore(conn, schema.article_scores, scores, ["content_hash", "scorer_version"],
                       SCORE_COLUMNS)
     insert_ignore(conn, schema.score_terms, terms, ["content_hash", "scorer_version", "term", "pole", "category"],
                   TERM_COLUMNS)
+    if dyads:
+        insert_ignore(conn, schema.score_dyads, list(dyads),
+                      ["content_hash", "scorer_version", "speaker", "target"], DYAD_COLUMNS)
     return n
 
 
@@ -151,5 +159,7 @@ def prune_scores(store: Store, keep_version: str) -> int:
     with store.write() as conn:
         conn.execute(schema.score_terms.delete().where(
             schema.score_terms.c.scorer_version != keep_version))
+        conn.execute(schema.score_dyads.delete().where(
+            schema.score_dyads.c.scorer_version != keep_version))
         return conn.execute(schema.article_scores.delete().where(
             schema.article_scores.c.scorer_version != keep_version)).rowcount

@@ -22,6 +22,7 @@ from tension.store.schema import (
     models,
     revisions,
     schema_migrations,
+    score_dyads,
     score_terms,
     settings,
 )
@@ -108,6 +109,13 @@ def _score_terms_category_index(conn: Connection) -> None:
     # scorer's terms of those categories (figures in docs/benchmarks.md).
     for index in score_terms.indexes:
         index.create(conn, checkfirst=True)
+
+
+@migration("0010_score_dyads")
+def _score_dyads(conn: Connection) -> None:
+    # Targets of each score (actors and dyads); older scores have none until rescored,
+    # which the new scorer version asks for anyway.
+    score_dyads.create(conn, checkfirst=True)
 
 
 def migrate(conn: Connection) -> list[str]:

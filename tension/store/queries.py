@@ -14,9 +14,11 @@ import pandas as pd
 from sqlalchemy import Select, String, func, select, type_coerce
 
 from indicators.scorers import scorer_for
+from tension.analysis.dyads import HEADLINE, ROW_COLUMNS, measure_frame, resolve_speakers
 from tension.core.filters import filter_mask
 from tension.core.selection import Selection
 from tension.store import schema
+from tension.store.actors import actor_of_source
 from tension.store.engine import Store
 from tension.store.scoring import store_scorer
 from tension.store.sql import in_values
@@ -42,6 +44,15 @@ def resolve(store: Store, sel: Selection) -> Selection:
     unknown = [c for c in sel.categories if c not in known]
     if unknown:
         raise SelectionError(f"unknown lexicon category {unknown[0]!r}; known: {', '.join(sorted(known))}")
+    if "-" in sel.dyad:
+        codes = scorer.actors.actors
+        for code in sel.dyad.split("-"):
+            if code not in codes:
+                raise SelectionError(f"unknown actor {code!r} in dyad {sel.dyad}; the actors file knows "
+                                     f"{', '.join(sorted(codes))}")
+    if sel.categories and measure_of(sel) != "all":
+        raise SelectionError("a lexicon category sub-index reads the overall tone: choose dyad 'all' "
+                             f"with a category, not {measure_of(sel)!r}")
     return sel if sel.version else replace(sel, version=scorer.version)
 
 
@@ -66,14 +77,52 @@ def articles_query(sel: Selection, columns: list) -> Select:
     return q
 
 
+def measure_of(sel: Selection) -> str:
+    """What `sel` measures: its dyad or measure, else the headline (a category sub-index
+    restricts the overall tone, so without a dyad it reads "all")."""
+    if sel.dyad:
+        return sel.dyad
+    return "all" if sel.categories else HEADLINE
+
+
 def load_articles(store: Store, sel: Selection) -> pd.DataFrame:
     """One row per original article with its scores, filtered as `sel` says.
 
     With `sel.categories`, hostility/conciliation/tension are recomputed from the
     per-term contributions of those lexicon categories only (a sub-index, like the
     Geopolitical Risk index's threats and acts); articles without such terms score 0.
+    Unless `sel` measures "all", the scores are those of its measure or dyad
+    (`tension.analysis.dyads`); a dyad has only the articles that aim at it.
     """
     sel = resolve(store, sel)
+    measure = measure_of(sel)
+    df = _load_overall(store, sel)
+    if measure == "all" or not len(df):
+        return df
+    rows = load_dyad_rows(store, sel)
+    rows = resolve_speakers(rows[rows["id"].isin(df["id"])], actor_of_source(store, store_scorer(store).actors))
+    kept = df.drop(columns=["hostility", "conciliation", "tension", "label"])
+    out = measure_frame(rows, measure, store_scorer(store).actors.conflict, kept)
+    return out[ARTICLE_COLUMNS + [c for c in out.columns if c not in ARTICLE_COLUMNS]]
+
+
+def load_dyad_rows(store: Store, sel: Selection) -> pd.DataFrame:
+    """Every original of `sel` (dates and sources applied) with its dyad rows, one row per
+    (article, speaker, target); an article without dyad rows has one row of NaN."""
+    sel = resolve(store, sel)
+    a, d = schema.articles.c, schema.score_dyads.c
+    q = articles_query(sel, [a.id, type_coerce(a.date, String), a.source, d.speaker, d.target,
+                             d.weight, d.hostility, d.conciliation])
+    q = q.outerjoin(schema.score_dyads, (d.content_hash == a.content_hash) & (d.scorer_version == sel.version))
+    with store.read() as conn:
+        df = frame(conn.execute(q.order_by(a.date, a.id)).all(), ROW_COLUMNS)
+    df["date"] = pd.to_datetime(df["date"].astype(str), format="ISO8601")
+    for col in ("weight", "hostility", "conciliation"):
+        df[col] = df[col].astype("float64")
+    return df
+
+
+def _load_overall(store: Store, sel: Selection) -> pd.DataFrame:
     a, s = schema.articles.c, schema.article_scores.c
     # type_coerce: let pandas parse the dates in one go instead of SQLAlchemy row by row.
     q = articles_query(sel, [a.id, type_coerce(a.date, String), a.source, a.title, a.url,

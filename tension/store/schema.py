@@ -104,6 +104,22 @@ score_terms = Table(
     Index("ix_score_terms_version_category", "scorer_version", "category"),
 )
 
+score_dyads = Table(
+    "score_dyads", metadata,
+    # Who a text's stance is aimed at (indicators.actors): per (speaker, target), the share of
+    # its units aimed there and their hostility and conciliation weighted by that share.
+    # speaker "" = the article's own voice (its source's actor, resolved when read), target
+    # "" = units that name no other actor.
+    Column("content_hash", String(40), primary_key=True),
+    Column("scorer_version", String(32), primary_key=True),
+    Column("speaker", String(8), primary_key=True),
+    Column("target", String(8), primary_key=True),
+    Column("weight", Float, nullable=False),
+    Column("hostility", Float, nullable=False),
+    Column("conciliation", Float, nullable=False),
+    Column("n_sentences", Integer, nullable=False),
+)
+
 quarantine = Table(
     "quarantine", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
@@ -208,4 +224,5 @@ schema_migrations = Table(
 # The revision topic of each table a cache may depend on; other tables bump no counter.
 # "data" covers what the index, spikes and exports are computed from.
 TOPICS = {"articles": "data", "article_scores": "data", "score_terms": "data", "settings": "data",
+          "score_dyads": "data",
           "annotations": "annotations", "events": "events", "labels": "labels", "models": "labels"}

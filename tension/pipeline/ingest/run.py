@@ -28,8 +28,9 @@ from tension.pipeline.ingest.window import TransactionWindow
 from tension.pipeline.ingest.writer import write_batch
 from tension.pipeline.scoring import Scored, sign_and_score, yield_to_driver, young_gc_only
 from tension.store import runs
+from tension.store.actors import check_actor, set_source_actor
 from tension.store.engine import Store
-from tension.store.scoring import lexicon_for, store_model
+from tension.store.scoring import lexicon_for, store_model, store_scorer
 
 BATCH_SIZE = 10000  # rows read, keyed and scored together
 # The cycle collector is paused during ingest (see `young_gc_only`); the young generations are
@@ -138,7 +139,7 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
            mapping: dict[str, str] | None = None, source: str | None = None, tz: str = "UTC",
            date_order: str = "auto", date: dt.date | None = None,
            names: Mapping[str, str] | None = None,
-           lexicon: bytes | None = None, window_days: int = 0, jobs: int = 1,
+           lexicon: bytes | None = None, window_days: int = 0, jobs: int = 1, actor: str | None = None,
            executor: Executor | None = None, batch_size: int = BATCH_SIZE,
            progress: Callable[[str, int], None] | None = None,
            watcher: Watcher | None = None) -> Summary:
@@ -148,12 +149,16 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
     date wins; without it they are quarantined, never dated today). `names` gives a path's
     own file name when the path is a stored copy (an upload), for its default source and a
     date in its name. `jobs` > 1 scores in that many worker processes; pass `executor` to
-    score elsewhere (e.g. a Dask client's executor) instead.
+    score elsewhere (e.g. a Dask client's executor) instead. `actor` (a code of the actors
+    file) becomes the actor the sources of these files speak for (`tension.store.actors`).
     """
     if date is not None and type(date) is not dt.date:  # a datetime's time would be dropped silently
         raise TypeError(f"date must be a datetime.date, not {type(date).__name__}")
     # Path objects too (stored as text); a path given twice is read once
     paths = list(dict.fromkeys(os.fspath(p) for p in paths))
+    if actor is not None:  # checked before anything is read
+        check_actor(actor, store_scorer(store).actors)
+    sources: set[str] | None = {source} if source else (set() if actor is not None else None)
     lexicon = lexicon_for(store, lexicon)
     own_pool = executor is None and jobs > 1
     if own_pool:
@@ -170,7 +175,7 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
     try:
         with young_gc_only():
             for path in _expand(paths, ing.summary):
-                _ingest_one(ing, path, options, batch_size, progress, date, names.get(path))
+                _ingest_one(ing, path, options, batch_size, progress, date, names.get(path), sources)
             ing.drain()
     except BaseException as exc:
         ing.abort()
@@ -180,6 +185,8 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
         if own_pool:
             executor.shutdown(cancel_futures=True)
     s = ing.summary
+    if actor is not None and sources:
+        set_source_actor(store, sorted(sources), actor, store_scorer(store).actors)
     here = s.quarantined - sum(e["n"] for e in s.quarantine_in)  # the rest: files not re-read
     if here:  # `listed`: how many `quarantine list --run` shows (the rest were met before)
         listed = runs.quarantined(store, run_id=s.run_id, limit=0)[1]
@@ -190,7 +197,7 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
 
 def _ingest_one(ing: Ingester, path: str, options: dict, batch_size: int,
                 progress: Callable[[str, int], None] | None, date: dt.date | None = None,
-                name: str | None = None) -> None:
+                name: str | None = None, sources: set[str] | None = None) -> None:
     s = ing.summary
     fingerprint, content = files.file_digests(path, options)
     if fingerprint and files.known_file(ing.store, fingerprint, path, s):
@@ -212,6 +219,8 @@ def _ingest_one(ing: Ingester, path: str, options: dict, batch_size: int,
     for batch in reader.batches(batch_size):
         n_items += len(batch)
         n_problems += sum(isinstance(x, Problem) for x in batch)
+        if sources is not None:
+            sources.update(x.source for x in batch if isinstance(x, Article))
         ing.feed(batch)
         if progress:
             progress(path, len(batch))

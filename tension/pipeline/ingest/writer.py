@@ -49,7 +49,8 @@ def write_batch(conn: Connection, batch: Batch, sigs: list[bytes | None], scored
             scored[h] = score_one(scorer, h, wanted[h].title, wanted[h].text)
     # Counted as stored: another writer may have stored some of them meanwhile.
     n_scored = rows.insert_scores(conn, [scored[h][0] for h in new],
-                                  [t for h in new for t in scored[h][1]])
+                                  [t for h in new for t in scored[h][1]],
+                                  [d for h in new for d in scored[h][2]])
     rows.insert_problems(conn, [problem_row(x, run_id) for x in batch.problems])
     return len(originals) + len(copies), len(copies), n_scored
 

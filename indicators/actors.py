@@ -1,0 +1,244 @@
+"""Actors: who a sentence names, who it is aimed at, and who speaks in it.
+
+An actors file (`actors.toml`, see its header) gives each actor a code (ISO alpha-3 for
+states) and the words that name it. `Actors.attribute(sentence)` returns the mentions (for
+the evidence, like lexicon matches), the sentence's targets and, for reported speech
+("Seoul said …", "Chinese paper praises …"), the actor who speaks. Without reported speech
+the speaker is the article's own (its source's actor), which the index fills in: a sentence
+is scored once whoever publishes it.
+
+Rules, kept simple enough to predict:
+- matching runs over the same folded, stemmed tokens as the lexicon; the longest term wins;
+- a target is every actor named, other than the speaker (the index drops the article's own
+  actor too: KCNA naming the DPRK is not a stance towards it);
+- reported speech: an actor named among a sentence's first words, then within a few words a
+  verb of saying in the active voice ("says", "said", "warns", "praises"; "Japan urged to …"
+  and "… accused" are passive: that actor is the target, not the speaker).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import NamedTuple
+
+from indicators.tokens import fold, stem, word_spans, words
+
+TERM_KEYS = ("names", "capitals", "institutions", "leaders", "vocabulary")
+CODE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
+# An exact-case term: capitals only, at most four letters ("US", "UN", "ROK", "U.S.").
+_EXACT = re.compile(r"^(?:[A-Z]\.?){1,4}$")
+# Verbs of saying. Present forms are always active; a regular past form is passive when a
+# preposition or the end follows ("Japan urged to stop", "U.S. accused of", "... praised").
+_SAYING = ("warn state announce declare claim urge accuse denounce condemn slam blast criticize "
+           "criticise praise hail welcome call insist stress assert demand reject threaten vow pledge "
+           "propose express voice deplore protest charge describe term label dub note report disclose "
+           "reveal comment respond reply answer ask appeal say tell").split()
+
+
+def _forms(verb: str) -> tuple[str, str]:
+    third = verb[:-1] + "ies" if verb.endswith("y") and verb[-2] not in "aeiou" else (
+        verb + "es" if verb.endswith(("s", "sh", "ch", "x")) else verb + "s")
+    past = verb[:-1] + "ied" if verb.endswith("y") and verb[-2] not in "aeiou" else (
+        verb + "d" if verb.endswith("e") else verb + ("ged" if verb == "dub" else "ed"))
+    return third, past
+
+
+PRESENT = frozenset(f for v in _SAYING for f in (v, _forms(v)[0]))
+PAST = frozenset(_forms(v)[1] for v in _SAYING) | {"labelled", "dubbed", "slammed"}
+IRREGULAR_PAST = frozenset(("said", "told"))  # "X said" is never passive in news copy
+_PASSIVE_AFTER = frozenset(("to", "of", "for", "as", "by", "over", "in", "on", "upon", "at", "against",
+                           "with", "from", "about"))
+SPEAKER_WITHIN = 4  # the speaker's name starts among the sentence's first words
+VERB_WITHIN = 5  # and a verb of saying follows within this many words of it
+
+
+class Mention(NamedTuple):
+    """An actor named in a sentence, with its span (for highlighting)."""
+
+    code: str
+    text: str
+    start: int
+    end: int
+    term: str
+
+
+class Attribution(NamedTuple):
+    """What a sentence says about actors: its mentions, who speaks (None: the article's own
+    voice) and at whom it is aimed (codes, sorted; the speaker is never among them)."""
+
+    mentions: tuple[Mention, ...]
+    speaker: str | None
+    targets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Actor:
+    code: str
+    name: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Term:
+    code: str  # "" for an [ignore] term
+    term: str
+    exact: tuple[str, ...] | None  # the raw words to equal, for exact-case terms
+
+
+@dataclass(eq=False)
+class Actors:
+    """A parsed actors file (see the module docstring)."""
+
+    actors: dict[str, Actor]
+    sources: dict[str, str]
+    conflict: tuple[tuple[str, str], ...]
+    digest: str
+    version: str
+    _terms: dict[tuple[str, ...], _Term] = field(repr=False)
+    _longest: int = field(repr=False)
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def source_actor(self, source: str) -> str | None:
+        """The actor a source speaks for ([sources], case-insensitive), or None."""
+        return self.sources.get(source.strip().casefold())
+
+    def is_conflict(self, a: str, b: str) -> bool:
+        return (a, b) in self.conflict or (b, a) in self.conflict
+
+    def find(self, sentence: str) -> list[Mention]:
+        """Actor mentions, longest term first at each place, left to right."""
+        raw = words(sentence)
+        stems = [stem(fold(w)) for w in raw]
+        spans: list[tuple[int, int]] | None = None
+        out: list[Mention] = []
+        i, n = 0, len(raw)
+        terms, longest = self._terms, self._longest
+        while i < n:
+            found = None
+            for k in range(min(longest, n - i), 0, -1):
+                t = terms.get(tuple(stems[i:i + k]))
+                if t is not None and (t.exact is None or tuple(raw[i:i + k]) == t.exact):
+                    found = (t, k)
+                    break
+            if found is None:
+                i += 1
+                continue
+            t, k = found
+            if t.code:
+                if spans is None:
+                    spans = word_spans(sentence, raw)
+                start, end = spans[i][0], spans[i + k - 1][1]
+                out.append(Mention(t.code, sentence[start:end], start, end, t.term))
+            i += k
+        return out
+
+    def attribute(self, sentence: str) -> Attribution:
+        """Mentions, speaker and targets of one sentence (see the module docstring)."""
+        mentions = self.find(sentence)
+        if not mentions:
+            return Attribution((), None, ())
+        speaker = _reported_speaker(sentence, mentions)
+        targets = tuple(sorted({m.code for m in mentions} - {speaker}))
+        return Attribution(tuple(mentions), speaker, targets)
+
+
+def _reported_speaker(sentence: str, mentions: list[Mention]) -> str | None:
+    first = mentions[0]
+    raw = words(sentence)
+    spans = word_spans(sentence, raw)
+    starts = [s for s, _ in spans]
+    at = starts.index(first.start) if first.start in starts else None
+    if at is None or at >= SPEAKER_WITHIN:
+        return None
+    after = next(k for k, (_, e) in enumerate(spans) if e >= first.end) + 1
+    nxt = mentions[1].start if len(mentions) > 1 else len(sentence)
+    for k in range(after, min(len(raw), after + VERB_WITHIN)):
+        if spans[k][0] >= nxt or re.search(r"[,;:]", sentence[spans[k - 1][1]:spans[k][0]]):
+            return None  # another actor or a clause break comes first
+        w = fold(raw[k])
+        if w in PRESENT or w in IRREGULAR_PAST:
+            return first.code
+        if w in PAST:
+            follower = fold(raw[k + 1]) if k + 1 < len(raw) else None
+            if follower is None or follower in _PASSIVE_AFTER:
+                return None  # "Japan urged to stop", "S. Korean authorities accused"
+            return first.code
+    return None
+
+
+def _term_key(term: str) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+    raw = words(term)
+    exact = tuple(raw) if _EXACT.match(term.replace(" ", "")) else None
+    return tuple(stem(fold(w)) for w in raw), exact
+
+
+def parse_actors(data: bytes) -> Actors:
+    """Build the actors from the bytes of a TOML file (pure: no I/O); a broken file raises
+    ValueError naming the actor and the field."""
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"actors file is not valid UTF-8 TOML: {exc}") from None
+    actors: dict[str, Actor] = {}
+    terms: dict[tuple[str, ...], _Term] = {}
+
+    def add(code: str, term: object, where: str) -> None:
+        if not isinstance(term, str) or not words(term):
+            raise ValueError(f"actors file, {where}: a term must be text with words, not {term!r}")
+        key, exact = _term_key(term)
+        other = terms.get(key)
+        if other is not None and other.code != code:
+            raise ValueError(f"actors file, {where}: {term!r} already names {other.code or 'nothing'} "
+                             f"(as {other.term!r})")
+        terms[key] = _Term(code, term, exact)
+
+    for n, item in enumerate(doc.get("actor", []), 1):
+        code = item.get("code") if isinstance(item, dict) else None
+        if not isinstance(code, str) or not CODE.match(code):
+            raise ValueError(f"actors file, actor #{n}: 'code' must be 2-8 capitals or digits "
+                             f"(ISO alpha-3 for states), not {code!r}")
+        if code in actors:
+            raise ValueError(f"actors file, actor #{n}: code {code} appears twice")
+        own: list[str] = []
+        for key in TERM_KEYS:
+            values = item.get(key, [])
+            if not isinstance(values, list):
+                raise ValueError(f"actors file, actor {code}: {key!r} must be a list of terms")
+            for term in values:
+                add(code, term, f"actor {code}, {key}")
+                own.append(term)
+        actors[code] = Actor(code, str(item.get("name", code)), tuple(own))
+    for term in doc.get("ignore", {}).get("terms", []):
+        add("", term, "[ignore]")
+    sources = {}
+    for name, code in doc.get("sources", {}).items():
+        if code not in actors:
+            raise ValueError(f"actors file, [sources]: {name!r} speaks for {code!r}, which is no actor")
+        sources[name.strip().casefold()] = code
+    conflict = []
+    for pair in doc.get("conflict", {}).get("dyads", []):
+        a, _, b = str(pair).partition("-")
+        if a not in actors or b not in actors or a == b:
+            raise ValueError(f"actors file, [conflict]: {pair!r} must be 'A-B' with two known actor codes")
+        conflict.append((a, b))
+    digest = hashlib.sha256(data).hexdigest()
+    return Actors(actors, sources, tuple(conflict), digest, str(doc.get("version", digest[:12])),
+                  terms, max((len(k) for k in terms), default=1))
+
+
+def default_actors_bytes() -> bytes:
+    """The actors file shipped with the package."""
+    return resources.files("indicators").joinpath("actors.toml").read_bytes()
+
+
+@lru_cache(maxsize=8)
+def load_actors(data: bytes | None = None) -> Actors:
+    """Parse (and memoise) an actors file; None means the shipped one."""
+    return parse_actors(default_actors_bytes() if data is None else data)
