@@ -157,6 +157,8 @@ def _reported_speaker(sentence: str, mentions: list[Mention]) -> str | None:
     at = starts.index(first.start) if first.start in starts else None
     if at is None or at >= SPEAKER_WITHIN:
         return None
+    if at and fold(raw[at - 1]) in _PASSIVE_AFTER | {"between"}:
+        return None  # "talks with south Korea welcomed": the object of a preposition
     after = next(k for k, (_, e) in enumerate(spans) if e >= first.end) + 1
     nxt = mentions[1].start if len(mentions) > 1 else len(sentence)
     for k in range(after, min(len(raw), after + VERB_WITHIN)):
@@ -167,7 +169,8 @@ def _reported_speaker(sentence: str, mentions: list[Mention]) -> str | None:
             return first.code
         if w in PAST:
             follower = fold(raw[k + 1]) if k + 1 < len(raw) else None
-            if follower is None or follower in _PASSIVE_AFTER:
+            broken = follower is not None and re.search(r"[,;:]", sentence[spans[k][1]:spans[k + 1][0]])
+            if follower is None or broken or follower in _PASSIVE_AFTER:
                 return None  # "Japan urged to stop", "S. Korean authorities accused"
             return first.code
     return None

@@ -75,3 +75,30 @@ def agreement(heads: pd.DataFrame, stories: pd.DataFrame) -> dict:
         "n_months": int(len(monthly)),
         "sign_agreement": float(np.mean(np.sign(both["headlines"]) == np.sign(both["stories"]))),
     }
+
+
+def direction_share(series: pd.Series, events: pd.DataFrame, *, post: int = 4, pre: int = 27) -> dict:
+    """How often the series moves the way each event should move it: per event (`date`,
+    `kind` hostile = up, conciliatory = down) the mean of days 0..post−1 minus the mean of days
+    −pre..−1; an event without values on both sides is not counted."""
+    s = series.dropna()
+    rows = []
+    for day, kind in zip(pd.to_datetime(events["date"]), events["kind"], strict=True):
+        after = s[(s.index >= day) & (s.index < day + pd.Timedelta(days=post))]
+        before = s[(s.index >= day - pd.Timedelta(days=pre)) & (s.index < day)]
+        if len(after) and len(before):
+            effect = float(after.mean() - before.mean())
+            rows.append({"date": day.date().isoformat(), "kind": kind, "effect": effect,
+                         "right": bool(effect > 0 if kind == "hostile" else effect < 0)})
+    right = sum(r["right"] for r in rows)
+    return {"n_events": len(rows), "right": right, "share": right / len(rows) if rows else float("nan"),
+            "post_days": post, "pre_days": pre, "events": rows}
+
+
+def monthly_correlation(series: pd.Series, reference: pd.Series, start: str, end: str) -> dict:
+    """Pearson r of the series' monthly means with a monthly reference (indexed by month
+    start) over start..end (months with both)."""
+    monthly = series.dropna().resample("MS").mean()
+    both = pd.concat([monthly.rename("a"), reference.rename("b")], axis=1, join="inner").loc[start:end].dropna()
+    r = float(both["a"].corr(both["b"])) if len(both) > 2 else float("nan")
+    return {"r": r, "n_months": int(len(both)), "from": start, "to": end}

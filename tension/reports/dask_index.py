@@ -57,12 +57,60 @@ def read_articles(store: Store, sel: Selection, npartitions: int = 8):
     return ddf
 
 
+def _measure_partition(rows: pd.DataFrame, measure: str, conflict: tuple, by_source: dict) -> pd.DataFrame:
+    """One partition's article frame of a measure or dyad (every row of an article lies in one
+    partition: they are read by ranges of the article id)."""
+    from tension.analysis.dyads import measure_frame, resolve_speakers
+
+    rows = rows.reset_index()
+    if not len(rows):
+        return pd.DataFrame({"id": pd.Series(dtype="int64"), "date": pd.Series(dtype="datetime64[ns]"),
+                             "hostility": pd.Series(dtype="float64"), "conciliation": pd.Series(dtype="float64"),
+                             "tension": pd.Series(dtype="float64"), "label": pd.Series(dtype=object)})
+    rows["date"] = pd.to_datetime(rows["date"].astype(str), format="ISO8601")
+    articles = rows.drop_duplicates("id")[["id", "date"]]
+    resolved = resolve_speakers(rows, lambda source: by_source.get(source, ""))
+    return measure_frame(resolved, measure, conflict, articles)
+
+
+def read_measure(store: Store, sel: Selection, measure: str, npartitions: int = 8):
+    """A dask DataFrame of the article frame of a measure or dyad (`tension.analysis.dyads`),
+    from the store's dyad rows read in partitions by article id."""
+    import dask.dataframe as dd
+
+    from tension.store import schema
+    from tension.store.actors import actor_of_source
+    from tension.store.queries import articles_query, resolve, sources
+    from tension.store.scoring import store_scorer
+
+    sel = resolve(store, sel)
+    actors = store_scorer(store).actors
+    of = actor_of_source(store, actors)
+    by_source = {s: of(s) for s in sources(store)}
+    a, d = schema.articles.c, schema.score_dyads.c
+    q = articles_query(sel, [a.id, a.date, a.source, d.speaker, d.target, d.weight, d.hostility,
+                             d.conciliation])
+    q = q.outerjoin(schema.score_dyads, (d.content_hash == a.content_hash) & (d.scorer_version == sel.version))
+    # by the column itself, which PostgreSQL (unlike SQLite) needs in the partitions' WHERE
+    ddf = dd.read_sql_query(q, engine_url(store.url), index_col=a.id, npartitions=npartitions)
+    meta = _measure_partition(ddf._meta, measure, actors.conflict, by_source)
+    return ddf.map_partitions(_measure_partition, measure, actors.conflict, by_source, meta=meta)
+
+
 def aggregate_dask(store: Store, sel: Selection, freq: str = "D", n_boot: int = 200,
                    ci: float = 0.95, seed: int = 0, npartitions: int = 8) -> pd.DataFrame:
     """Per-period aggregates (as `tension.index.aggregate`) computed on the cluster."""
+    from tension.store.queries import measure_of
+
     if sel.categories:
         raise ValueError("--category is not supported by the dask engine yet; use --engine pandas")
-    ddf = read_articles(store, sel, npartitions)
+    measure = measure_of(sel)
+    if measure != "all":
+        if sel.filter:
+            raise ValueError("--filter with --dyad is not supported by the dask engine yet; use --engine pandas")
+        ddf = read_measure(store, sel, measure, npartitions)
+    else:
+        ddf = read_articles(store, sel, npartitions)
     ddf = ddf.assign(_p=ddf["date"].map_partitions(period_start, freq, meta=("date", "datetime64[ns]")))
     ddf = ddf.set_index("_p", drop=False)  # every period now lies in a single partition
     meta = _empty_aggregate()

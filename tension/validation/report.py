@@ -262,5 +262,36 @@ Dev sentences the scorer gets wrong (gold → predicted, with the entries and wo
 | sentence | gold | predicted | matched entries |
 |---|---|---|---|
 {miss_rows}
-"""
+""" + measures_section(metrics.get("measures") or {})
     md.write_text(text, encoding="utf-8")
+
+
+def measures_section(m: dict) -> str:
+    """The report's section on the measures and dyads (empty without them)."""
+    if not m:
+        return ""
+    rows = []
+    for name, v in m["measures"].items():
+        ev, gpr = v["events"], v["gpr"]
+        rows.append(f"| {name} | {ev['right']}/{ev['n_events']} ({ev['share']:.0%}) | {gpr['r']:+.3f} "
+                    f"({gpr['n_months']} months) |")
+    dyads = "\n".join(f"| {k} | {v['mean']:+.3f} | {v['n_articles']:,} | {', '.join(v['most_conciliatory_months'][:5])} |"
+                       for k, v in m["dyads"].items())
+    return f"""
+## Measures and dyads against the development references
+
+Each measure is the headlines' daily index (`--dyad all|conflict|intensity|A-B`). *Events*: the
+share of `{m['events_file']}` events after which the index moves the way the event should move it
+(mean of the 4 days from the event − mean of the 27 days before; hostile: up, conciliatory:
+down). *GPR*: Pearson r of the monthly mean with GPRC_KOR of `{m['gpr_file']}`, 1997–2005.
+`word:nuclear` is the share of the day's headlines with the word "nuclear". These are
+development references; acceptance uses held-out events and months.
+
+| measure | events moved the right way | GPR r |
+|---|---|---|
+{chr(10).join(rows)}
+
+| dyad | mean tension 1997–2014 | articles | most conciliatory months |
+|---|---|---|---|
+{dyads}
+"""

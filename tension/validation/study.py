@@ -25,7 +25,7 @@ import pandas as pd
 
 from indicators.evaluate import evaluate
 from indicators.scorers import lexicon_scorer, load_model
-from tension.analysis.eventstudy import agreement, event_study
+from tension.analysis.eventstudy import agreement, direction_share, event_study, monthly_correlation
 from tension.analysis.index import compute_index
 from tension.analysis.options import IndexOptions
 from tension.core.selection import Selection
@@ -94,6 +94,42 @@ def extreme_days(store: Store, table: pd.DataFrame, source: str, k: int = 10,
     return out
 
 
+# --------------------------------------------------------------------------- measures and dyads
+def measures_study(store: Store, study: dict, data: Path) -> dict:
+    """Each measure (overall tone, conflict index, conflict intensity), each named dyad and each
+    one-word count, on the headlines: the share of the dev events it moves the right way (4
+    days after against 27 before) and the monthly correlation with the GPR reference; for the
+    dyads, their mean and their most conciliatory months. Empty without a [dyads] table."""
+    part = study.get("dyads")
+    if not part:
+        return {}
+    events = pd.read_csv(data / part["events"])
+    gpr = pd.read_csv(data / part["gpr"])
+    reference = pd.Series(gpr[part.get("gpr_column", "GPRC_KOR")].to_numpy(),
+                          index=pd.to_datetime(gpr["month"], format="%Y-%m"))
+    span = (part.get("gpr_from", "1997-01"), part.get("gpr_to", "2005-12"))
+    source = study["headlines"]["source"]
+    series: dict[str, pd.Series] = {}
+    means: dict[str, dict] = {}
+    for name in ("all", "conflict", "intensity", *part.get("dyads", [])):
+        arts = load_articles(store, Selection(sources=(source,), dyad=name))
+        series[name] = arts.groupby("date")["tension"].mean()
+        if "-" in name:
+            monthly = arts.set_index("date")["tension"].resample("MS").mean().dropna()
+            means[name] = {"mean": float(arts["tension"].mean()), "n_articles": int(len(arts)),
+                           "n_months": int(len(monthly)),
+                           "most_conciliatory_months": [d.strftime("%Y-%m") for d in monthly.nsmallest(10).index]}
+    titles = load_articles(store, Selection(sources=(source,), dyad="all"))
+    for word in part.get("words", []):
+        hit = titles["title"].str.contains(rf"\b{word}", case=False, regex=True).astype("float64")
+        series[f"word:{word}"] = hit.groupby(titles["date"]).mean()
+    return {"events_file": part["events"], "gpr_file": part["gpr"],
+            "measures": {name: {"events": direction_share(s, events),
+                                "gpr": monthly_correlation(s, reference, *span)}
+                         for name, s in series.items()},
+            "dyads": means}
+
+
 # --------------------------------------------------------------------------- the whole run
 def run_validation(data: Path, out: Path | None = None, *, study_file: Path | None = None,
                    figures: bool = True, jobs: int = 1, workdir: Path | None = None,
@@ -133,6 +169,7 @@ def run_validation(data: Path, out: Path | None = None, *, study_file: Path | No
                        "story_days": int((stories["n_articles"] > 0).sum()),
                        "story_articles": int(stories["n_articles"].sum())},
         }
+        metrics["measures"] = measures_study(store, spec, data)
         extremes = extreme_days(store, heads, spec["headlines"]["source"])
         log(f"dev macro-F1 {ours.macro_f1:.3f} (VADER {vader.macro_f1:.3f}); event effect "
             f"{study['all']['effect']:+.4f} [{study['all']['ci_low']:+.4f}, {study['all']['ci_high']:+.4f}], "

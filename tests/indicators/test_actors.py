@@ -1,0 +1,105 @@
+"""Actors: mentions, targets, reported speech, the actors file's checks, and the scorer's
+dyad rows and evidence."""
+
+from __future__ import annotations
+
+import pytest
+
+from indicators.actors import default_actors_bytes, load_actors, parse_actors
+from indicators.learned.scorer import LearnedScorer
+from indicators.lexicon import load_lexicon
+from indicators.scorers import load_model, scorer_for
+
+ACTORS = load_actors()
+
+
+def who(sentence: str) -> tuple[str | None, tuple[str, ...]]:
+    a = ACTORS.attribute(sentence)
+    return a.speaker, a.targets
+
+
+@pytest.mark.parametrize(("sentence", "speaker", "targets"), [
+    ("DPRK Will Never Tolerate Provocations of Lee Myung Bak Group of Traitors", None, ("KOR", "PRK")),
+    ("U.S. Imperialists' War Moves Denounced", None, ("USA",)),
+    ("Japan Urged to Stop Distorting History", None, ("JPN",)),  # passive: Japan is the target
+    ("S. Korean Authorities Accused", None, ("KOR",)),
+    ("U.S. warned against its rash actions", None, ("USA",)),
+    ("Chinese Paper Praises Kim Jong Il", "CHN", ("PRK",)),  # reported speech moves the speaker
+    ("The U.S. Secretary of State warned Pyongyang on Tuesday", "USA", ("PRK",)),
+    ("Seoul said it would reopen the hotline", "KOR", ()),
+    ("U.S. must not forget lesson from Pueblo incident", None, ("USA",)),  # "note" is no "not"
+    ("Japanese imperialists' crimes", None, ("JPN",)),  # longest term: not JPN and USA
+    ("Veterans of the Korean War met in Beijing", None, ("CHN",)),  # [ignore]: no actor
+    ("Let us talk", None, ()),  # "us" in lower case is no United States
+    ("The US and the UN", None, ("UN", "USA")),
+    ("Talks with south Korea welcomed, hotline reopened", None, ("KOR",)),  # object, passive
+])
+def test_targets_and_speakers(sentence: str, speaker: str | None, targets: tuple[str, ...]) -> None:
+    assert who(sentence) == (speaker, targets)
+
+
+def test_mentions_have_spans_into_the_sentence() -> None:
+    s = "Talks between DPRK and south Korean delegations in Seoul"
+    mentions = ACTORS.find(s)
+    assert [(m.code, m.text) for m in mentions] == [("PRK", "DPRK"), ("KOR", "south Korean"), ("KOR", "Seoul")]
+    assert all(s[m.start:m.end] == m.text for m in mentions)
+
+
+def test_sources_and_conflict_dyads_come_from_the_file() -> None:
+    assert ACTORS.source_actor("KCNA") == "PRK" and ACTORS.source_actor(" kcna ") == "PRK"
+    assert ACTORS.source_actor("Le Monde") is None
+    assert ACTORS.is_conflict("USA", "PRK") and ACTORS.is_conflict("PRK", "KOR")
+    assert not ACTORS.is_conflict("PRK", "CHN")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (b'[[actor]]\ncode = "north"\n', "'code' must be"),
+    (b'[[actor]]\ncode = "PRK"\nnames = ["DPRK"]\n[[actor]]\ncode = "KOR"\nnames = ["dprk"]\n',
+     "already names PRK"),
+    (b'[[actor]]\ncode = "PRK"\nnames = "DPRK"\n', "must be a list"),
+    (b'[sources]\nkcna = "XXX"\n', "which is no actor"),
+    (b'[[actor]]\ncode = "PRK"\n[conflict]\ndyads = ["PRK-PRK"]\n', "two known actor codes"),
+    (b'not toml [', "not valid UTF-8 TOML"),
+])
+def test_a_broken_actors_file_says_what_is_wrong(text: bytes, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_actors(text)
+
+
+def test_another_conflict_is_another_actors_file() -> None:
+    other = parse_actors(b'[sources]\n"le monde" = "FRA"\n[conflict]\ndyads = ["FRA-DEU"]\n'
+                         b'[[actor]]\ncode = "FRA"\nnames = ["France", "French"]\ncapitals = ["Paris"]\n'
+                         b'[[actor]]\ncode = "DEU"\nnames = ["Germany", "German"]\ncapitals = ["Berlin"]\n')
+    assert other.attribute("Paris warns Berlin").speaker == "FRA"
+    assert other.attribute("Paris warns Berlin").targets == ("DEU",)
+    assert other.attribute("DPRK slams U.S.").targets == ()  # nothing Korean is built in
+    scorer = LearnedScorer(load_lexicon(), load_model(), actors=other)
+    assert scorer.version != scorer_for().version  # the actors file is part of the version
+
+
+def test_the_scorer_keeps_dyads_that_add_up_and_shows_actors_in_the_evidence() -> None:
+    scorer = scorer_for()
+    s = scorer.score_article("DPRK Slams U.S. Warmongers", "China and the DPRK pledged friendship. "
+                             "The harvest was good.")
+    dyads = s.dyads
+    # the title is reported speech of the DPRK (its own voice here, named)
+    assert set(dyads) == {("PRK", "USA"), ("", "PRK"), ("", "CHN"), ("", "")}
+    # each unit's weight lands once per target: the untargeted and targeted weights cover all units
+    title_w = dyads[("PRK", "USA")][0]
+    assert title_w == pytest.approx(2 / 4)  # the title weighs two sentences, of four units
+    assert dyads[("", "")][0] == pytest.approx(1 / 4)
+    for weight, hostility, conciliation, n in dyads.values():
+        assert 0 <= hostility <= weight + 1e-6 and 0 <= conciliation <= weight + 1e-6 and n >= 1
+    assert dyads[("PRK", "USA")][1] > dyads[("PRK", "USA")][2]  # hostile at the U.S.
+    assert dyads[("", "CHN")][2] > dyads[("", "CHN")][1]  # friendly to China
+    top = s.evidence()
+    sent = next(e for e in top if e["part"] == "title")
+    assert sent["targets"] == ["USA"] and sent["speaker"] == "PRK"
+    assert [a["code"] for a in sent["actors"]] == ["PRK", "USA"]
+
+
+def test_the_shipped_file_parses_and_has_iso_codes_for_states() -> None:
+    actors = parse_actors(default_actors_bytes())
+    for code in ("PRK", "KOR", "USA", "JPN", "CHN", "RUS"):
+        assert code in actors.actors and len(code) == 3
+    assert actors.conflict == (("PRK", "USA"), ("PRK", "KOR"), ("PRK", "JPN"))

@@ -1,0 +1,154 @@
+"""The dyadic index end to end on real stores (SQLite and PostgreSQL): ingest with an actor,
+measures and dyads, the long and wide exports, the CLI and the HTTP API; Dask gives what
+pandas gives."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from tension.analysis.options import IndexOptions
+from tension.cli import main
+from tension.core.selection import Selection
+from tension.pipeline.ingest import ingest
+from tension.reports.export import DYADS_EXPORT_COLUMNS, EXPORT_COLUMNS, build_dyads_export, build_export
+from tension.store.actors import source_actors
+from tension.store.engine import Store
+from tension.store.queries import SelectionError, load_articles
+
+# Two days of a source that speaks for nobody until `--actor PRK` says it does.
+ROWS = [
+    ("2018-01-01", "DPRK warmongers' threat of nuclear war on the U.S. condemned"),
+    ("2018-01-01", "U.S. imperialists' war drills denounced as provocation"),
+    ("2018-01-01", "China and the DPRK pledge friendship and cooperation"),
+    ("2018-01-01", "Harvest festival held in the capital"),
+    ("2018-01-02", "Talks with south Korea welcomed, hotline reopened"),
+    ("2018-01-02", "South Korean puppets' confrontation moves slammed"),
+    ("2018-01-02", "Chinese paper praises Kim Jong Un"),
+    ("2018-01-02", "Textile mill exceeds its plan"),
+]
+
+
+def write_rows(folder: Path) -> Path:
+    path = folder / "wire.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["date", "title", "text"])
+        w.writerows([(d, t, "") for d, t in ROWS])
+    return path
+
+
+@pytest.fixture
+def store(db_url: str, tmp_path: Path) -> Store:
+    s = Store(db_url)
+    summary = ingest(s, [write_rows(tmp_path)], source="Wire", actor="PRK")
+    assert summary.ok and summary.added == len(ROWS)
+    yield s
+    s.dispose()
+
+
+def test_ingest_actor_is_kept_and_unknown_codes_are_refused(store: Store, tmp_path: Path) -> None:
+    assert source_actors(store) == {"wire": "PRK"}
+    with pytest.raises(ValueError, match="unknown actor 'XXX'"):
+        ingest(store, [write_rows(tmp_path)], source="Other", actor="XXX")
+    assert source_actors(store) == {"wire": "PRK"}  # nothing changed by the refused import
+
+
+def test_measures_and_dyads_read_who_is_aimed_at(store: Store) -> None:
+    overall = load_articles(store, Selection())
+    assert len(overall) == len(ROWS)
+    intensity = load_articles(store, Selection(dyad="intensity"))
+    assert len(intensity) == len(ROWS)  # every article counts, quiet ones as 0
+    by_title = dict(zip(intensity["title"], intensity["tension"], strict=True))
+    assert by_title["Harvest festival held in the capital"] == 0
+    assert by_title["China and the DPRK pledge friendship and cooperation"] == 0  # CHN: no conflict dyad
+    assert by_title["U.S. imperialists' war drills denounced as provocation"] > 0.3
+    usa = load_articles(store, Selection(dyad="PRK-USA"))
+    assert set(usa["title"]) == {"DPRK warmongers' threat of nuclear war on the U.S. condemned",
+                                 "U.S. imperialists' war drills denounced as provocation"}
+    assert (usa["tension"] > 0).all()
+    chn = load_articles(store, Selection(dyad="PRK-CHN"))
+    assert list(chn["title"]) == ["China and the DPRK pledge friendship and cooperation"]
+    assert (chn["tension"] < 0).all()
+    # reported speech: the Chinese paper speaks, the DPRK is its target
+    assert list(load_articles(store, Selection(dyad="CHN-PRK"))["title"]) == ["Chinese paper praises Kim Jong Un"]
+    conflict = load_articles(store, Selection(dyad="conflict"))
+    assert "Chinese paper praises Kim Jong Un" not in set(conflict["title"])
+    assert len(conflict) == 4
+    with pytest.raises(SelectionError, match="unknown actor 'XXX'"):
+        load_articles(store, Selection(dyad="PRK-XXX"))
+
+
+def test_the_long_export_has_one_row_per_dyad_and_day_with_articles(store: Store) -> None:
+    table = build_dyads_export(store, Selection(), IndexOptions(smooth=1))
+    assert list(table.columns) == DYADS_EXPORT_COLUMNS
+    keys = set(zip(table["date"].dt.date.astype(str), table["source_actor"], table["target_actor"],
+                   strict=True))
+    assert ("2018-01-01", "PRK", "USA") in keys and ("2018-01-02", "PRK", "KOR") in keys
+    assert ("2018-01-02", "CHN", "PRK") in keys
+    assert not any(s == t for _, s, t in keys)  # nobody is their own target
+    usa = table[(table["source_actor"] == "PRK") & (table["target_actor"] == "USA")]
+    assert usa["n_articles"].tolist() == [2]
+    # the same numbers as the wide export of that dyad
+    wide = build_export(store, Selection(dyad="PRK-USA"), IndexOptions(smooth=1))
+    assert list(wide.columns) == EXPORT_COLUMNS
+    day = wide[wide["date"] == pd.Timestamp("2018-01-01")].iloc[0]
+    assert day["tension"] == pytest.approx(usa["tension"].iloc[0])
+    assert day["n_articles"] == 2
+
+
+def test_cli_exports_dyads_and_one_dyad(store: Store, tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "dyads.csv"
+    res = runner.invoke(main, ["export", "--dyads", "--out", str(out), "--db", store.url])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert list(rows[0]) == DYADS_EXPORT_COLUMNS
+    res = runner.invoke(main, ["export", "--dyad", "prk-usa", "--out", "-", "--db", store.url])
+    assert res.exit_code == 0, res.output
+    wide = list(csv.DictReader(io.StringIO(res.output)))
+    assert [r["n_articles"] for r in wide] == ["2", "0"]
+    res = runner.invoke(main, ["export", "--dyad", "PRK", "--out", "-", "--db", store.url])
+    assert res.exit_code == 2 and "SOURCE-TARGET" in res.output
+    res = runner.invoke(main, ["export", "--dyad", "intensity", "--category", "war_nuclear", "--out", "-",
+                               "--db", store.url])
+    assert res.exit_code == 2 and "overall tone" in res.output
+    res = runner.invoke(main, ["ingest", "--actor", "NOPE", "--db", store.url, str(tmp_path / "x.csv")])
+    assert res.exit_code == 2 and "unknown actor" in res.output
+
+
+def test_api_serves_dyads(store: Store) -> None:
+    from tension.dashboard.app import create_app
+
+    app = create_app(store.url)
+    client = app.server.test_client()
+    res = client.get("/api/dyads.csv")
+    assert res.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(res.get_data(as_text=True))))
+    assert {(r["source_actor"], r["target_actor"]) for r in rows} >= {("PRK", "USA"), ("PRK", "KOR")}
+    res = client.get("/api/index.csv?dyad=PRK-USA")
+    assert res.status_code == 200
+    wide = list(csv.DictReader(io.StringIO(res.get_data(as_text=True))))
+    assert [r["n_articles"] for r in wide] == ["2", "0"]
+    matrix = client.get("/api/dyads.json").get_json()
+    assert {"source_actor": "PRK", "target_actor": "USA"}.items() <= next(
+        m for m in matrix if m["target_actor"] == "USA").items()
+    res = client.get("/api/index.csv?dyad=PRK-")
+    assert res.status_code == 400 and "dyad" in res.get_json()["error"]
+
+
+@pytest.mark.slow
+def test_dask_and_pandas_give_the_same_dyadic_index(store: Store) -> None:
+    from tension.pipeline.dask import dask_client
+
+    with dask_client(None):
+        for dyad in ("intensity", "conflict", "PRK-USA", "CHN-PRK"):
+            opts = IndexOptions(smooth=1)
+            a = build_export(store, Selection(dyad=dyad), opts)
+            b = build_export(store, Selection(dyad=dyad), opts, engine="dask")
+            pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
