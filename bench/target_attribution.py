@@ -36,7 +36,7 @@ def main() -> None:
     sample, a, b = read(args.sample), read(args.reader_a), read(args.reader_b)
     actors = load_actors()
     agreed = {}
-    for key, item in sample.items():
+    for key in sample:
         la = norm(a[key]["speaker"], a[key]["targets"], args.publisher)
         lb = norm(b[key]["speaker"], b[key]["targets"], args.publisher)
         if la == lb:

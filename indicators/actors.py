@@ -101,6 +101,7 @@ class Actors:
     version: str
     _terms: dict[tuple[str, ...], _Term] = field(repr=False)
     _longest: int = field(repr=False)
+    _firsts: frozenset[str] = field(repr=False, default=frozenset())
 
     def __hash__(self) -> int:
         return hash(self.digest)
@@ -114,13 +115,18 @@ class Actors:
 
     def find(self, sentence: str) -> list[Mention]:
         """Actor mentions, longest term first at each place, left to right."""
-        raw = words(sentence)
+        return self._find(sentence, words(sentence))[0]
+
+    def _find(self, sentence: str, raw: list[str]) -> tuple[list[Mention], list[tuple[int, int]] | None]:
         stems = [stem(fold(w)) for w in raw]
         spans: list[tuple[int, int]] | None = None
         out: list[Mention] = []
         i, n = 0, len(raw)
-        terms, longest = self._terms, self._longest
+        terms, longest, firsts = self._terms, self._longest, self._firsts
         while i < n:
+            if stems[i] not in firsts:  # most words start no term: one lookup, not `longest`
+                i += 1
+                continue
             found = None
             for k in range(min(longest, n - i), 0, -1):
                 t = terms.get(tuple(stems[i:i + k]))
@@ -137,26 +143,26 @@ class Actors:
                 start, end = spans[i][0], spans[i + k - 1][1]
                 out.append(Mention(t.code, sentence[start:end], start, end, t.term))
             i += k
-        return out
+        return out, spans
 
     def attribute(self, sentence: str) -> Attribution:
         """Mentions, speaker and targets of one sentence (see the module docstring)."""
-        mentions = self.find(sentence)
+        raw = words(sentence)
+        mentions, spans = self._find(sentence, raw)
         if not mentions:
             return Attribution((), None, ())
-        speaker = _reported_speaker(sentence, mentions)
+        speaker = _reported_speaker(sentence, mentions, raw, spans)
         targets = tuple(sorted({m.code for m in mentions} - {speaker}))
         return Attribution(tuple(mentions), speaker, targets)
 
 
-def _reported_speaker(sentence: str, mentions: list[Mention]) -> str | None:
+def _reported_speaker(sentence: str, mentions: list[Mention], raw: list[str],
+                      spans: list[tuple[int, int]]) -> str | None:
     first = mentions[0]
-    raw = words(sentence)
-    spans = word_spans(sentence, raw)
-    starts = [s for s, _ in spans]
-    at = starts.index(first.start) if first.start in starts else None
-    if at is None or at >= SPEAKER_WITHIN:
+    starts = [s for s, _ in spans[:SPEAKER_WITHIN]]
+    if first.start not in starts:
         return None
+    at = starts.index(first.start)
     if at and fold(raw[at - 1]) in _PASSIVE_AFTER | {"between"}:
         return None  # "talks with south Korea welcomed": the object of a preposition
     after = next(k for k, (_, e) in enumerate(spans) if e >= first.end) + 1
@@ -233,7 +239,7 @@ def parse_actors(data: bytes) -> Actors:
         conflict.append((a, b))
     digest = hashlib.sha256(data).hexdigest()
     return Actors(actors, sources, tuple(conflict), digest, str(doc.get("version", digest[:12])),
-                  terms, max((len(k) for k in terms), default=1))
+                  terms, max((len(k) for k in terms), default=1), frozenset(k[0] for k in terms))
 
 
 def default_actors_bytes() -> bytes:

@@ -7,7 +7,7 @@ import os
 
 import click
 
-from tension.cli import ingest, learning, reports, scoring, serve, store, validate
+from tension.cli import ingest, learning, reports, scoring, serve, store, validate, watch
 from tension.cli.common import hide_passwords
 
 
@@ -38,5 +38,6 @@ def main() -> None:
 
 for command in (scoring.score_text, scoring.evaluate_scorer, ingest.ingest, ingest.rescore, ingest.runs,
                 ingest.quarantine, ingest.events, reports.export, reports.spikes, reports.explain,
-                validate.validate, store.backup, store.restore, store.annotations, serve.serve, learning.train, learning.labels):
+                validate.validate, store.backup, store.restore, store.annotations, serve.serve, learning.train, learning.labels,
+                watch.sources, watch.watch):
     main.add_command(command)

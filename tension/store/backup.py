@@ -20,7 +20,7 @@ from tension.store.sql import bulk_insert
 # Parents before children (foreign keys).
 TABLES: list[Table] = [schema.ingest_runs, schema.ingest_files, schema.articles, schema.article_scores,
                        schema.score_terms, schema.score_dyads, schema.quarantine, schema.annotations, schema.events,
-                       schema.labels, schema.models, schema.settings]
+                       schema.labels, schema.models, schema.settings, schema.sources, schema.alerts]
 CHUNK = 5000
 
 

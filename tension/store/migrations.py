@@ -15,6 +15,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, inspect, select, text
 
 from tension.store.schema import (
+    alerts,
     articles,
     jobs,
     labels,
@@ -25,6 +26,7 @@ from tension.store.schema import (
     score_dyads,
     score_terms,
     settings,
+    sources,
 )
 
 Migration = Callable[[Connection], None]
@@ -116,6 +118,13 @@ def _score_dyads(conn: Connection) -> None:
     # Targets of each score (actors and dyads); older scores have none until rescored,
     # which the new scorer version asks for anyway.
     score_dyads.create(conn, checkfirst=True)
+
+
+@migration("0011_sources_alerts")
+def _sources_alerts(conn: Connection) -> None:
+    # Followed feeds and the alerts sent (tension watch)
+    sources.create(conn, checkfirst=True)
+    alerts.create(conn, checkfirst=True)
 
 
 def migrate(conn: Connection) -> list[str]:

@@ -207,6 +207,44 @@ models = Table(
     Column("n_labels", Integer, nullable=False),
 )
 
+sources = Table(
+    "sources", metadata,
+    # Feeds, folders or files an analyst follows (`tension sources`, `tension watch`): where,
+    # how often, and what the last pulls did (the conditional-request validators included).
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("location", Text, nullable=False),  # an http(s) URL, a folder or a file
+    Column("actor", String(8)),  # the actor it speaks for (see tension.store.actors)
+    Column("interval_s", Integer, nullable=False),
+    Column("enabled", Integer, nullable=False, default=1),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_pull_at", String(32)),
+    Column("last_ok_at", String(32)),
+    Column("last_added", Integer, nullable=False, default=0),
+    Column("total_added", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("failures", Integer, nullable=False, default=0),  # in a row: the backoff grows with it
+    Column("next_pull_at", String(32)),
+    Column("created_at", String(32), nullable=False),
+)
+
+alerts = Table(
+    "alerts", metadata,
+    # One row per spike alerted: the unique key is what stops the same spike alerting twice,
+    # across restarts and between watch processes.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("measure", Text, nullable=False),  # the headline ("") or a dyad / measure
+    Column("kind", String(16), nullable=False),  # hostility | conciliation
+    Column("start_date", Date, nullable=False),  # the spike episode's first day
+    Column("peak_date", Date, nullable=False),
+    Column("payload", Text, nullable=False),  # JSON: what was sent
+    Column("created_at", String(32), nullable=False),
+    Column("delivered", Text),  # JSON: per webhook, "ok" or the error
+    Column("dismissed_at", String(32)),
+    UniqueConstraint("measure", "kind", "start_date", name="uq_alerts"),
+)
+
 revisions = Table(
     "revisions", metadata,
     # A counter per topic, bumped by `Store.write()` in the transaction that wrote a table of
@@ -224,5 +262,5 @@ schema_migrations = Table(
 # The revision topic of each table a cache may depend on; other tables bump no counter.
 # "data" covers what the index, spikes and exports are computed from.
 TOPICS = {"articles": "data", "article_scores": "data", "score_terms": "data", "settings": "data",
-          "score_dyads": "data",
+          "score_dyads": "data", "sources": "sources", "alerts": "alerts",
           "annotations": "annotations", "events": "events", "labels": "labels", "models": "labels"}

@@ -16,7 +16,12 @@ from tension.analysis.options import IndexOptions
 from tension.cli import main
 from tension.core.selection import Selection
 from tension.pipeline.ingest import ingest
-from tension.reports.export import DYADS_EXPORT_COLUMNS, EXPORT_COLUMNS, build_dyads_export, build_export
+from tension.reports.export import (
+    DYADS_EXPORT_COLUMNS,
+    EXPORT_COLUMNS,
+    build_dyads_export,
+    build_export,
+)
 from tension.store.actors import source_actors
 from tension.store.engine import Store
 from tension.store.queries import SelectionError, load_articles

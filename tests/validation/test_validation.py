@@ -30,6 +30,8 @@ def test_validation_numbers_do_not_get_worse(shared_data, tmp_path: Path) -> Non
         "event_effect_all": m["event_study"]["all"]["effect"],
         "event_effect_nuclear_test": m["event_study"]["nuclear_test"]["effect"],
         "headlines_vs_stories_pearson_daily": m["headlines_vs_stories"]["pearson_daily"],
+        "intensity_events_share": m["measures"]["measures"]["intensity"]["events"]["share"],
+        "intensity_gpr_r": m["measures"]["measures"]["intensity"]["gpr"]["r"],
     }
     worse = {k: (v, BASELINE[k]) for k, v in got.items() if v < BASELINE[k] - TOLERANCE}
     assert not worse, f"validation got worse (got, reached before): {worse}"
@@ -37,6 +39,14 @@ def test_validation_numbers_do_not_get_worse(shared_data, tmp_path: Path) -> Non
     assert m["dev"]["scorer"]["macro_f1"] > m["dev"]["lexicon"]["macro_f1"] > m["dev"]["vader"]["macro_f1"]
     assert m["corpus"]["headline_articles"] > 99_000 and m["corpus"]["story_articles"] > 20_000
     assert m["event_study"]["all"]["n_events"] == 23
+    # issue 22: who against whom, over 1997-2014 of KCNA's headlines
+    dyads = m["measures"]["dyads"]
+    assert dyads["PRK-USA"]["mean"] > 0 and dyads["PRK-KOR"]["mean"] > 0  # on average hostile
+    assert dyads["PRK-CHN"]["mean"] < 0  # on average conciliatory
+    assert "2000-06" in dyads["PRK-KOR"]["most_conciliatory_months"][:5]  # the first summit
+    measures = m["measures"]["measures"]
+    assert measures["intensity"]["gpr"]["n_months"] == 107 and measures["all"]["events"]["n_events"] == 23
     report = (tmp_path / "validation.md").read_text()
+    assert "Measures and dyads" in report
     assert "Event study" in report and "macro-F1" in report
     assert (tmp_path / "validation" / "metrics.json").exists()

@@ -195,7 +195,13 @@ class FeedReader(Reader):
         feed_title = as_text((feed.get("feed") or {}).get("title"))
         if feed_title and not self.source:
             build.default_source = feed_title
+        seen: set[str] = set()  # an item's GUID names it: the same GUID twice in one feed is one item
         for number, entry in enumerate(entries, start=1):
+            guid = dict.get(entry, "id")
+            if guid:
+                if guid in seen:
+                    continue
+                seen.add(guid)
             raw = json_raw({k: dict.get(entry, k) for k in ("title", "link", "published", "updated", "id")})
             if number == last_cut:
                 yield Problem(origin, number, None, "the feed ends inside this entry (it was cut off)", raw)
