@@ -28,6 +28,9 @@ from typing import NamedTuple
 
 from indicators.tokens import fold, stem, word_spans, words
 
+# Bump when the matching or attribution rules change: it is part of the scorer version, so
+# stored targets go stale (and `rescore` redoes them) instead of mixing two rule sets.
+CODE_VERSION = "1"
 TERM_KEYS = ("names", "capitals", "institutions", "leaders", "vocabulary")
 CODE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 # An exact-case term: capitals only, at most four letters ("US", "UN", "ROK", "U.S.").
@@ -105,6 +108,11 @@ class Actors:
 
     def __hash__(self) -> int:
         return hash(self.digest)
+
+    @property
+    def key(self) -> str:
+        """What the scorer version covers: the rules' version and the file's digest."""
+        return f"{CODE_VERSION}:{self.digest[:12]}"
 
     def source_actor(self, source: str) -> str | None:
         """The actor a source speaks for ([sources], case-insensitive), or None."""

@@ -183,7 +183,7 @@ class LearnedScorer:
         v = self.__dict__.get("_version")
         if v is None:
             parts = [CODE_VERSION, self.lexicon.version, self.lexicon.digest[:12], VaderIndicator.version,
-                     self.model.version, f"{self.title_weight}:{self.top_k}", self.actors.digest[:12]]
+                     self.model.version, f"{self.title_weight}:{self.top_k}", self.actors.key]
             v = self.__dict__["_version"] = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
         return v
 

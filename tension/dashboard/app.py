@@ -19,6 +19,7 @@ from tension.dashboard.auth import is_loopback, load_credentials, require_login
 from tension.dashboard.layout import build_layout
 from tension.dashboard.panels import register
 from tension.dashboard.panels.chart import render_view
+from tension.dashboard.panels.controls import measure_options
 from tension.dashboard.service import Service
 from tension.dashboard.training import Training
 from tension.dashboard.uploads import Uploads
@@ -65,7 +66,7 @@ def create_app(db: str | None = None, *, seed: bool = True, credentials: dict[st
 
     def layout() -> dash.html.Div:  # rebuilt per page load: new sources appear after an import
         return build_layout(sources=service.sources(), categories=service.categories(), store_label=label,
-                            max_upload_mb=max_upload_mb)
+                            max_upload_mb=max_upload_mb, measures=measure_options(service))
 
     app.layout = layout
     training = Training(store)
@@ -81,8 +82,10 @@ def create_app(db: str | None = None, *, seed: bool = True, credentials: dict[st
 
 
 def _warm(service: Service) -> None:
-    """What the first page needs: the landing view (its articles, index, spikes, phrases)."""
+    """What the first page needs: the landing view (its articles, index, spikes, phrases)
+    and the store's dyads (the measure dropdown)."""
     render_view(service, parse_query(""))
+    measure_options(service)
 
 
 def serve(db: str | None = None, *, host: str = "127.0.0.1", port: int = 8050,

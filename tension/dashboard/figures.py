@@ -81,9 +81,11 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
                  spikes: pd.DataFrame | None = None, annotations: list[dict] | None = None,
                  events: pd.DataFrame | None = None, phrases: pd.Series | None = None,
                  normalize: str = "raw", uirevision: str = "index", chosen: dict | None = None,
-                 smoothing: str = "", base: str = "all days", dragmode: str | None = None) -> dict:
+                 smoothing: str = "", base: str = "all days", dragmode: str | None = None,
+                 compare: tuple[str, pd.DataFrame] | None = None) -> dict:
     """The index chart: points, smoothed line, band, sub-series, counts, spikes, annotations,
-    events, and the chosen day or range shaded (`chosen_shape`, always the first shape)."""
+    events, and the chosen day or range shaded (`chosen_shape`, always the first shape);
+    `compare`: another measure's name and index table, drawn as a second smoothed line."""
     layers = DEFAULT_LAYERS if layers is None else layers
     x = _x(table, freq)
     traces: list[dict] = []
@@ -126,6 +128,8 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
                    "y": _num(table["tension_smoothed"]), "line": {"color": INK, "width": 2},
                    "connectgaps": False,
                    "hovertemplate": f"smoothed{' (' + smoothing + ')' if smoothing else ''} %{{y:.3f}}<extra></extra>"})
+    if compare is not None:
+        traces.append(compare_trace(compare[1], freq, compare[0]))
     for col, color, name in (("hostility", RED, "hostility"), ("conciliation", BLUE, "conciliation")):
         traces.append({"type": "scatter", "mode": "lines", "name": name, **x, "y": _num(table[col]),
                        "line": {"color": color, "width": 1.2},
@@ -175,6 +179,17 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
         "plot_bgcolor": "white",
     }
     return {"data": traces, "layout": layout}
+
+
+COMPARE_COLOR = "#1e8449"
+
+
+def compare_trace(table: pd.DataFrame, freq: str, name: str) -> dict:
+    """A compared measure's smoothed line (same smoothing and scale as the main one)."""
+    return {"type": "scatter", "mode": "lines", "name": _text(name), **_x(table, freq),
+            "y": _num(table["tension_smoothed"]), "line": {"color": COMPARE_COLOR, "width": 2, "dash": "dash"},
+            "connectgaps": False, "customdata": table["n_articles"].astype(int).tolist(),
+            "hovertemplate": _text(name).replace("%", "%%") + " %{y:.3f}, %{customdata} articles<extra></extra>"}
 
 
 def chosen_shape(chosen: dict | None, freq: str = "D") -> dict:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from tension.dashboard.panels import annotations, chart, controls, evidence, files, learning
+from tension.dashboard.panels import annotations, chart, controls, dyads, evidence, files, learning
 
 
 def build_layout(*, sources: list[str], categories: list[str], store_label: str,
-                 max_upload_mb: int) -> html.Div:
+                 max_upload_mb: int, measures: list[dict] | None = None) -> html.Div:
     """The whole page."""
     return html.Div(className="page", children=[
         dcc.Location(id="url", refresh=False),
@@ -29,13 +29,14 @@ def build_layout(*, sources: list[str], categories: list[str], store_label: str,
                     "every number. Store: ", html.Code(store_label, id="store-label")],
                    className="subtitle"),
         ]),
-        controls.layout(sources, categories),
+        controls.layout(sources, categories, measures),
         *chart.layout(),
         html.Div(className="columns", children=[
             evidence.layout(),
             html.Section(className="panel side", children=[*annotations.form_layout(),
                                                            *chart.spikes_layout()]),
         ]),
+        dyads.layout(),
         learning.layout(),
         annotations.grid_layout(),
         files.layout(max_upload_mb),

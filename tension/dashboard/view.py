@@ -18,6 +18,7 @@ from tension.analysis.options import (
     OptionError,
     parse_date,
     parse_int,
+    parse_measure,
     parse_view,
 )
 from tension.core.selection import Selection
@@ -25,7 +26,7 @@ from tension.dashboard.figures import DEFAULT_LAYERS, LAYERS
 
 DEFAULTS: dict = {"from": None, "to": None, "sources": [], "categories": [], "freq": "D",
                   "smooth": 7, "normalize": "raw", "filter": "", "layers": list(DEFAULT_LAYERS),
-                  "center": False, "base_from": None, "base_to": None}
+                  "center": False, "base_from": None, "base_to": None, "dyad": "", "compare": ""}
 # The page's smoothing is a duration in days; the library's is a count of periods.
 PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 
@@ -54,9 +55,31 @@ def _date(value: str | None) -> str | None:
     return day.isoformat() if day else None
 
 
+def measure(value: object) -> str:
+    """The measure or dyad of a URL or a dropdown ("", "conflict", "PRK-USA"…); "" (the
+    headline) for one the view options refuse."""
+    try:
+        return parse_measure(value)
+    except OptionError:
+        return ""
+
+
+MEASURE_LABELS = {"": "Headline (overall tone)", "all": "Headline (overall tone)",
+                  "conflict": "Conflict index", "intensity": "Conflict intensity"}
+
+
+def measure_label(value: str) -> str:
+    """A measure or dyad in words: "Conflict index", "PRK → USA"."""
+    if value in MEASURE_LABELS:
+        return MEASURE_LABELS[value]
+    source, _, target = value.partition("-")
+    return f"{source} → {target}"
+
+
 def parse_query(search: str | None, categories: Iterable[str] | None = None) -> dict:
     """A view from `?from=…&to=…&source=…&freq=…&smooth=…&center=1&norm=…&base_from=…&base_to=…
-    &q=…&layers=…` (smooth in days), read with
+    &q=…&layers=…&dyad=…&compare=…` (smooth in days; dyad and compare: a measure or a dyad
+    such as PRK-USA, the chart's line and its compared line), read with
     the view options' own parsers and limits; a bad value in a hand-edited URL falls back to
     its default (a smoothing past the limit is clamped to it). `categories`: the store
     lexicon's, when known; others in the URL are dropped."""
@@ -83,6 +106,7 @@ def parse_query(search: str | None, categories: Iterable[str] | None = None) -> 
     view["filter"] = first("q") or ""
     if "layers" in q:
         view["layers"] = [x for x in (first("layers") or "").split(",") if x in LAYERS]
+    view["dyad"], view["compare"] = measure(first("dyad")), measure(first("compare"))
     return view
 
 
@@ -96,7 +120,8 @@ def to_query(view: dict) -> str:
     pairs += [("source", s) for s in view.get("sources") or []]
     pairs += [("category", c) for c in view.get("categories") or []]
     for key, name in (("freq", "freq"), ("smooth", "smooth"), ("normalize", "norm"), ("filter", "q"),
-                      ("base_from", "base_from"), ("base_to", "base_to")):
+                      ("base_from", "base_from"), ("base_to", "base_to"), ("dyad", "dyad"),
+                      ("compare", "compare")):
         if view.get(key) not in (None, "", DEFAULTS[key]):
             pairs.append((name, str(view[key])))
     if view.get("center"):
@@ -117,4 +142,5 @@ def to_params(view: dict) -> tuple[Selection, IndexOptions]:
                        "freq": view.get("freq") or "D",
                        "smooth": smooth_periods(int(view.get("smooth") or 1), view.get("freq") or "D"),
                        "center": bool(view.get("center")), "normalize": view.get("normalize") or "raw",
-                       "base_from": view.get("base_from"), "base_to": view.get("base_to")})
+                       "base_from": view.get("base_from"), "base_to": view.get("base_to"),
+                       "dyad": view.get("dyad") or ""})

@@ -180,12 +180,13 @@ def text_of(component: object) -> str:
 def test_sync_view_url_sets_controls_and_leaves_url_alone() -> None:
     search = ("?from=2020-01-05&to=2020-02-01&source=KCNA&category=threats&category=nosuch&freq=W&smooth=14"
               "&norm=zscore&q=Seoul%7CSouth+Korea&layers=points,counts&center=1&base_from=2019-01-01"
-              "&base_to=2019-12-31")
+              "&base_to=2019-12-31&dyad=prk-usa&compare=conflict")
     lexicon = ["threats", "talks_dialogue"]  # the store lexicon's categories: "nosuch" is dropped
     n = len(ctl.CONTROL_IDS)
     controls, new_search = ctl.sync_view("url", search, [None] * n, lexicon)
     assert controls == ["2020-01-05", "2020-02-01", ["KCNA"], ["threats"], "W", 14, "zscore",
-                        "Seoul|South Korea", ["points", "counts"], [ctl.CENTRED], "2019-01-01", "2019-12-31"]
+                        "Seoul|South Korea", ["points", "counts"], [ctl.CENTRED], "2019-01-01", "2019-12-31",
+                        "PRK-USA", "conflict"]
     assert new_search is no_update
     # the initial call (nothing triggered yet) reads the URL the same way
     assert ctl.sync_view(None, search, [None] * n, lexicon)[0] == controls
@@ -300,7 +301,9 @@ def views(draw: st.DrawFn) -> dict:
             "filter": draw(st.sampled_from(["", "Seoul", "Seoul|South Korea", "missile & -test",
                                             "NOT talks", '"fire and fury"'])),
             "layers": layers, "center": draw(st.booleans()),
-            "base_from": draw(st.none() | _date), "base_to": draw(st.none() | _date)}
+            "base_from": draw(st.none() | _date), "base_to": draw(st.none() | _date),
+            "dyad": draw(st.sampled_from(["", "conflict", "intensity", "PRK-USA", "KOR-PRK"])),
+            "compare": draw(st.sampled_from(["", "all", "conflict", "PRK-CHN"]))}
 
 
 @settings(max_examples=150, deadline=None)

@@ -550,8 +550,10 @@ def test_score_rows_are_tuples_in_their_tables_column_order():
     assert DYAD_COLUMNS == tuple(c.name for c in schema.score_dyads.columns)
     from indicators.scorers import scorer_for
 
-    _, _, dyads = score_one(scorer_for(), "h", "US threatens fire and fury", "")
+    _, _, dyads = score_one(scorer_for(), "h", "Fire and fury promised to the US", "")
     assert [dict(zip(DYAD_COLUMNS, d, strict=True))["target"] for d in dyads] == ["USA"]
+    _, _, dyads = score_one(scorer_for(), "h", "US threatens fire and fury", "")  # reported speech
+    assert [(d[2], d[3]) for d in dyads] == [("USA", "")]
 
 
 # Digest of every stored value (scores, evidence JSON, term contributions) for the 99,841 real

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dash import Dash
 
-from tension.dashboard.panels import annotations, chart, controls, evidence, files, learning
+from tension.dashboard.panels import annotations, chart, controls, dyads, evidence, files, learning
 from tension.dashboard.service import Service
 from tension.dashboard.training import Training
 from tension.dashboard.uploads import Uploads
@@ -16,6 +16,7 @@ def register(app: Dash, service: Service, uploads: Uploads, training: Training) 
     controls.register(app, service)
     chart.register(app, service)
     evidence.register(app, service)
+    dyads.register(app, service)
     annotations.register(app, service, uploads)
     files.register(app, service, uploads)
     learning.register(app, service, training)

@@ -4,19 +4,22 @@ the chart picks the day or range the evidence and the annotation form show."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pandas as pd
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
+from tension.analysis.dyads import HEADLINE
 from tension.analysis.options import IndexOptions
 from tension.analysis.spikes import top_phrase
 from tension.core.filters import FilterError
+from tension.core.selection import Selection
 from tension.dashboard.figures import PERIOD_OF, chosen_shape, index_figure
 from tension.dashboard.panels.annotations import form_for_selection
 from tension.dashboard.panels.controls import CONTROL_IDS, smooth_value, view_from_controls
 from tension.dashboard.service import Service
-from tension.dashboard.view import smooth_label, to_params
+from tension.dashboard.view import measure_label, smooth_label, to_params
 from tension.store import annotations as ann
 
 SPIKES_LISTED = 12
@@ -42,7 +45,8 @@ def render_view(service: Service, view: dict, chosen: dict | None = None,
                                 end.date() if end is not None else None)
     events = service.events(start.date() if start is not None else None,
                             end.date() if end is not None else None)
-    fig = index_figure(table, freq=opts.freq, layers=view["layers"], spikes=spikes,
+    compared = compare_table(service, view, sel, opts, start, end)
+    fig = index_figure(table, freq=opts.freq, compare=compared, layers=view["layers"], spikes=spikes,
                        annotations=anns, events=events, phrases=service.top_phrases(sel),
                        # the dates too: after new dates (typed, or from a zoom) the x axis
                        # fits them, instead of keeping an earlier zoom
@@ -53,6 +57,9 @@ def render_view(service: Service, view: dict, chosen: dict | None = None,
     status = [f"{plural(n_art, 'article')} over {plural(len(table), 'period')} ({days_with:,} with "
               f"articles, {len(table) - days_with:,} empty: shown as gaps, not zeros). "
               f"Smoothed line: {smoothing}."]
+    if sel.dyad or compared:
+        status.append(f" Measure: {measure_label(sel.dyad)}"
+                      + (f", compared with {compared[0]} (dashed)." if compared else "."))
     if opts.normalize != "raw":
         status.append(f" Rescaled against {base_label(opts)}.")
     cov = service.coverage()
@@ -66,6 +73,21 @@ def render_view(service: Service, view: dict, chosen: dict | None = None,
                                 className="muted"))
     records = service.spike_records(sel, SPIKES_LISTED, (opts.start, opts.end))
     return fig, status, spike_list(records, ann.list_annotations(service.store))
+
+
+def compare_table(service: Service, view: dict, sel: Selection, opts: IndexOptions,
+                  start: pd.Timestamp | None, end: pd.Timestamp | None) -> tuple[str, pd.DataFrame] | None:
+    """The compared measure's name and index table over the main line's periods (same
+    smoothing and normalisation), or None when there is none to draw."""
+    other = view.get("compare") or ""
+    same = {other, sel.dyad} <= {"", HEADLINE} or other == sel.dyad
+    if not other or same or start is None:
+        return None
+    try:
+        table = service.index(replace(sel, dyad=other), replace(opts, start=start.date(), end=end.date()))
+    except (FilterError, ValueError):  # a measure the selection refuses (a dyad with a category)
+        return None
+    return measure_label(other), table
 
 
 def base_label(opts: IndexOptions) -> str:

@@ -1,5 +1,6 @@
 """The controls: dates, sources, categories, period, smoothing, normalisation, keyword
-filter and layers, kept in step with the URL (a view can be shared) and with the chart's zoom."""
+filter, layers and the measure or dyad charted (and one to compare with), kept in step
+with the URL (a view can be shared) and with the chart's zoom."""
 
 from __future__ import annotations
 
@@ -10,15 +11,26 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 
+from indicators.actors import load_actors
+from tension.analysis.dyads import HEADLINE
 from tension.analysis.options import FREQS, NORMALIZATIONS, SMOOTH
+from tension.core.selection import Selection
 from tension.dashboard.figures import LAYERS
 from tension.dashboard.service import Service
-from tension.dashboard.view import DEFAULTS, parse_query, to_query
+from tension.dashboard.view import (
+    DEFAULTS,
+    MEASURE_LABELS,
+    measure,
+    measure_label,
+    parse_query,
+    to_query,
+)
 
 CONTROL_IDS = [("date-range", "start_date"), ("date-range", "end_date"), ("sources", "value"),
                ("categories", "value"), ("freq", "value"), ("smooth", "value"),
                ("normalize", "value"), ("filter", "value"), ("layers", "value"),
-               ("center", "value"), ("base-range", "start_date"), ("base-range", "end_date")]
+               ("center", "value"), ("base-range", "start_date"), ("base-range", "end_date"),
+               ("dyad", "value"), ("compare", "value")]
 CENTRED = "centred"  # the centring checkbox's one value
 
 
@@ -26,20 +38,53 @@ def view_from_controls(values: list) -> dict:
     """The view the controls show (values in CONTROL_IDS order; missing trailing ones take
     their defaults)."""
     values = list(values) + [None] * (len(CONTROL_IDS) - len(values))
-    start, end, sources, categories, freq, smooth, normalize, filt, layers, center, b0, b1 = values
+    start, end, sources, categories, freq, smooth, normalize, filt, layers, center, b0, b1, dyad, compare = values
     return {"from": (start or "")[:10] or None, "to": (end or "")[:10] or None,
             "sources": sources or [], "categories": categories or [], "freq": freq or "D",
             "smooth": smooth_value(smooth) or DEFAULTS["smooth"],
             "normalize": normalize or "raw", "filter": filt or "",
             "layers": layers if layers is not None else DEFAULTS["layers"],
             "center": CENTRED in (center or []),
-            "base_from": (b0 or "")[:10] or None, "base_to": (b1 or "")[:10] or None}
+            "base_from": (b0 or "")[:10] or None, "base_to": (b1 or "")[:10] or None,
+            # the headline is "" in the view (the default, left out of the URL); the
+            # dropdown names it by its measure, as an empty value reads as none chosen
+            "dyad": "" if measure(dyad) == HEADLINE else measure(dyad), "compare": measure(compare)}
 
 
 def controls_from_view(view: dict) -> list:
     return [view["from"], view["to"], view["sources"], view["categories"], view["freq"],
             view["smooth"], view["normalize"], view["filter"], view["layers"],
-            [CENTRED] if view.get("center") else [], view.get("base_from"), view.get("base_to")]
+            [CENTRED] if view.get("center") else [], view.get("base_from"), view.get("base_to"),
+            view.get("dyad") or HEADLINE, view.get("compare") or None]
+
+
+MIN_DYAD_ARTICLES = 20  # a dyad with fewer articles in the store is not offered (a URL or the
+# heatmap can still choose it)
+MEASURES_OFFERED = (HEADLINE, "conflict", "intensity")
+
+
+def measure_options(service: Service, keep: tuple[str | None, ...] = ()) -> list[dict]:
+    """The measure dropdowns' choices: the headline, the conflict index and intensity, then
+    the store's dyads with at least MIN_DYAD_ARTICLES articles, most articles first
+    ("PRK → USA (4,645)"); `keep`: values chosen elsewhere (URL, heatmap) that must stay
+    listed so that the dropdown shows them."""
+    actors = load_actors().actors
+    options = [{"label": MEASURE_LABELS[m], "value": m} for m in MEASURES_OFFERED]
+    matrix = service.dyad_matrix(Selection())
+    matrix = matrix[matrix["n_articles"] >= MIN_DYAD_ARTICLES].sort_values(
+        ["n_articles", "source_actor", "target_actor"], ascending=[False, True, True])
+    for source, target, n in zip(matrix["source_actor"], matrix["target_actor"], matrix["n_articles"],
+                                 strict=True):
+        names = " → ".join(actors[c].name if c in actors else c for c in (source, target))
+        options.append({"label": f"{source} → {target} ({int(n):,})", "value": f"{source}-{target}",
+                        "title": names, "search": f"{source} {target} {names}"})
+    listed = {o["value"] for o in options}
+    for value in keep:
+        value = measure(value)
+        if value and value not in listed:
+            options.append({"label": measure_label(value), "value": value})
+            listed.add(value)
+    return options
 
 
 def sync_view(triggered: str | None, search: str | None, values: list,
@@ -141,8 +186,10 @@ def field(label: str, component: Component, extra_class: str = "") -> html.Label
                       className=f"field {extra_class}".strip())
 
 
-def layout(sources: list[str], categories: list[str]) -> html.Div:
-    """The row of controls (their values come from the URL on page load)."""
+def layout(sources: list[str], categories: list[str], measures: list[dict] | None = None) -> html.Div:
+    """The row of controls (their values come from the URL on page load); `measures`: the
+    measure dropdowns' first choices (`measure_options`; a callback keeps them up to date)."""
+    measures = measures or [{"label": MEASURE_LABELS[m], "value": m} for m in MEASURES_OFFERED]
     return html.Div(className="controls", children=[
         field("dates", dcc.DatePickerRange(id="date-range", display_format="YYYY-MM-DD",
                                             clearable=True, start_date=None, end_date=None)),
@@ -166,10 +213,15 @@ def layout(sources: list[str], categories: list[str]) -> html.Div:
         field("keyword / actor filter", dcc.Input(id="filter", type="text", debounce=True,
                                                    placeholder="e.g. Seoul|South Korea", value=""),
                "filter-field"),
+        # the chart's line: the headline, a conflict measure or one dyad (source → target)
+        field("measure / dyad", dcc.Dropdown(id="dyad", options=measures, value=HEADLINE, clearable=False,
+                                              placeholder=MEASURE_LABELS[HEADLINE]), "measure-field"),
         # Less used: folded, so the chart's date axis stays above the fold on a laptop screen
         html.Details(className="more-options", children=[
-            html.Summary("layers, base period"),
+            html.Summary("layers, base period, compare"),
             html.Div(className="more-fields", children=[
+                field("compare with", dcc.Dropdown(id="compare", options=measures, value=None, clearable=True,
+                                                   placeholder="another measure or dyad"), "measure-field"),
                 field("layers", dcc.Checklist(id="layers", options=[
                     {"label": f" {LAYER_LABELS[k]}", "value": k} for k in LAYERS], value=[], inline=True)),
                 field("base period (z-score, 100 = mean)", dcc.DatePickerRange(
@@ -182,13 +234,20 @@ def layout(sources: list[str], categories: list[str]) -> html.Div:
 def register(app: Dash, service: Service) -> None:
     """Connect this panel's plain functions to the page."""
 
+    # The measure dropdowns' choices come with the values the URL sets: the dropdown clears
+    # a value it does not list (a dyad under the floor), so they must arrive together.
     @app.callback([Output(c, p) for c, p in CONTROL_IDS] + [Output("url", "search"),
-                                                              Output("smooth-message", "children")],
+                                                              Output("smooth-message", "children"),
+                                                              Output("dyad", "options"),
+                                                              Output("compare", "options")],
                   [Input("url", "search")] + [Input(c, p) for c, p in CONTROL_IDS])
     def _sync(search, *values):
         controls, new_search = sync_view(ctx.triggered_id, search, list(values), service.categories())
         kept = controls[5] if controls[5] is not no_update else values[5]
-        return [*controls, new_search, smooth_message(ctx.triggered_id, values[5], kept)]
+        options = no_update
+        if ctx.triggered_id in (None, "url"):
+            options = measure_options(service, tuple(controls[-2:]))
+        return [*controls, new_search, smooth_message(ctx.triggered_id, values[5], kept), options, options]
 
     @app.callback(Output("date-range", "initial_visible_month"), Input("date-range", "start_date"),
                   Input("date-range", "end_date"))

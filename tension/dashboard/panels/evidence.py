@@ -145,9 +145,15 @@ def layout() -> html.Section:
 def register(app: Dash, service: Service) -> None:
     """Connect this panel's plain functions to the page."""
 
+    # the measure or dyad too: a dyad chosen (in the dropdown, or by a heatmap click) shows
+    # the chosen day's articles aimed at it
+    others = [(c, p) for c, p in CONTROL_IDS if c != "dyad"]
+    at = CONTROL_IDS.index(("dyad", "value"))
+
     @app.callback(Output("evidence", "children"), Output("evidence-texts", "data"),
-                  Input("selection", "data"), Input("labels-version", "data"),
-                  [State(c, p) for c, p in CONTROL_IDS], prevent_initial_call=True)
-    def _evidence(selection, _labels, *values):
+                  Input("selection", "data"), Input("labels-version", "data"), Input("dyad", "value"),
+                  [State(c, p) for c, p in others], prevent_initial_call=True)
+    def _evidence(selection, _labels, dyad, *values):
         texts: dict[str, str] = {}
-        return evidence_panel(service, view_from_controls(list(values)), selection, texts), texts
+        values = [*values[:at], dyad, *values[at:]]
+        return evidence_panel(service, view_from_controls(values), selection, texts), texts
