@@ -82,10 +82,11 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
                  events: pd.DataFrame | None = None, phrases: pd.Series | None = None,
                  normalize: str = "raw", uirevision: str = "index", chosen: dict | None = None,
                  smoothing: str = "", base: str = "all days", dragmode: str | None = None,
-                 compare: tuple[str, pd.DataFrame] | None = None) -> dict:
+                 compare: tuple[str, pd.DataFrame] | None = None, today: object = None) -> dict:
     """The index chart: points, smoothed line, band, sub-series, counts, spikes, annotations,
     events, and the chosen day or range shaded (`chosen_shape`, always the first shape);
-    `compare`: another measure's name and index table, drawn as a second smoothed line."""
+    `compare`: another measure's name and index table, drawn as a second smoothed line;
+    `today`: the live edge, marked when the view reaches it (its day is still filling)."""
     layers = DEFAULT_LAYERS if layers is None else layers
     x = _x(table, freq)
     traces: list[dict] = []
@@ -143,6 +144,10 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
     if "events" in layers and events is not None and len(events):
         traces.append(_event_trace(events))
         notes += _event_labels(events, _view_span(table))
+    edge = live_edge(table, today, freq)
+    if edge is not None:
+        shapes.append(edge[0])
+        notes.append(edge[1])
     # the axis says the scale and, when rescaled, against what (the base period)
     y_title = {"raw": "tension (hostility − conciliation)", "zscore": f"tension, z-score vs {base}",
                "base100": f"tension, 100 = mean of {base}"}[normalize]
@@ -182,6 +187,24 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
 
 
 COMPARE_COLOR = "#1e8449"
+
+
+def live_edge(table: pd.DataFrame, today: object, freq: str = "D") -> tuple[dict, dict] | None:
+    """A shaded band over today's period and a note saying it is partial, when the view's
+    last period holds today (a live source's day is still filling)."""
+    if today is None or not len(table):
+        return None
+    start = period_start(today, freq)
+    last = pd.Timestamp(table["date"].max())
+    if start != last:
+        return None
+    end = start + {"D": pd.DateOffset(days=1), "W": pd.DateOffset(weeks=1), "M": pd.DateOffset(months=1)}[freq]
+    shape = {"type": "rect", "xref": "x", "yref": "paper", "x0": start.isoformat(), "x1": end.isoformat(),
+             "y0": 0, "y1": 1, "fillcolor": "#f5e6b3", "opacity": 0.35, "line": {"width": 0}, "layer": "below",
+             "name": "live-edge"}
+    note = {"x": start.isoformat(), "y": 1, "xref": "x", "yref": "paper", "text": "today (partial)",
+            "showarrow": False, "xanchor": "left", "yanchor": "bottom", "font": {"size": 10, "color": "#8a6d00"}}
+    return shape, note
 
 
 def compare_trace(table: pd.DataFrame, freq: str, name: str) -> dict:

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from tension.dashboard.panels import annotations, chart, controls, dyads, evidence, files, learning
+from tension.dashboard.panels import (
+    annotations,
+    chart,
+    controls,
+    dyads,
+    evidence,
+    files,
+    learning,
+    watch,
+)
 
 
 def build_layout(*, sources: list[str], categories: list[str], store_label: str,
@@ -29,6 +38,7 @@ def build_layout(*, sources: list[str], categories: list[str], store_label: str,
                     "every number. Store: ", html.Code(store_label, id="store-label")],
                    className="subtitle"),
         ]),
+        watch.banner_layout(),
         controls.layout(sources, categories, measures),
         *chart.layout(),
         html.Div(className="columns", children=[
@@ -40,4 +50,5 @@ def build_layout(*, sources: list[str], categories: list[str], store_label: str,
         learning.layout(),
         annotations.grid_layout(),
         files.layout(max_upload_mb),
+        watch.layout(),
     ])

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from dash import Dash
 
-from tension.dashboard.panels import annotations, chart, controls, dyads, evidence, files, learning
+from tension.dashboard.panels import (
+    annotations,
+    chart,
+    controls,
+    dyads,
+    evidence,
+    files,
+    learning,
+    watch,
+)
 from tension.dashboard.service import Service
 from tension.dashboard.training import Training
 from tension.dashboard.uploads import Uploads
@@ -20,3 +29,4 @@ def register(app: Dash, service: Service, uploads: Uploads, training: Training) 
     annotations.register(app, service, uploads)
     files.register(app, service, uploads)
     learning.register(app, service, training)
+    watch.register(app, service)

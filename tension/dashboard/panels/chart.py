@@ -51,7 +51,8 @@ def render_view(service: Service, view: dict, chosen: dict | None = None,
                        # the dates too: after new dates (typed, or from a zoom) the x axis
                        # fits them, instead of keeping an earlier zoom
                        normalize=opts.normalize, uirevision=f"{sel}|{opts.start}|{opts.end}",
-                       chosen=chosen, smoothing=smoothing, base=base_label(opts), dragmode=dragmode)
+                       chosen=chosen, smoothing=smoothing, base=base_label(opts), dragmode=dragmode,
+                       today=dt.date.today())
     n_art = int(table["n_articles"].sum()) if len(table) else 0
     days_with = int((table["n_articles"] > 0).sum()) if len(table) else 0
     status = [f"{plural(n_art, 'article')} over {plural(len(table), 'period')} ({days_with:,} with "
