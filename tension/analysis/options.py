@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from tension.core.dates import UnsupportedDate, check_day
 from tension.core.filters import FilterError, parse_filter
 from tension.core.selection import Selection
 
@@ -91,16 +92,42 @@ class IndexOptions:
         return self
 
 
+MARGIN_DAYS = 366  # a view may reach this far beyond the store's first and last article days
+MAX_PERIODS = 40_000  # periods one request may compute (about 110 years of days)
+
+
+def bounded(opts: IndexOptions, first: dt.date | None, last: dt.date | None) -> IndexOptions:
+    """`opts` with its dates clamped to the data's days (`first`..`last`) plus MARGIN_DAYS,
+    so that a request's work follows the data, not the caller's numbers (a range wholly
+    outside them is kept); OptionError when the range holds more than MAX_PERIODS periods."""
+    start, end = opts.start, opts.end
+    if first is not None and last is not None:
+        lo, hi = first - dt.timedelta(days=MARGIN_DAYS), last + dt.timedelta(days=MARGIN_DAYS)
+        # a range wholly beyond the data is left as asked: its empty days, bounded by the cap
+        if not (start and end and (end < lo or start > hi)):
+            start = max(start, lo) if start else start
+            end = min(end, hi) if end else end
+    if start and end:
+        days = (end - start).days + 1
+        periods = {"D": days, "W": days // 7 + 2, "M": days // 28 + 2}[opts.freq]
+        if periods > MAX_PERIODS:
+            raise OptionError("from", f"{start}..{end} holds {periods:,} periods; the limit is "
+                                      f"{MAX_PERIODS:,} per request: choose a shorter range, weeks or months")
+    return replace(opts, start=start, end=end)
+
+
 def parse_date(name: str, value: object) -> dt.date | None:
     """A day written as 2018-01-03 (None when empty)."""
     if value is None or value == "":
         return None
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value))
+        if isinstance(value, dt.date):
+            return check_day(value.date() if isinstance(value, dt.datetime) else value, name)
+        return check_day(dt.date.fromisoformat(str(value)[:32]), name)
+    except UnsupportedDate as exc:
+        raise OptionError(name, str(exc)) from None
     except ValueError:
-        raise OptionError(name, f"'{name}' must be a date like 2018-01-03, not {value!r}") from None
+        raise OptionError(name, f"'{name}' must be a date like 2018-01-03, not {str(value)[:40]!r}") from None
 
 
 def parse_int(name: str, value: object, default: int) -> int:

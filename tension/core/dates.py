@@ -214,13 +214,35 @@ def parse_date(value: object, tz: str = "UTC") -> tuple[dt.date, str | None]:
     raise DateError(f"unparseable date (a {type(value).__name__}, not text or a number)")
 
 
-def iso_day(value: str) -> dt.date:
-    """A day written in ISO 8601 (2018-01-03, or a timestamp whose date part is taken).
+# The days the product supports, at every door (articles, annotations, events, view dates):
+# well inside pandas' timestamp range (1677-09-21 to 2262-04-11), so no computation on a
+# supported day can overflow, and a typo such as 9999 or 0001 is refused where it is typed.
+FIRST_DAY = dt.date(MIN_YEAR, 1, 1)
+LAST_DAY = dt.date(MAX_YEAR, 12, 31)
 
-    For annotations and reference events, typed or exported by people: a typo such as
-    2018-01-031 is an error, never a shorter date (ValueError)."""
-    v = value.strip()
-    return dt.date.fromisoformat(v) if len(v) <= 10 else dt.datetime.fromisoformat(v).date()
+
+class UnsupportedDate(ValueError):
+    """A day outside FIRST_DAY..LAST_DAY; the message names the field and the range."""
+
+
+def check_day(day: dt.date, name: str = "date") -> dt.date:
+    """`day`, if supported; else UnsupportedDate."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise UnsupportedDate(f"'{name}' {day.isoformat()} is outside the supported dates "
+                              f"{FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}")
+    return day
+
+
+def iso_day(value: str, name: str = "date") -> dt.date:
+    """A supported day written in ISO 8601 (2018-01-03, or a timestamp whose date part is
+    taken).
+
+    For annotations, reference events and view dates, typed or exported by people: a typo
+    such as 2018-01-031 is an error, never a shorter date; so is a day outside the supported
+    range (ValueError, UnsupportedDate)."""
+    v = value.strip()[:64]  # no real day is longer; a huge value is not parsed at length
+    day = dt.date.fromisoformat(v) if len(v) <= 10 else dt.datetime.fromisoformat(v).date()
+    return check_day(day, name)
 
 
 def now_iso() -> str:

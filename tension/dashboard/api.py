@@ -61,10 +61,29 @@ def _params() -> tuple[Selection, IndexOptions]:
 def _json_body() -> dict:
     if not request.is_json:
         raise NotJSON("send a JSON object with Content-Type: application/json")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # 100,000 nested brackets: json's recursion, not a server fault
+        raise BadRequest("the body nests too deeply to be read") from None
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
     return body
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in both backends; a larger one names nothing
+
+
+def _known_id(ann_id: int) -> int:
+    if ann_id > MAX_ID:
+        raise ann.NotFound(f"no annotation {ann_id}")
+    return ann_id
+
+
+def _stamp(value: object) -> str | None:
+    """The `updated_at` a client sent: text or nothing (a list or object is refused)."""
+    if value is None or isinstance(value, str):
+        return value or None
+    raise BadRequest("'updated_at' must be the text of the version you edited")
 
 
 def build_api(service: Service) -> Blueprint:
@@ -72,6 +91,7 @@ def build_api(service: Service) -> Blueprint:
     bp = Blueprint("tension_api", __name__, url_prefix="/api")
 
     @bp.errorhandler(BadRequest)
+    @bp.errorhandler(OptionError)
     @bp.errorhandler(SelectionError)
     @bp.errorhandler(ann.AnnotationError)
     def _bad(exc: Exception):
@@ -137,22 +157,23 @@ def build_api(service: Service) -> Blueprint:
 
     @bp.get("/annotations/<int:ann_id>")
     def get_annotation(ann_id: int):
-        return jsonify(ann.get(service.store, ann_id))
+        return jsonify(ann.get(service.store, _known_id(ann_id)))
 
     @bp.patch("/annotations/<int:ann_id>")
     def patch_annotation(ann_id: int):
         body = _json_body()
-        expected = request.headers.get("If-Match", "").strip('"') or body.pop("updated_at", None)
+        expected = request.headers.get("If-Match", "").strip('"') or _stamp(body.pop("updated_at", None))
         body.pop("id", None)
         body.pop("created_at", None)
-        return jsonify(ann.update_annotation(service.store, ann_id, body, expected))
+        return jsonify(ann.update_annotation(service.store, _known_id(ann_id), body, expected))
 
     @bp.delete("/annotations/<int:ann_id>")
     def delete_annotation(ann_id: int):
         expected = request.headers.get("If-Match", "").strip('"') or request.args.get("updated_at")
-        if request.is_json and isinstance(request.get_json(silent=True), dict):
-            expected = expected or request.get_json(silent=True).get("updated_at")
-        ann.delete(service.store, ann_id, expected or None)
+        if not expected and request.is_json:
+            body = _json_body() if request.get_data() else {}
+            expected = _stamp(body.get("updated_at"))
+        ann.delete(service.store, _known_id(ann_id), expected or None)
         return Response(status=204)
 
     @bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PATCH", "PUT", "DELETE"])

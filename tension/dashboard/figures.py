@@ -11,6 +11,8 @@ import html
 import numpy as np
 import pandas as pd
 
+from tension.core.dates import FIRST_DAY, LAST_DAY
+
 RED, BLUE, INK, GREY = "#c0392b", "#2163a6", "#222222", "#9aa0a6"
 LAYERS = ("band", "points", "hostility", "conciliation", "counts", "spikes", "annotations", "events")
 DEFAULT_LAYERS = ["band", "points", "counts", "spikes", "annotations", "events"]
@@ -362,6 +364,10 @@ def _annotation_shapes(annotations: list[dict],
     close ones do not collide. A label sits at its annotation's start, or at the view's
     first day when it starts earlier (plotly hides labels anchored off the axis)."""
     shapes, xs = [], []
+    # An annotation drawn is clipped to the supported days: one stored before the date policy
+    # (ending in 9999, say) must not break the chart of every user (date arithmetic overflows).
+    annotations = [{**a, "start": max(a["start"], FIRST), "end": min(a["end"], LAST)} for a in annotations
+                   if a["start"] <= LAST and a["end"] >= FIRST]
     for a in annotations:
         if a["start"] == a["end"]:
             shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": a["start"], "x1": a["start"],
@@ -385,6 +391,7 @@ def _annotation_shapes(annotations: list[dict],
     return shapes, notes
 
 
+FIRST, LAST = FIRST_DAY.isoformat(), LAST_DAY.isoformat()
 EVENT_HOVER_STEPS = 40  # points up each event line: its hover answers along its whole height
 
 

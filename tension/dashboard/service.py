@@ -18,7 +18,7 @@ from dataclasses import replace
 import pandas as pd
 
 from tension.analysis.index import aggregate, compute_index, finish, window
-from tension.analysis.options import IndexOptions
+from tension.analysis.options import IndexOptions, bounded
 from tension.analysis.spikes import SpikeOptions, as_records, find_spikes, overlapping
 from tension.core.selection import Selection
 from tension.reports.explain import day_articles, explain
@@ -133,7 +133,9 @@ class Service:
         return build_dyads_export(self.store, sel, opts, min_articles, rows=self.dyad_rows(sel))
 
     def index(self, sel: Selection, opts: IndexOptions) -> pd.DataFrame:
-        """The index table for the view: cached daily aggregates, sliced, then smoothed."""
+        """The index table for the view: cached daily aggregates, sliced, then smoothed. The
+        dates are clamped to the store's days plus a margin (`bounded`)."""
+        opts = bounded(opts, *self.bounds())
         arts = self.articles(sel)
         start, end = self._range(arts, opts)
         if start is None:
@@ -215,6 +217,7 @@ class Service:
         if opts.start is None or opts.end is None:
             lo, hi = self.bounds()
             opts = replace(opts, start=opts.start or lo, end=opts.end or hi)
+        opts = bounded(opts, *self.bounds())
         return build_export(self.store, sel, opts, table=self.index(sel, opts),
                             spikes=overlapping(self.spikes(sel), opts.start, opts.end))
 

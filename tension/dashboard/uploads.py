@@ -53,6 +53,50 @@ _SUFFIX_PHRASE = _suffix_phrase(ALLOWED_SUFFIXES)
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,150}$")
 
 
+# Limits of one upload, beyond its compressed size: what it inflates to (checked while
+# inflating, before anything is stored), how many rows it may hold and how long it may take.
+# A JSON array is parsed whole, so it gets a lower limit than the formats read as a stream.
+MAX_INFLATED = 128 * 1024 * 1024
+MAX_INFLATED_WHOLE = 16 * 1024 * 1024
+MAX_ROWS = 1_000_000
+MAX_SECONDS = 300.0
+
+
+def check_inflated(data: bytes, name: str) -> None:
+    """UploadError when a gzipped upload inflates past its limit (MAX_INFLATED, or
+    MAX_INFLATED_WHOLE for a JSON array), found while inflating in chunks: a bomb costs
+    at most the limit in time and a chunk in memory."""
+    import gzip
+    import io
+    import zlib
+
+    if data[:2] != b"\x1f\x8b":
+        head = data.lstrip()[:1]
+        if head == b"[" and len(data) > MAX_INFLATED_WHOLE:
+            raise UploadError(f"{name}: a JSON array is read whole; the limit is {MAX_INFLATED_WHOLE // 2**20} MB "
+                              "for an upload (use JSONL, or the command line)")
+        return
+    total, first = 0, b""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            while chunk := fh.read(1024 * 1024):
+                if not first:
+                    first = chunk.lstrip()[:1]
+                total += len(chunk)
+                limit = MAX_INFLATED_WHOLE if first == b"[" else MAX_INFLATED
+                if total > limit:
+                    raise UploadError(f"{name} inflates past {limit // 2**20} MB, the limit for an upload"
+                                      + (" of a JSON array (read whole)" if first == b"[" else "")
+                                      + "; import it with the command line instead")
+    except (OSError, EOFError, zlib.error):
+        return  # a broken gzip: the reader says what is wrong with it, naming the file
+
+
+class UploadLimit(Exception):
+    """An upload past its rows or time limit (the import stops; what was stored stays and
+    the job says how to undo it)."""
+
+
 class UploadError(ValueError):
     """A refused upload; the message says why."""
 
@@ -146,8 +190,11 @@ class Uploads:
         self.max_bytes = max_bytes
 
     def save(self, filename: str | None, contents: str) -> Path:
+        if not isinstance(contents, str) or not (filename is None or isinstance(filename, str)):
+            raise UploadError("the upload sent no file (its name and contents must be text)")
         name = safe_name(filename)
         data = decode_upload(contents, self.max_bytes)
+        check_inflated(data, name)
         self.folder.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         path = (self.folder / f"{stamp}_{uuid.uuid4().hex[:6]}_{name}").resolve()
@@ -173,8 +220,14 @@ class Uploads:
         jobs.update_job(self.store, job.id, status="running")
         last = [time.monotonic()]
 
+        began = time.monotonic()
+
         def progress(_path: str, n: int) -> None:
             job.rows += n
+            if job.rows > MAX_ROWS:
+                raise UploadLimit(f"the file holds more than {MAX_ROWS:,} rows, the limit for an upload")
+            if time.monotonic() - began > MAX_SECONDS:
+                raise UploadLimit(f"the import took longer than {MAX_SECONDS:.0f} s, the limit for an upload")
             if time.monotonic() - last[0] >= self.PROGRESS_EVERY:
                 last[0] = time.monotonic()
                 jobs.update_job(self.store, job.id, rows=job.rows)
@@ -191,6 +244,11 @@ class Uploads:
             result["upload"] = {"source": source, "date": day.isoformat() if day else None,
                                 "path": stored}
             jobs.update_job(self.store, job.id, status="done", rows=job.rows, summary=result)
+        except UploadLimit as exc:
+            jobs.update_job(self.store, job.id, status="failed", rows=job.rows,
+                            error=f"{exc}; import it with the command line (`python -m tension ingest`); "
+                                  "`python -m tension runs list` shows the stopped import, `runs remove` "
+                                  "undoes what it stored")
         except Exception as exc:  # reported to the user, not swallowed
             jobs.update_job(self.store, job.id, status="failed", rows=job.rows,
                             error=f"{type(exc).__name__}: {exc}")

@@ -7,7 +7,7 @@ import csv
 import io
 from pathlib import Path
 
-from tension.core.dates import iso_day
+from tension.core.dates import UnsupportedDate, iso_day
 from tension.core.records import Problem
 
 
@@ -26,9 +26,12 @@ def parse_events(text: str, origin: str) -> tuple[list[dict], list[Problem]]:
 
         field = "date" if "date" in cols else "start"
         try:
-            start = iso_day(get(field))
+            start = iso_day(get(field), field)
             field = "end"
-            end = iso_day(get("end")) if "end" in cols and get("end") else start
+            end = iso_day(get("end"), "end") if "end" in cols and get("end") else start
+        except UnsupportedDate as exc:
+            problems.append(Problem(origin, n, field, str(exc)))
+            continue
         except ValueError:
             problems.append(Problem(origin, n, field, f"not a date like 2018-01-03: {get(field)!r}"))
             continue

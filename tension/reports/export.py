@@ -12,7 +12,7 @@ import pandas as pd
 
 from tension.analysis.dyads import DYAD_INDEX_COLUMNS, dyad_counts, dyad_index, resolve_speakers
 from tension.analysis.index import compute_index, finish, window
-from tension.analysis.options import IndexOptions
+from tension.analysis.options import IndexOptions, bounded
 from tension.analysis.spikes import SpikeOptions, find_spikes, spike_flags, spikes_in_range
 from tension.core.selection import Selection
 from tension.store.actors import actor_of_source
@@ -40,9 +40,10 @@ def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions 
     """
     sel = sel or Selection()
     opts = opts or IndexOptions()
+    lo, hi = date_bounds(store)
     if opts.start is None or opts.end is None:
-        lo, hi = date_bounds(store)
         opts = replace(opts, start=opts.start or lo, end=opts.end or hi)
+    opts = bounded(opts, lo, hi)  # the work follows the data, not the caller's dates
     if table is not None:  # the caller computed the index and spikes (the dashboard's cache)
         pass
     elif engine == "dask":

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, select, update
 
 from tension.core.csvsafe import neutralise, unneutralise
-from tension.core.dates import iso_day
+from tension.core.dates import UnsupportedDate, check_day, iso_day
 from tension.store import schema
 from tension.store.engine import Store
 
@@ -83,15 +83,31 @@ def _valid_stamp(value: object) -> bool:
 
 def _day(value: object, field: str) -> dt.date:
     if isinstance(value, dt.datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, dt.date):
-        return value
+        try:
+            return check_day(value, field)
+        except UnsupportedDate as exc:
+            raise AnnotationError(str(exc)) from None
     if isinstance(value, str):
         try:
-            return iso_day(value)
+            return iso_day(value, field)
+        except UnsupportedDate as exc:
+            raise AnnotationError(str(exc)) from None
         except ValueError:
             pass
     raise AnnotationError(f"'{field}' must be a date like 2018-01-03, not {value!r}")
+
+
+def _storable_text(field: str, value: str) -> None:
+    """Refuse text one backend would store and another refuse (the same answer on both)."""
+    if "\x00" in value:
+        raise AnnotationError(f"'{field}' contains a NUL character (\\u0000), which cannot be stored")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise AnnotationError(f"'{field}' is not valid Unicode text (a lone surrogate such as "
+                              "\\ud800)") from None
 
 
 def _text(payload: dict, field: str, limit: int, required: bool = False) -> str:
@@ -100,6 +116,9 @@ def _text(payload: dict, field: str, limit: int, required: bool = False) -> str:
         value = ""
     if not isinstance(value, str):
         raise AnnotationError(f"'{field}' must be text")
+    if len(value) > 4 * limit:  # linear checks only, and on bounded text
+        raise AnnotationError(f"'{field}' is {len(value)} characters; the limit is {limit}")
+    _storable_text(field, value)
     value = value.strip()
     if required and not value:
         raise AnnotationError(f"'{field}' is required")
@@ -113,8 +132,16 @@ def _tags(value: object) -> list[str]:
         return []
     if isinstance(value, str):
         value = [t for t in value.replace(";", ",").split(",")]
-    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+    if not isinstance(value, list):
         raise AnnotationError("'tags' must be a list of strings (or one comma-separated string)")
+    if len(value) > MAX_TAGS * 4:  # before any per-tag work: 40,000 tags cost seconds
+        raise AnnotationError(f"at most {MAX_TAGS} tags (got {len(value):,})")
+    if not all(isinstance(t, str) for t in value):
+        raise AnnotationError("'tags' must be a list of strings (or one comma-separated string)")
+    for t in value:
+        if len(t) > 4 * MAX_TAG:
+            raise AnnotationError(f"tag {t[:20]!r}… is over {MAX_TAG} characters")
+        _storable_text("tags", t)
     if any("," in t or ";" in t for t in value):
         raise AnnotationError("a tag cannot contain ',' or ';' (they separate tags in CSV files)")
     tags = []

@@ -8,6 +8,7 @@ told to replace it, and runs in one transaction: it lands whole or not at all.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -30,9 +31,21 @@ def _copy(src: Connection, dst: Connection, table: Table) -> int:
     n = 0
     result = src.execution_options(stream_results=True).execute(select(table).order_by(*order))
     while rows := result.mappings().fetchmany(CHUNK):
-        bulk_insert(dst, table, [dict(r) for r in rows])
+        bulk_insert(dst, table, [{k: _storable(v) for k, v in r.items()} for r in rows])
         n += len(rows)
     return n
+
+
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def _storable(value: object) -> object:
+    """Text every backend keeps alike: NUL dropped (PostgreSQL refuses it), a lone surrogate
+    replaced (no UTF-8 encoder takes it). Stores written since refuse both at the door; a
+    backup of an older SQLite store still restores into PostgreSQL."""
+    if isinstance(value, str) and _UNSTORABLE.search(value):
+        return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value)
+    return value
 
 
 def _reset_sequences(conn: Connection) -> None:

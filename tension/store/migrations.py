@@ -127,6 +127,15 @@ def _sources_alerts(conn: Connection) -> None:
     alerts.create(conn, checkfirst=True)
 
 
+@migration("0012_runs_owner_heartbeat")
+def _runs_owner_heartbeat(conn: Connection) -> None:
+    # Which process runs an import, and when it last wrote: an interrupted one is detected
+    have = {c["name"] for c in inspect(conn).get_columns("ingest_runs")}
+    for name in ("owner", "heartbeat_at"):
+        if name not in have:
+            conn.execute(text(f"ALTER TABLE ingest_runs ADD COLUMN {name} TEXT"))
+
+
 def migrate(conn: Connection) -> list[str]:
     """Apply the migrations this database has not seen; return their names."""
     schema_migrations.create(conn, checkfirst=True)

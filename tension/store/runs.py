@@ -8,7 +8,10 @@ rows twice). Removing the run first makes the corrected import possible.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+import socket
 from collections import defaultdict
 from collections.abc import Collection
 
@@ -26,17 +29,46 @@ class RunError(ValueError):
     """A run that cannot be removed (unknown, still running, or already removed)."""
 
 
+STALE_AFTER = dt.timedelta(minutes=15)  # a run on another machine silent this long is interrupted
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def start_run(store: Store, paths: list[str], scorer_version: str) -> int:
-    """A new run, "running"; its id."""
+    """A new run, "running", owned by this process; its id."""
+    stamp = now()
     with store.write() as conn:
         return conn.execute(schema.ingest_runs.insert().values(
-            started_at=now(), status="running", paths=json.dumps(paths),
-            scorer_version=scorer_version)).inserted_primary_key[0]
+            started_at=stamp, status="running", paths=json.dumps(paths),
+            scorer_version=scorer_version, owner=_owner(), heartbeat_at=stamp)).inserted_primary_key[0]
 
 
 def set_counts(conn: Connection, run_id: int, counts: dict[str, int]) -> None:
-    """A run's counts so far (in the transaction that wrote them)."""
-    conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.id == run_id).values(**counts))
+    """A run's counts so far (in the transaction that wrote them), and its heartbeat."""
+    conn.execute(update(schema.ingest_runs).where(schema.ingest_runs.c.id == run_id)
+                 .values(heartbeat_at=now(), **counts))
+
+
+def interrupted(owner: str | None, heartbeat_at: str | None, at: dt.datetime | None = None) -> bool:
+    """Whether a "running" run's process is gone: on this machine, its pid is not alive; on
+    another, it has not written for STALE_AFTER. A run from before owners were recorded
+    (no owner) counts as interrupted once stale too."""
+    at = at or dt.datetime.now(dt.UTC)
+    host, _, pid = (owner or "").rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False  # alive, another user's
+        return False
+    if not heartbeat_at:
+        return True
+    beat = dt.datetime.fromisoformat(heartbeat_at)
+    return at - (beat if beat.tzinfo else beat.replace(tzinfo=dt.UTC)) > STALE_AFTER
 
 
 def finish_run(store: Store, run_id: int, status: str, message: str | None = None,
@@ -93,9 +125,19 @@ def list_runs(store: Store) -> list[dict]:
     stored = select(a.run_id, func.count().label("n")).group_by(a.run_id).subquery()
     with store.read() as conn:
         rows = conn.execute(select(r.id, r.started_at, r.status, r.paths, r.n_read, r.n_added,
-                                   r.n_quarantined, func.coalesce(stored.c.n, 0).label("stored"))
+                                   r.n_quarantined, func.coalesce(stored.c.n, 0).label("stored"),
+                                   r.owner, r.heartbeat_at)
                             .outerjoin(stored, stored.c.run_id == r.id).order_by(r.id)).mappings()
-        return [{**row, "paths": json.loads(row["paths"])} for row in rows]
+        out = []
+        for row in rows:
+            row = {**row, "paths": json.loads(row["paths"])}
+            if row["status"] == "running" and interrupted(row.pop("owner"), row.pop("heartbeat_at")):
+                row["status"] = "interrupted"  # its process is gone: `runs remove` undoes it
+            else:
+                row.pop("owner", None)
+                row.pop("heartbeat_at", None)
+            out.append(row)
+        return out
 
 
 def remove_run(store: Store, run_id: int) -> dict[str, int]:
@@ -105,9 +147,14 @@ def remove_run(store: Store, run_id: int) -> dict[str, int]:
     text, and `rescore` scores any text left without one. The run is kept, marked removed."""
     r, a, q, f = schema.ingest_runs.c, schema.articles.c, schema.quarantine.c, schema.ingest_files.c
     with store.write() as conn:
-        status = conn.execute(select(r.status).where(r.id == run_id)).scalar()
-        if status is None:
+        found = conn.execute(select(r.status, r.owner, r.heartbeat_at).where(r.id == run_id)).first()
+        if found is None:
             raise RunError(f"no ingest run {run_id}; see: python -m tension runs list")
+        status = found.status
+        if status == "running" and interrupted(found.owner, found.heartbeat_at):
+            status = "interrupted"  # its process is gone: marked failed below, then removed
+            conn.execute(update(schema.ingest_runs).where(r.id == run_id).values(
+                status="failed", finished_at=now(), message="interrupted (its process was gone)"))
         if status in ("running", "removed"):
             raise RunError(f"run {run_id} is {status}; it cannot be removed")
         ids = list(conn.execute(select(a.id).where(a.run_id == run_id)).scalars())

@@ -35,6 +35,10 @@ ingest_runs = Table(
     Column("n_quarantined", Integer, nullable=False, default=0),
     Column("n_scored", Integer, nullable=False, default=0),
     Column("message", Text),
+    # Who runs it (host:pid) and when it last wrote: a run whose process is gone shows as
+    # interrupted and can be removed (migration 0012).
+    Column("owner", Text),
+    Column("heartbeat_at", String(32)),
 )
 
 ingest_files = Table(

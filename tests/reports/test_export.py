@@ -457,6 +457,16 @@ PINNED_OUTPUTS = {
         "spikes": "235c4ad85f70e251d3431270a75d9b1e227bd29f4057c437a52442a61593dbe3",
         "explain": "8fd69f600a364f8a6dc1bb438d932b04e51f6734b6b9999ebbeda377e05156c5",
     },
+    # issue 22: the actors file joins the scorer version; the same numbers, and the evidence of
+    # each sentence now lists its actor mentions, speaker and targets (the explanation's digest)
+    "bd631bf3fa40c6ec": {
+        "export_D": "75a1893ac9a20884ebda77b907fa11e4c980ba53209cdf6c7444b5d2741e7ccd",
+        "export_W_z": "73b7f68601324d198cb0a7ee1798113ec469cfbc32aac3eeaa905b7d799ae84a",
+        "export_M_b100": "8d77ea3c42027b35133f0977bc573010acb4fef41907fc1d81daa90e676660e6",
+        "export_filter": "013cc4da1d1634e2b594e96c19684e0a061d19755b39782eabee403f9eae93fc",
+        "spikes": "235c4ad85f70e251d3431270a75d9b1e227bd29f4057c437a52442a61593dbe3",
+        "explain": "ecb225063e5b0f4e338e1720f9a71268332850007bcdd4d6e97fc68b4b39d5e3",
+    },
 }
 
 

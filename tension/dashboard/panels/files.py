@@ -78,6 +78,8 @@ def start_upload(uploads: Uploads, contents: str | None, filename: str | None, s
     if contents is None:
         return no_update, no_update, no_update, no_update
     try:
+        if not isinstance(contents, str) or not (filename is None or isinstance(filename, str)):
+            raise UploadError("the upload sent no file (its name and contents must be text)")
         job = uploads.start(filename, contents, source=source, date=date)
     except UploadError as exc:
         return html.Span(str(exc), className="error"), None, True, None
@@ -130,10 +132,12 @@ def layout(max_upload_mb: int) -> html.Section:
                "the file's source column, else the file's name. The date goes only to articles "
                "without one of their own (e.g. a .txt with no date in front matter or name); "
                "without it they are quarantined.", className="hint"),
-        dcc.Upload(id="upload", className="dropzone", max_size=max_upload_mb * 1024 * 1024,
-                   accept=upload_accept(),
-                   children=html.Div([f"Drop an article file here (CSV, TSV, JSON, JSONL or a .txt "
-                                      f"article; up to {max_upload_mb} MB) or ", html.A("choose one")])),
+        # data-max-bytes: assets/upload_limit.js says so when a file is over it (dcc.Upload
+        # would drop it without a word)
+        html.Div(**{"data-max-bytes": str(max_upload_mb * 1024 * 1024)}, children=dcc.Upload(
+            id="upload", className="dropzone", max_size=max_upload_mb * 1024 * 1024, accept=upload_accept(),
+            children=html.Div([f"Drop an article file here (CSV, TSV, JSON, JSONL or a .txt "
+                               f"article; up to {max_upload_mb} MB) or ", html.A("choose one")]))),
         html.Div(id="upload-status", className="message"),
         html.P(["For larger corpora, feeds or folders use the command line: ",
                 html.Code("python -m tension ingest FILE… --db URL"),
