@@ -88,3 +88,16 @@ def test_the_first_quarantined_rows_show_and_the_rest_open_on_demand(dash_duo, d
     wait_until(lambda: details.find_element(By.TAG_NAME, "table").is_displayed(), message="the full list")
     assert len(cells(dash_duo, "#upload-status details.quarantine-all table")) == 8
     assert "python -m tension quarantine list --run" in dash_duo.find_element("#upload-status").text
+
+
+def test_a_file_over_the_upload_limit_is_named_with_the_limit_not_ignored(dash_duo, db_url: str,
+                                                                          tmp_path: Path) -> None:
+    """Issue 24, item 9: dcc.Upload drops a file over its limit without a word; the page says so."""
+    start(dash_duo, db_url, tmp_path)
+    big = tmp_path / "huge_export.csv"
+    with big.open("wb") as fh:  # 25 MB, over the default 20 MB limit
+        fh.write(b"date,title\n")
+        fh.write(b"2020-01-01," + b"x" * (25 * 1024 * 1024) + b"\n")
+    drop(dash_duo, big)
+    dash_duo.wait_for_contains_text("#upload-status", "limit for an upload is 20 MB", timeout=WAIT)
+    assert "huge_export.csv is 25.0 MB" in dash_duo.find_element("#upload-status").text
