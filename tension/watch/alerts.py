@@ -49,6 +49,13 @@ def new_spike_alerts(store: Store, measures: tuple[str, ...] | list[str] = ("",)
     return out
 
 
+def _link(peak: pd.Timestamp, measure: str) -> str:
+    """The page at the 90 days up to the spike, that day chosen (its evidence open)."""
+    start = (peak - pd.Timedelta(days=90)).date().isoformat()
+    day = peak.date().isoformat()
+    return f"/?from={start}&to={day}&day={day}" + (f"&dyad={measure}" if measure else "") + "#evidence-panel"
+
+
 def _payload(store: Store, sel: Selection, measure: str, sp: dict) -> dict:
     why = spike_evidence(store, sel, sp, top=3)
     peak = sp["peak"].date().isoformat()
@@ -57,7 +64,7 @@ def _payload(store: Store, sel: Selection, measure: str, sp: dict) -> dict:
         "kind": sp["kind"], "z": round(float(sp["magnitude"]), 3), "value": round(float(sp["peak_tension"]), 6),
         "baseline": round(float(sp["baseline"]), 6), "n_articles": int(sp["n_articles"]),
         "measure": measure or "headline", "measure_label": measure_label(measure),
-        "link": f"/?from={peak}&to={peak}" + (f"&dyad={measure}" if measure else "") + "#evidence-panel",
+        "link": _link(sp["peak"], measure),
         "evidence": [{"title": a["title"], "url": a["url"], "date": a["date"], "tension": a["tension"],
                       "sentences": [s["sentence"] for s in a["evidence"][:2]]}
                      for a in why["articles"]],

@@ -101,3 +101,10 @@ def test_a_file_over_the_upload_limit_is_named_with_the_limit_not_ignored(dash_d
     drop(dash_duo, big)
     dash_duo.wait_for_contains_text("#upload-status", "limit for an upload is 20 MB", timeout=WAIT)
     assert "huge_export.csv is 25.0 MB" in dash_duo.find_element("#upload-status").text
+
+
+def test_an_alerts_link_opens_its_days_evidence(dash_duo, db_url: str, tmp_path: Path) -> None:
+    """Issue 23: the banner's link (`tension.watch.alerts`) chooses the spike's day on load."""
+    start(dash_duo, db_url, tmp_path, "?from=2020-01-01&to=2020-02-29&day=2020-01-15")
+    dash_duo.wait_for_contains_text("#evidence", "2020-01-15:", timeout=WAIT)
+    assert "2020-01-15" in dash_duo.find_element("#chosen-note").text

@@ -78,3 +78,13 @@ def test_the_live_edge_is_marked_only_when_the_view_reaches_today() -> None:
     fig = index_figure(table, today=dt.date(2026, 12, 5))
     assert any(s.get("name") == "live-edge" for s in fig["layout"]["shapes"])
     assert not any(s.get("name") == "live-edge" for s in index_figure(table)["layout"]["shapes"])
+
+
+def test_an_alert_link_chooses_its_day() -> None:
+    from tension.dashboard.panels.watch import day_from_search
+    from tension.watch.alerts import _link
+
+    link = _link(pd.Timestamp("2026-10-31"), "PRK-USA")
+    assert link == "/?from=2026-08-02&to=2026-10-31&day=2026-10-31&dyad=PRK-USA#evidence-panel"
+    assert day_from_search(link.split("#")[0].split("?", 1)[1]) == {"start": "2026-10-31", "end": "2026-10-31"}
+    assert day_from_search("?day=9999-01-01") is None and day_from_search("") is None

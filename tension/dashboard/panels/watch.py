@@ -101,7 +101,29 @@ def alert_banner(service: Service) -> list:
     ])]
 
 
+def day_from_search(search: str | None) -> dict | None:
+    """`?…&day=2026-10-31` (an alert's link) → that day chosen, so its evidence opens."""
+    from urllib.parse import parse_qs
+
+    from tension.analysis.options import OptionError, parse_date
+
+    value = (parse_qs((search or "").lstrip("?")).get("day") or [None])[0]
+    try:
+        day = parse_date("day", value)
+    except OptionError:
+        return None
+    return {"start": day.isoformat(), "end": day.isoformat()} if day else None
+
+
 def register(app: Dash, service: Service) -> None:
+    @app.callback(Output("selection", "data", allow_duplicate=True), Input("url", "search"),
+                  prevent_initial_call="initial_duplicate")
+    def _day(search):
+        found = day_from_search(search)
+        if found is None:
+            raise PreventUpdate
+        return found
+
     @app.callback(Output("source-message", "children"), Output("sources-version", "data"),
                   Input("source-add", "n_clicks"), State("source-location", "value"),
                   State("source-name", "value"), State("source-interval", "value"),
