@@ -157,8 +157,9 @@ def watch(names: tuple[str, ...], db: str | None, interval: int | None, once: bo
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
 
     def log(line: str) -> None:
-        if not quiet or "error" in line or line.startswith("ALERT"):
-            click.echo(line, err=line.startswith("ALERT") is False and "error" in line)
+        failed = ": error: " in line  # PullResult.line of a failed pull: to stderr, even when quiet
+        if failed or not quiet or line.startswith("ALERT"):
+            click.echo(line, err=failed)
 
     try:
         run_watch(store, names, once=once, interval=interval, webhooks=webhooks, log=log,

@@ -17,7 +17,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tension.core.paths import data_dir
 from tension.io.fetch import FetchError, fetch, post_json
@@ -43,7 +43,6 @@ class PullResult:
     read: int = 0
     unchanged: bool = False
     error: str | None = None
-    alerts: list[dict] = field(default_factory=list)
 
     def line(self) -> str:
         if self.error:
@@ -131,8 +130,6 @@ def pull_due(store: Store, names: Iterable[str] = (), *, force: bool = False, ti
             log(f"ALERT {p['kind']} spike of {p['measure_label']} on {p['date']} (z {p['z']:+.1f}, "
                 f"index {p['value']:+.3f} against {p['baseline']:+.3f})"
                 + "".join(f"; {u}: {r}" for u, r in delivered.items()))
-            if results:
-                results[-1].alerts.append(alert)
     return results
 
 

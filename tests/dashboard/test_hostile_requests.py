@@ -226,7 +226,7 @@ def test_an_interrupted_import_shows_as_interrupted_and_can_be_removed(tmp_path:
     with big.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["date", "title"])
-        for i in range(60_000):
+        for i in range(25_000):  # more than two batches of ingest's 10,000
             w.writerow([f"2018-{1 + i % 12:02d}-{1 + i % 28:02d}", f"Headline number {i} about talks"])
     db = f"sqlite:///{tmp_path / 't.db'}"
     proc = subprocess.Popen([sys.executable, "-m", "tension", "ingest", str(big), "--db", db, "--quiet"],
