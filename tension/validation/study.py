@@ -25,6 +25,7 @@ import pandas as pd
 
 from indicators.evaluate import evaluate
 from indicators.scorers import lexicon_scorer, load_model
+from tension.analysis.dyads import measure_frame, resolve_speakers
 from tension.analysis.eventstudy import agreement, direction_share, event_study, monthly_correlation
 from tension.analysis.index import compute_index
 from tension.analysis.options import IndexOptions
@@ -33,9 +34,11 @@ from tension.io.labelled import read_labelled
 from tension.pipeline.events import import_events
 from tension.pipeline.ingest import ingest
 from tension.reports.explain import day_articles
+from tension.store.actors import actor_of_source
 from tension.store.engine import Store
 from tension.store.events import list_events
-from tension.store.queries import load_articles
+from tension.store.queries import load_articles, load_dyad_rows
+from tension.store.scoring import store_scorer
 
 DEFAULT_STUDY = Path("studies") / "kcna.toml"
 
@@ -109,17 +112,22 @@ def measures_study(store: Store, study: dict, data: Path) -> dict:
                           index=pd.to_datetime(gpr["month"], format="%Y-%m"))
     span = (part.get("gpr_from", "1997-01"), part.get("gpr_to", "2005-12"))
     source = study["headlines"]["source"]
-    series: dict[str, pd.Series] = {}
+    sel = Selection(sources=(source,), dyad="all")
+    titles = load_articles(store, sel)
+    # the dyad rows read once; every measure is a frame of them (as load_articles makes it)
+    actors = store_scorer(store).actors
+    rows = resolve_speakers(load_dyad_rows(store, sel), actor_of_source(store, actors))
+    kept = titles.drop(columns=["hostility", "conciliation", "tension", "label"])
+    series: dict[str, pd.Series] = {"all": titles.groupby("date")["tension"].mean()}
     means: dict[str, dict] = {}
-    for name in ("all", "conflict", "intensity", *part.get("dyads", [])):
-        arts = load_articles(store, Selection(sources=(source,), dyad=name))
+    for name in ("conflict", "intensity", *part.get("dyads", [])):
+        arts = measure_frame(rows, name, actors.conflict, kept)
         series[name] = arts.groupby("date")["tension"].mean()
         if "-" in name:
             monthly = arts.set_index("date")["tension"].resample("MS").mean().dropna()
             means[name] = {"mean": float(arts["tension"].mean()), "n_articles": int(len(arts)),
                            "n_months": int(len(monthly)),
                            "most_conciliatory_months": [d.strftime("%Y-%m") for d in monthly.nsmallest(10).index]}
-    titles = load_articles(store, Selection(sources=(source,), dyad="all"))
     for word in part.get("words", []):
         hit = titles["title"].str.contains(rf"\b{word}", case=False, regex=True).astype("float64")
         series[f"word:{word}"] = hit.groupby(titles["date"]).mean()

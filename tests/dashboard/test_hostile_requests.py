@@ -229,7 +229,10 @@ def test_an_interrupted_import_shows_as_interrupted_and_can_be_removed(tmp_path:
         for i in range(25_000):  # more than two batches of ingest's 10,000
             w.writerow([f"2018-{1 + i % 12:02d}-{1 + i % 28:02d}", f"Headline number {i} about talks"])
     db = f"sqlite:///{tmp_path / 't.db'}"
-    proc = subprocess.Popen([sys.executable, "-m", "tension", "ingest", str(big), "--db", db, "--quiet"],
+    # small batches, so that the first commit comes long before the end (killed after it)
+    script = ("import sys; from tension.pipeline.ingest import ingest; from tension.store.engine import Store; "
+              "ingest(Store(sys.argv[1]), [sys.argv[2]], batch_size=500)")
+    proc = subprocess.Popen([sys.executable, "-c", script, db, str(big)],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     store = Store(db)
