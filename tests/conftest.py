@@ -41,6 +41,37 @@ def shared_data() -> Callable[[str], Path]:
     return get
 
 
+@pytest.fixture(scope="session")
+def kcna_headlines_db(shared_data, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 99,841 real KCNA headlines ingested once for the whole run: a SQLite file the
+    test workers share (built by the first that asks, under a lock). Copy it, never write to it.
+    Why: the browser and export tests each ingested the corpus on their own worker."""
+    import fcntl
+    import sqlite3
+
+    from tension.store.engine import Store
+
+    headlines = shared_data("kcna_headlines_1997_2014.csv.gz")
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # the same in every worker of one run
+    root = tmp_path_factory.getbasetemp().parent / f"kcna-{run}" if run else tmp_path_factory.mktemp("kcna")
+    root.mkdir(exist_ok=True)
+    db, done = root / "kcna_headlines.db", root / "done"
+    with (root / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            from tension.pipeline.ingest import ingest
+
+            building = root / "building.db"
+            store = Store(f"sqlite:///{building}")
+            summary = ingest(store, [str(headlines)])
+            assert summary.ok and summary.read == 99_841 and summary.quarantined == 0, summary.line()
+            store.dispose()
+            with sqlite3.connect(building) as src, sqlite3.connect(db) as dst:
+                src.backup(dst)  # one self-contained file (no WAL beside it)
+            done.touch()
+    return db
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that reads ../shared/data through `shared_data` (itself or by a fixture) is a
     corpus test whether or not it says so: `-m "not corpus"` leaves it out too."""

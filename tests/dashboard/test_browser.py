@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _stores import copy_db
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -30,7 +30,6 @@ from tension.dashboard.panels.chart import render_view
 from tension.dashboard.service import Service
 from tension.dashboard.view import parse_query
 from tension.pipeline.events import import_events
-from tension.pipeline.ingest import ingest
 from tension.store import annotations as ann
 from tension.store.engine import Store
 
@@ -55,15 +54,13 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 @pytest.fixture
-def kcna_template(shared_data, _template: dict) -> Path:
-    """The KCNA store, built on first use in this module (shared_data decides skip/fail)."""
+def kcna_template(shared_data, kcna_headlines_db: Path, _template: dict) -> Path:
+    """The KCNA store with the weapons tests as events, made on first use in this module from
+    the run's shared headline store (shared_data decides skip/fail)."""
     if _template["db"] is None:
-        headlines = shared_data("kcna_headlines_1997_2014.csv.gz")
         events = shared_data("nk_weapons_tests_1984_2025.csv")
-        db = _template["dir"] / "kcna.db"
+        db = copy_db(kcna_headlines_db, _template["dir"] / "kcna.db")
         store = Store(f"sqlite:///{db}")
-        summary = ingest(store, [str(headlines)])
-        assert summary.read == 99_841 and summary.quarantined == 0
         assert import_events(store, events).added > 100
         store.dispose()
         _template["db"] = db
@@ -73,10 +70,7 @@ def kcna_template(shared_data, _template: dict) -> Path:
 @pytest.fixture
 def db_url(kcna_template: Path, tmp_path: Path) -> str:
     """A pristine copy of the KCNA store for one test."""
-    target = tmp_path / "kcna.db"
-    with sqlite3.connect(kcna_template) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return f"sqlite:///{target}"
+    return f"sqlite:///{copy_db(kcna_template, tmp_path / 'kcna.db')}"
 
 
 def _free_port() -> int:

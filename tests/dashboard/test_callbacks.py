@@ -15,13 +15,13 @@ import datetime as dt
 import html as html_lib
 import itertools
 import re
-import sqlite3
 import string
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from _stores import copy_db
 from dash import html, no_update
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -129,10 +129,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def service(template_db: Path, tmp_path: Path) -> Service:
     """A pristine copy of the template store for one test."""
-    target = tmp_path / "tension.db"
-    with sqlite3.connect(template_db) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    store = Store(f"sqlite:///{target}")
+    store = Store(f"sqlite:///{copy_db(template_db, tmp_path / 'tension.db')}")
     yield Service(store)
     store.dispose()
 

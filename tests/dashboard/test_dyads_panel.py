@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from _stores import copy_db
 
 from tension.analysis.dyads import HEADLINE
 from tension.dashboard.panels import chart, dyads, evidence
@@ -65,10 +65,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def service(template_db: Path, tmp_path: Path) -> Service:
-    target = tmp_path / "tension.db"
-    with sqlite3.connect(template_db) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    store = Store(f"sqlite:///{target}")
+    store = Store(f"sqlite:///{copy_db(template_db, tmp_path / 'tension.db')}")
     yield Service(store)
     store.dispose()
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _stores import copy_db
 from click.testing import CliRunner
 
 from tension.analysis.index import compute_index
@@ -369,18 +370,15 @@ KCNA = "kcna_headlines_1997_2014.csv.gz"
 
 
 @pytest.fixture(scope="module")
-def kcna_store(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Store]:
-    """Ingests the KCNA headlines once for this module (about 15–40 s) and hands out the store."""
+def kcna_store(tmp_path_factory: pytest.TempPathFactory, kcna_headlines_db: Path) -> Callable[[Path], Store]:
+    """A copy of the run's shared KCNA headline store (conftest), for this module."""
     stores: dict[Path, Store] = {}
 
     def get(path: Path) -> Store:
         if path not in stores:
+            assert path.name == KCNA
             folder = tmp_path_factory.mktemp("kcna")
-            store = Store(f"sqlite:///{folder / 'tension.db'}")
-            summary = ingest(store, [str(path)], jobs=min(4, os.cpu_count() or 1))
-            assert summary.ok, summary.line()
-            assert summary.read == 99_841 and summary.quarantined == 0
-            stores[path] = store
+            stores[path] = Store(f"sqlite:///{copy_db(kcna_headlines_db, folder / 'tension.db')}")
         return stores[path]
 
     yield get
