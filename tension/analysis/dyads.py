@@ -30,8 +30,8 @@ from tension.analysis.index import compute_index
 from tension.analysis.options import MEASURES, IndexOptions, parse_dyad
 
 __all__ = ["MEASURES", "HEADLINE", "measure_frame", "dyad_index", "dyad_counts", "resolve_speakers"]
-# The headline (the `tension` column, the chart's main line): chosen by the dev validation
-# (docs/methodology.md, "Which headline").
+# The headline (the `tension` column, the chart's main line): the overall tone, whose word-level
+# explanations add up; the intensity validates better (docs/methodology.md, "Which headline").
 HEADLINE = "all"
 LABEL_AT = 0.25  # an article frame's label: hostile from +0.25, conciliatory from −0.25
 ROW_COLUMNS = ["id", "date", "source", "speaker", "target", "weight", "hostility", "conciliation"]

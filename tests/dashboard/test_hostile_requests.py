@@ -5,6 +5,7 @@ refusal or a bounded answer, never an HTML 500; the server log holds no 500 at t
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import io
 import json
@@ -50,8 +51,6 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["date", "title"])
-        import datetime as dt
-
         for d in range(3 * 365):  # three years of twenty a day: a request of real weight
             day = (dt.date(2016, 2, 1) + dt.timedelta(days=d)).isoformat()
             for i in range(10):
@@ -84,13 +83,18 @@ def test_an_annotation_far_in_the_future_is_refused_and_the_chart_stays(server) 
         from tension.store import schema
 
         conn.execute(schema.annotations.insert().values(
-            start_date=__import__("datetime").date(2018, 2, 3), end_date=__import__("datetime").date(9999, 12, 31),
+            start_date=dt.date(2018, 2, 3), end_date=dt.date(9999, 12, 31),
             kind="range", title="legacy", note="", tags="[]", author="", created_at="x", updated_at="x"))
-    store.dispose()
-    from tension.dashboard.figures import _annotation_shapes
+    # the chart's own render over that store: drawn, the legacy annotation clipped
+    from tension.dashboard.panels.chart import render_view
+    from tension.dashboard.service import Service
+    from tension.dashboard.view import parse_query
 
-    shapes, notes = _annotation_shapes([{"start": "2018-02-03", "end": "9999-12-31", "title": "legacy"}])
-    assert shapes[0]["x1"] <= "2101-01-01" and notes
+    fig, _status, _spikes = render_view(Service(store), parse_query("?from=2018-01-01&to=2018-03-01"))
+    store.dispose()
+    assert fig["data"] and any(n["text"] == "legacy" for n in fig["layout"]["annotations"])
+    legacy = [sh for sh in fig["layout"]["shapes"][1:] if sh.get("x0") == "2018-02-03"]
+    assert legacy and legacy[0]["x1"] <= "2101-01-01"
 
 
 @pytest.mark.parametrize("path", [
@@ -192,7 +196,7 @@ def test_nul_is_refused_alike_on_postgresql_and_backups_restore_across_backends(
         from tension.store import schema
 
         conn.execute(schema.annotations.insert().values(
-            start_date=__import__("datetime").date(2018, 2, 3), end_date=__import__("datetime").date(2018, 2, 3),
+            start_date=dt.date(2018, 2, 3), end_date=dt.date(2018, 2, 3),
             kind="point", title="a\u0000b", note="", tags="[]", author="", created_at="x", updated_at="x"))
     backup(old, tmp_path / "b.db")
     restore(pg, tmp_path / "b.db")
