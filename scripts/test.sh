@@ -15,5 +15,6 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
 fi
 .venv/bin/ruff check .
 .venv/bin/lint-imports --no-logo --no-cache  # the layers of docs/architecture.md
-# both cores; a test file stays on one worker, so module fixtures (an ingested corpus) are built once
-exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" --dist loadfile "$@"
+# both cores; a test file stays on one worker, so module fixtures (an ingested corpus) are built
+# once; files go out in the order tests/conftest.py gives them (heaviest first)
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"

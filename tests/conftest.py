@@ -74,10 +74,27 @@ def kcna_headlines_db(shared_data, tmp_path_factory: pytest.TempPathFactory) -> 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that reads ../shared/data through `shared_data` (itself or by a fixture) is a
-    corpus test whether or not it says so: `-m "not corpus"` leaves it out too."""
+    corpus test whether or not it says so: `-m "not corpus"` leaves it out too.
+
+    The heaviest test files run first. Why: scripts/test.sh hands whole files to the two
+    workers in collection order (`--dist loadfile --no-loadscope-reorder`); a two-minute file
+    collected last ran alone while the other worker sat idle."""
     for item in items:
         if "shared_data" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.corpus)
+    weight: dict[str, float] = {}
+    for item in items:
+        w = max(cost for mark, cost in TEST_COST.items() if mark is None or item.get_closest_marker(mark))
+        weight[item.location[0]] = weight.get(item.location[0], 0) + w
+    first = {}
+    for k, item in enumerate(items):
+        first.setdefault(item.location[0], k)
+    order = {id(item): k for k, item in enumerate(items)}
+    items.sort(key=lambda i: (-weight[i.location[0]], first[i.location[0]], order[id(i)]))
+
+
+# Rough seconds per test by marker, for the order above (slow ones take 10–120 s, browser 5–20 s).
+TEST_COST: dict[str | None, float] = {None: 0.3, "pg": 1, "corpus": 3, "browser": 12, "slow": 60}
 
 
 # --------------------------------------------------------------------------- PostgreSQL

@@ -345,7 +345,8 @@ def test_train_with_too_few_labels_per_class_says_which_and_keeps_the_model(tmp_
 @pytest.mark.slow
 def test_train_with_the_base_set_and_a_few_labels_makes_a_new_model(tmp_path: Path) -> None:
     """With the base set (the default), 6 analyst labels are enough: a model is trained, shown
-    beside the current one, kept with its figures and made the store's model."""
+    beside the current one, kept with its figures and made the store's model. No ../shared is
+    read: an installed copy trains from the base set shipped as features."""
     db = f"sqlite:///{tmp_path / 's.db'}"
     store = Store(db)
     set_labels(store, FEW[:1] + FEW[20:])  # 1 conciliatory, 3 hostile, 2 neutral
@@ -354,7 +355,9 @@ def test_train_with_the_base_set_and_a_few_labels_makes_a_new_model(tmp_path: Pa
     [model] = list_models(store)
     assert model["in_use"] and model["n_labels"] == 6
     assert model["version"] != load_model().version
-    assert LinearModel.from_bytes(store_model(store)).version == model["version"]
+    trained = LinearModel.from_bytes(store_model(store))
+    assert trained.version == model["version"] and trained.meta["trained_on"]["analyst"] == 6
+    assert sum(trained.meta["trained_on"][c] for c in ("hostile", "neutral", "conciliatory")) > 4_000
     assert f"model {model['version']} is now the store's model" in result.stdout
     assert "on the 6 analyst labels: current model right on " in result.stdout and " of 6, new model" in result.stdout
     assert model["report"]["n_labels"] == 6 and model["report"]["current"]["version"] == load_model().version

@@ -588,9 +588,9 @@ def test_scorer_output_on_the_real_corpora_is_pinned_to_the_scorer_version(share
 
 
 # The same for the learned scorer (the store's default), scored as ingest does, in batches.
-PINNED_LEARNED = {"323bf59c402a1ded": "be0d58a7af368f908d83aa39ed2d45e1c097752d66514559581d7779c83c0f95",
-                  # issue 22: the same scores, with each text's dyad rows and each sentence's actors
-                  "bd631bf3fa40c6ec": "9dfdf0cdceadf5e7ee99cbdb37985beb0568f6b646f5ac4394e10d9babbbdcaa"}
+# every third headline and the first 2,000 stories (the whole headline corpus until issue 22's
+# scorer version, bd631bf3fa40c6ec, whose digest over it was 9dfdf0cd…)
+PINNED_LEARNED = {"bd631bf3fa40c6ec": "3d98ed16081e03dd6a3c8d6f41749d3da141d1120c8600c85dd9e2b3520260b7"}
 
 
 @pytest.mark.slow
@@ -605,7 +605,8 @@ def test_learned_scorer_output_on_the_real_corpora_is_pinned_to_its_version(shar
 
     scorer = scorer_for()
     with gzip.open(shared_data("kcna_headlines_1997_2014.csv.gz"), "rt", encoding="utf-8") as fh:
-        items = [(f"h{n}", row["title"], "") for n, row in enumerate(csv.DictReader(fh))]
+        # every third headline: a speed-up that changes any score shows in a third of 99,841
+        items = [(f"h{n}", row["title"], "") for n, row in enumerate(csv.DictReader(fh)) if n % 3 == 0]
     with gzip.open(shared_data("kcna_stories_2011_2012.jsonl.gz"), "rt", encoding="utf-8") as fh:
         for n, line in zip(range(2000), fh, strict=False):
             story = json.loads(line)

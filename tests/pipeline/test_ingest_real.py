@@ -3,10 +3,13 @@ it twice."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from _stores import copy_db
 from ingest_support import HEADLINES, STORIES, articles, assert_consistent, n_rows
 
 from tension.pipeline.ingest import ingest
@@ -18,44 +21,59 @@ from tension.store.engine import Store
 
 @pytest.mark.slow
 @pytest.mark.corpus
-def test_real_headlines_into_sqlite(sqlite_store: Store, shared_data, record_property) -> None:
+def test_real_headlines_into_sqlite(kcna_headlines_db: Path, shared_data, tmp_path: Path,
+                                    record_property) -> None:
+    """The run's shared KCNA store (conftest ingests all 99,841 headlines into it, checking the
+    summary): consistent, and a second import recognises the file, then every row."""
     path = str(shared_data(HEADLINES))
-    summary = ingest(sqlite_store, [path], jobs=2)
-    assert (summary.read, summary.added, summary.quarantined, summary.errors) == (99_841, 99_841, 0, [])
-    assert n_rows(sqlite_store, schema.articles) == 99_841
-    copies = sum(r["copy_of"] is not None for r in articles(sqlite_store))
-    assert copies == summary.copies
-    record_property("headline_copies", copies)
-    print(f"\nheadlines: {copies} copies of 99,841")
-    assert_consistent(sqlite_store)
+    store = Store(f"sqlite:///{copy_db(kcna_headlines_db, tmp_path / 'heads.db')}")
+    try:
+        assert n_rows(store, schema.articles) == 99_841
+        copies = sum(r["copy_of"] is not None for r in articles(store))
+        record_property("headline_copies", copies)
+        print(f"\nheadlines: {copies} copies of 99,841")
+        assert copies == 106  # the corpus's repeated headlines (the ingest summary says so too)
+        assert_consistent(store)
 
-    again = ingest(sqlite_store, [path])
-    assert (again.added, again.scored, again.unchanged) == (0, 0, [path])
-    with sqlite_store.write() as conn:  # forget the fingerprint: every row is read and recognised
-        conn.execute(schema.ingest_files.delete())
-    reread = ingest(sqlite_store, [path])
-    assert (reread.read, reread.already, reread.added, reread.scored) == (99_841, 99_841, 0, 0)
-    assert n_rows(sqlite_store, schema.articles) == 99_841
+        again = ingest(store, [path])
+        assert (again.added, again.scored, again.unchanged) == (0, 0, [path])
+        with store.write() as conn:  # forget the fingerprint: every row is read and recognised
+            conn.execute(schema.ingest_files.delete())
+        reread = ingest(store, [path])
+        assert (reread.read, reread.already, reread.added, reread.scored) == (99_841, 99_841, 0, 0)
+        assert n_rows(store, schema.articles) == 99_841
+    finally:
+        store.dispose()
+
+
+N_STORIES = 5_000
 
 
 @pytest.mark.slow
 @pytest.mark.corpus
 @pytest.mark.pg
-def test_real_stories_into_postgresql(pg_url: str, shared_data, record_property) -> None:
-    path = str(shared_data(STORIES))
+def test_real_stories_into_postgresql(pg_url: str, shared_data, tmp_path: Path, record_property) -> None:
+    """The first 5,000 real stories (full texts) into PostgreSQL with two scoring processes.
+    (All 20,305 are ingested into SQLite by the validation test; here they took 85 s.)"""
+    lines = []
+    with gzip.open(shared_data(STORIES), "rt", encoding="utf-8") as src:
+        lines = [line for _, line in zip(range(N_STORIES), src, strict=False)]
+    path = tmp_path / "stories_5000.jsonl"
+    path.write_text("".join(lines), encoding="utf-8")
+    untitled = sum(not (json.loads(line).get("title") or "").strip() for line in lines)
     store = Store(pg_url)
     try:
-        summary = ingest(store, [path], jobs=2)
-        assert (summary.read, summary.added, summary.quarantined) == (20_305, 20_305, 0)
-        assert n_rows(store, schema.articles) == 20_305
+        summary = ingest(store, [str(path)], jobs=2)
+        assert (summary.read, summary.added, summary.quarantined) == (N_STORIES, N_STORIES, 0)
+        assert n_rows(store, schema.articles) == N_STORIES
         rows = articles(store)
         copies = Counter(r["copy_kind"] for r in rows if r["copy_of"] is not None)
         record_property("story_copies", dict(copies))
-        print(f"\nstories: {sum(copies.values())} copies of 20,305 ({dict(copies)})")
+        print(f"\nstories: {sum(copies.values())} copies of {N_STORIES:,} ({dict(copies)})")
         assert sum(copies.values()) == summary.copies
-        assert sum(not r["title"] for r in rows) == 688
+        assert sum(not r["title"] for r in rows) == untitled > 0
         assert_consistent(store)
-        again = ingest(store, [path])
+        again = ingest(store, [str(path)])
         assert (again.added, again.scored) == (0, 0)
     finally:
         store.dispose()

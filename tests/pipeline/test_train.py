@@ -19,7 +19,7 @@ from indicators.evaluate import evaluate
 from indicators.learned.model import LinearModel
 from indicators.lexicon import load_lexicon
 from indicators.scorers import load_model, scorer_for, shipped_model_bytes
-from tension.pipeline.train import Example, TrainingError, train, train_for_store
+from tension.pipeline.train import Example, TrainingError, train
 from tension.store.engine import Store
 from tension.store.labels import set_labels
 from tension.store.scoring import store_model, store_scorer
@@ -111,12 +111,3 @@ def test_the_learning_loop(shared_data, tmp_path):
     before = evaluate(dev, shipped)[0].macro_f1
     after = evaluate(dev, store_scorer(Store(url)))[0].macro_f1
     assert after >= before - 0.02, (before, after)
-
-
-def test_store_training_works_without_the_shared_files():
-    """An installed copy has no ../shared: it trains from the shipped base features."""
-    labels = [{"text": "The puppets staged a reckless drill.", "label": "hostile"}] * 3
-    result = train_for_store(labels, load_lexicon(), load_model(), base=True)
-    assert result.n_labels == 3
-    assert result.trained.model.meta["trained_on"]["analyst"] == 3
-    assert result.trained.model.version != load_model().version

@@ -147,13 +147,19 @@ def test_api_serves_dyads(store: Store) -> None:
     assert res.status_code == 400 and "dyad" in res.get_json()["error"]
 
 
-@pytest.mark.slow
-def test_dask_and_pandas_give_the_same_dyadic_index(store: Store) -> None:
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """One local cluster for both stores (starting one took longer than the test)."""
     from tension.pipeline.dask import dask_client
 
-    with dask_client(None):
-        for dyad in ("intensity", "CHN-PRK"):  # all articles, and a dyad of reported speech
-            opts = IndexOptions(smooth=1)
-            a = build_export(store, Selection(dyad=dyad), opts)
-            b = build_export(store, Selection(dyad=dyad), opts, engine="dask")
-            pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
+    with dask_client(None) as client:
+        yield client
+
+
+@pytest.mark.slow
+def test_dask_and_pandas_give_the_same_dyadic_index(store: Store, dask_cluster) -> None:
+    for dyad in ("intensity", "CHN-PRK"):  # all articles, and a dyad of reported speech
+        opts = IndexOptions(smooth=1)
+        a = build_export(store, Selection(dyad=dyad), opts)
+        b = build_export(store, Selection(dyad=dyad), opts, engine="dask")
+        pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
