@@ -100,8 +100,20 @@ def direction_share(series: pd.Series, events: pd.DataFrame, *, post: int = 4, p
             rows.append({"date": day.date().isoformat(), "kind": kind, "effect": effect,
                          "right": bool(effect > 0 if kind == "hostile" else effect < 0)})
     right = sum(r["right"] for r in rows)
+    low, high = wilson(right, len(rows))
     return {"n_events": len(rows), "right": right, "share": right / len(rows) if rows else float("nan"),
-            "post_days": post, "pre_days": pre, "events": rows}
+            "ci_low": low, "ci_high": high, "post_days": post, "pre_days": pre, "events": rows}
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson 95 % interval of a share k/n. Why: with a few dozen events one event is
+    several points, so a share is read with its interval."""
+    if not n:
+        return float("nan"), float("nan")
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(centre - half), float(centre + half)
 
 
 def monthly_correlation(series: pd.Series, reference: pd.Series, start: str, end: str) -> dict:

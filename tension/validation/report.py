@@ -271,10 +271,13 @@ def measures_section(m: dict) -> str:
     if not m:
         return ""
     rows = []
+    windows = list(next(iter(m["measures"].values())).get("windows", {}))
     for name, v in m["measures"].items():
         ev, gpr = v["events"], v["gpr"]
-        rows.append(f"| {name} | {ev['right']}/{ev['n_events']} ({ev['share']:.0%}) | {gpr['r']:+.3f} "
-                    f"({gpr['n_months']} months) |")
+        other = " | ".join(f"{v['windows'][w]:.0%}" for w in windows)
+        rows.append(f"| {name} | {ev['right']}/{ev['n_events']} ({ev['share']:.0%}; {ev['ci_low']:.0%}–"
+                    f"{ev['ci_high']:.0%}) | {other} | {gpr['r']:+.3f} ({gpr['n_months']} months) |")
+    heads = " | ".join(w.replace("pre", "").replace("_post", " before / ") + " after" for w in windows)
     dyads = "\n".join(f"| {k} | {v['mean']:+.3f} | {v['n_articles']:,} | {', '.join(v['most_conciliatory_months'][:5])} |"
                        for k, v in m["dyads"].items())
     return f"""
@@ -283,12 +286,15 @@ def measures_section(m: dict) -> str:
 Each measure is the headlines' daily index (`--dyad all|conflict|intensity|A-B`). *Events*: the
 share of `{m['events_file']}` events after which the index moves the way the event should move it
 (mean of the 4 days from the event − mean of the 27 days before; hostile: up, conciliatory:
-down). *GPR*: Pearson r of the monthly mean with GPRC_KOR of `{m['gpr_file']}`, 1997–2005.
-`word:nuclear` is the share of the day's headlines with the word "nuclear". These are
-development references; acceptance uses held-out events and months.
+down), with its Wilson 95 % interval: on two dozen events one event is four points. The
+same share over other windows (days before / days after) stands beside it, so nobody has to
+wonder whether the window drives the ranking. *GPR*: Pearson r of the monthly mean with
+GPRC_KOR of `{m['gpr_file']}`, 1997–2005. `word:nuclear` is the share of the day's headlines
+with the word "nuclear". These are development references; acceptance uses held-out events
+and months.
 
-| measure | events moved the right way | GPR r |
-|---|---|---|
+| measure | events moved the right way (27 before / 4 after; 95 % interval) | {heads} | GPR r |
+|---|---|{"---|" * len(windows)}---|
 {chr(10).join(rows)}
 
 | dyad | mean tension 1997–2014 | articles | most conciliatory months |

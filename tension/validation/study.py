@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from indicators.evaluate import evaluate
+from indicators.lexicon import Lexicon, load_lexicon
 from indicators.scorers import lexicon_scorer, load_model
 from tension.analysis.dyads import measure_frame, resolve_speakers
 from tension.analysis.eventstudy import agreement, direction_share, event_study, monthly_correlation
@@ -41,6 +42,7 @@ from tension.store.queries import load_articles, load_dyad_rows
 from tension.store.scoring import store_scorer
 
 DEFAULT_STUDY = Path("studies") / "kcna.toml"
+OTHER_WINDOWS = ((14, 4), (27, 7), (56, 7))  # (days before, days after) besides the fixed 27/4
 
 
 def load_study(path: Path | None = None) -> dict:
@@ -123,6 +125,8 @@ def measures_study(store: Store, study: dict, data: Path) -> dict:
     for name in ("conflict", "intensity", *part.get("dyads", [])):
         arts = measure_frame(rows, name, actors.conflict, kept)
         series[name] = arts.groupby("date")["tension"].mean()
+        if name == "intensity":
+            series["intensity:severity"] = severity_weighted(arts, load_lexicon()).groupby(arts["date"]).mean()
         if "-" in name:
             monthly = arts.set_index("date")["tension"].resample("MS").mean().dropna()
             means[name] = {"mean": float(arts["tension"].mean()), "n_articles": int(len(arts)),
@@ -133,9 +137,35 @@ def measures_study(store: Store, study: dict, data: Path) -> dict:
         series[f"word:{word}"] = hit.groupby(titles["date"]).mean()
     return {"events_file": part["events"], "gpr_file": part["gpr"],
             "measures": {name: {"events": direction_share(s, events),
-                                "gpr": monthly_correlation(s, reference, *span)}
+                                "gpr": monthly_correlation(s, reference, *span),
+                                # other windows beside the fixed one: does the choice drive the answer?
+                                "windows": {f"pre{pre}_post{post}": direction_share(s, events, pre=pre, post=post)["share"]
+                                            for pre, post in OTHER_WINDOWS}}
                          for name, s in series.items()},
             "dyads": means}
+
+
+
+
+def severity_weighted(arts: pd.DataFrame, lexicon: Lexicon) -> pd.Series:
+    """The issue's third candidate headline, evaluated here and not offered as a measure: the
+    intensity with each headline's hostility weighted by the severity of its strongest hostile
+    lexicon entry (war and nuclear threats 0.9 … insults 0.4, after negation and hedges, at least
+    the pole's mildest entry) and
+    its conciliation by its strongest conciliatory one; a headline without such an entry counts
+    as the pole's mildest entry. Headlines only: a title is one unit, so its entries are
+    the entries of what it aims."""
+    floor = {pole: min(e.weight for e in lexicon.entries if e.pole == pole) for pole in POLES}
+
+    def strongest(title: str) -> tuple[float, float]:
+        found = lexicon.find(title or "")
+        return tuple(max([floor[pole]] + [m.effective for m in found if m.pole == pole]) for pole in POLES)
+
+    sev = pd.DataFrame([strongest(t) for t in arts["title"]], columns=list(POLES), index=arts.index)
+    return arts["hostility"] * sev["hostility"] - arts["conciliation"] * sev["conciliation"]
+
+
+POLES = ("hostility", "conciliation")
 
 
 # --------------------------------------------------------------------------- the whole run

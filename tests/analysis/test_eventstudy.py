@@ -50,3 +50,12 @@ def test_the_event_study_is_deterministic_and_its_placebo_p_value_is_a_share() -
     assert a == event_study(s, events, n_boot=100, n_placebo=100)
     assert a["n_events"] == 2 and a["effect"] > 2
     assert 0 < a["p_value"] <= 1 and a["p_value"] < 0.1
+
+
+def test_the_wilson_interval_of_a_share() -> None:
+    from tension.analysis.eventstudy import wilson
+
+    low, high = wilson(16, 23)  # the textbook formula worked by hand: 0.4913 .. 0.8440
+    assert (round(low, 4), round(high, 4)) == (0.4913, 0.844)
+    assert wilson(0, 10)[0] == pytest.approx(0.0, abs=1e-12) and wilson(10, 10)[1] == pytest.approx(1.0)
+    assert all(np.isnan(wilson(0, 0)))
