@@ -110,6 +110,42 @@ def parse_query(search: str | None, categories: Iterable[str] | None = None) -> 
     return view
 
 
+def url_notes(search: str | None, categories: Iterable[str] | None = None) -> list[str]:
+    """What `parse_query` did not use from a hand-edited URL, and why, in words: the page says
+    it instead of showing another view without a word."""
+    q = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
+    notes = []
+    for key in ("from", "to", "base_from", "base_to"):
+        for value in q.get(key, [])[:1]:
+            try:
+                parse_date(key, value[:10])
+            except OptionError as exc:
+                notes.append(f"{key}={value[:40]} was not used: {exc}")
+    for key, allowed in (("freq", FREQS), ("norm", NORMALIZATIONS)):
+        for value in q.get(key, [])[:1]:
+            if value not in allowed:
+                notes.append(f"{key}={value[:40]} was not used: it is one of {', '.join(allowed)}")
+    for value in q.get("smooth", [])[:1]:
+        try:
+            days = parse_int("smooth", value, DEFAULTS["smooth"])
+        except OptionError:
+            notes.append(f"smooth={value[:40]} was not used: it is a whole number of days")
+            continue
+        if not SMOOTH.low <= days <= SMOOTH.high:
+            notes.append(f"smooth={days} was not used: smoothing runs from {SMOOTH.low} to {SMOOTH.high} days")
+    for key in ("dyad", "compare"):
+        for value in q.get(key, [])[:1]:
+            try:
+                parse_measure(value)
+            except OptionError as exc:
+                notes.append(f"{key}={value[:40]} was not used: {exc}")
+    if categories is not None:
+        known = set(categories)
+        notes += [f"category={c[:40]} was not used: it is not a category of this store's lexicon"
+                  for c in q.get("category", []) if c and c not in known]
+    return notes
+
+
 def to_query(view: dict) -> str:
     """The query string for a view; defaults are left out to keep links short."""
     pairs: list[tuple[str, str]] = []

@@ -247,6 +247,13 @@ def test_range_from_url_from_controls_and_by_drag(dash_duo, db_url: str, tmp_pat
     dash_duo.wait_for_page(url=dash_duo.driver.current_url, timeout=WAIT)
     dash_duo.wait_for_contains_text("#status", "articles over 89 periods", timeout=WAIT)
     assert dash_duo.find_element("#smooth").get_attribute("value") == "14"
+    assert dash_duo.find_element("#view-message").text == ""
+    # a hand-edited URL with a date out of range: the page says what it did not use
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/?from=1700-01-01&to=2013-04-30", timeout=WAIT)
+    dash_duo.wait_for_contains_text("#view-message", "This link's from=1700-01-01 was not used: ",
+                                    timeout=WAIT)
+    assert "1800-01-01" in dash_duo.find_element("#view-message").text
+    assert dash_duo.find_element("#date-range-end-date").get_attribute("value") == "2013-04-30"
 
 
 @kcna
@@ -357,12 +364,12 @@ def test_a_smoothing_out_of_range_is_refused_and_the_field_shows_the_one_in_use(
     service = app.server.extensions["tension"]["service"]
     in_use = next(t for t in render_view(service, parse_query(SPRING_2013 + "&smooth=14"))[0]["data"]
                   if t["name"] == "smoothed")["y"]
-    assert not dash_duo.find_element("#smooth-message").is_displayed()
+    assert not dash_duo.find_element("#view-message").is_displayed()
     for typed in ("0", "1000"):  # the field kept them while the chart used 7 and the URL dropped smooth
         type_into(dash_duo, "#smooth", typed)
         dash_duo.find_element("#smooth").send_keys(Keys.ENTER)
         dash_duo.wait_for_text_to_equal(
-            "#smooth-message", "Smoothing must be a whole number of days from 1 to 365; "
+            "#view-message", "Smoothing must be a whole number of days from 1 to 365; "
             "still smoothing over 14 days.", timeout=WAIT)
         wait_until(lambda: dash_duo.find_element("#smooth").get_attribute("value") == "14",
                    message="the smoothing in use back in the field")
@@ -376,7 +383,7 @@ def test_a_smoothing_out_of_range_is_refused_and_the_field_shows_the_one_in_use(
     type_into(dash_duo, "#smooth", "3")
     dash_duo.find_element("#smooth").send_keys(Keys.ENTER)
     wait_until(lambda: dash_duo.driver.current_url.endswith("&smooth=3"), message="smooth=3 in the URL")
-    wait_until(lambda: not dash_duo.find_element("#smooth-message").is_displayed(), message="no message")
+    wait_until(lambda: not dash_duo.find_element("#view-message").is_displayed(), message="no message")
 
 
 @kcna

@@ -42,7 +42,7 @@ from tension.dashboard.panels import chart, evidence, files
 from tension.dashboard.panels import controls as ctl
 from tension.dashboard.service import Service
 from tension.dashboard.uploads import Uploads
-from tension.dashboard.view import DEFAULTS, parse_query, to_params, to_query
+from tension.dashboard.view import DEFAULTS, parse_query, to_params, to_query, url_notes
 from tension.pipeline.events import import_events
 from tension.pipeline.ingest import ingest
 from tension.reports.export import build_export
@@ -276,6 +276,19 @@ def test_bad_url_values_fall_back_to_defaults() -> None:
     assert parse_query("?smooth=-4")["smooth"] == 1
     # a broken URL must still render (no exception, a chart with the whole store)
     assert parse_query(None) == DEFAULTS
+
+
+def test_what_a_url_loses_is_said_with_the_reason() -> None:
+    """Issue 24's open end: an out-of-range date in the page's URL was dropped without a word."""
+    notes = url_notes("?from=1700-01-01&to=2013-04-30&freq=X&smooth=1000&dyad=PRK-&category=nope"
+                      "&category=threats&norm=raw", categories=["threats"])
+    assert [n.split(" was not used: ")[0] for n in notes] == [
+        "from=1700-01-01", "freq=X", "smooth=1000", "dyad=PRK-", "category=nope"]
+    assert "1800-01-01" in notes[0] and "2100-12-31" in notes[0]  # the date policy, in words
+    assert url_notes("?from=2013-02-01&to=2013-04-30&smooth=14&dyad=PRK-USA") == []
+    assert url_notes(None) == []
+    assert ctl.link_message("?to=2013-99-01") == (
+        "This link's to=2013-99-01 was not used: 'to' must be a date like 2018-01-03, not '2013-99-01'.")
 
 
 _word = st.text(alphabet=string.ascii_letters + " ", min_size=1, max_size=12).map(str.strip).filter(bool)

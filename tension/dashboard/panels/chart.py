@@ -262,7 +262,7 @@ function (relayout) {
 def layout() -> list:
     """The chart and its status line (the message for a refused smoothing above them)."""
     return [
-        html.Div(id="smooth-message", className="error", role="status"),  # a smoothing refused
+        html.Div(id="view-message", className="error", role="status"),  # a smoothing refused, a link's unused parts
         dcc.Store(id="dragmode"),
         html.Div(id="status", className="status"),
         dcc.Loading(dcc.Graph(id="index-graph", config={"displaylogo": False, "scrollZoom": False},

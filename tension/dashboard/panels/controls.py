@@ -24,6 +24,7 @@ from tension.dashboard.view import (
     measure_label,
     parse_query,
     to_query,
+    url_notes,
 )
 
 CONTROL_IDS = [("date-range", "start_date"), ("date-range", "end_date"), ("sources", "value"),
@@ -123,6 +124,12 @@ def smooth_message(triggered: str | None, value: object, kept: int) -> str:
         return (f"Smoothing must be a whole number of days from {SMOOTH_MIN} to {SMOOTH_MAX}; "
                 f"still smoothing over {kept} days.")
     return ""
+
+
+def link_message(search: str | None, categories: list[str] | None = None) -> str:
+    """On opening a link: the parts of its URL the page did not use, and why (empty if none)."""
+    notes = url_notes(search, categories)
+    return ("This link's " + "; ".join(notes) + ".") if notes else ""
 
 
 def calendar_month(start: str | None, end: str | None, last_day: dt.date | None) -> str | None:
@@ -237,7 +244,7 @@ def register(app: Dash, service: Service) -> None:
     # The measure dropdowns' choices come with the values the URL sets: the dropdown clears
     # a value it does not list (a dyad under the floor), so they must arrive together.
     @app.callback([Output(c, p) for c, p in CONTROL_IDS] + [Output("url", "search"),
-                                                              Output("smooth-message", "children"),
+                                                              Output("view-message", "children"),
                                                               Output("dyad", "options"),
                                                               Output("compare", "options")],
                   [Input("url", "search")] + [Input(c, p) for c, p in CONTROL_IDS])
@@ -247,7 +254,10 @@ def register(app: Dash, service: Service) -> None:
         options = no_update
         if ctx.triggered_id in (None, "url"):
             options = measure_options(service, tuple(controls[-2:]))
-        return [*controls, new_search, smooth_message(ctx.triggered_id, values[5], kept), options, options]
+        message = smooth_message(ctx.triggered_id, values[5], kept)
+        if ctx.triggered_id in (None, "url"):
+            message = link_message(search, service.categories())
+        return [*controls, new_search, message, options, options]
 
     @app.callback(Output("date-range", "initial_visible_month"), Input("date-range", "start_date"),
                   Input("date-range", "end_date"))
