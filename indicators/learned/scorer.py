@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import chain
 
@@ -255,6 +255,35 @@ class LearnedScorer:
             articles = [[(next(scored).moved(s.start, part), w) for s, part, w in u] for u in units]
             terms = self._terms(articles)
             return [self._aggregate(a, t) for a, t in zip(articles, terms, strict=True)]
+
+    def aimed_terms(self, items: Iterable[tuple[str, str, str]], keep: Callable[[str, str], bool],
+                    tone: bool) -> list[dict]:
+        """Per (title, text, the actor its source speaks for): the term contributions of the
+        units aimed across the (speaker, target) pairs `keep` accepts, a unit counting once
+        per such target as the dyad rows count it. They add up to the article's value under a
+        measure (`tension.analysis.dyads`): with `tone`, the tone of those units (the conflict
+        index, one dyad); without, their part of the article (the conflict intensity). {} for
+        an article that aims nothing there. Why rescored: stored contributions are per text,
+        and the speaker of a unit depends on the source, known only when a selection is read."""
+        items = list(items)
+        with _collector_paused():
+            units = [scorable_units(title, text, self.title_weight) for title, text, _ in items]
+            scored = iter(self.score_sentences([s.text for u in units for s, _, _ in u]))
+            articles = [[(next(scored).moved(s.start, part), w) for s, part, w in u] for u in units]
+        aimed, scale = [], []
+        for (_, _, own), article in zip(items, articles, strict=True):
+            kept = []
+            for s, w in article:
+                who = self.attribution(s.text)
+                speaker = who.speaker or own
+                k = sum(1 for t in who.targets if t != speaker and keep(speaker, t))
+                if k:
+                    kept.append((s, w * k))
+            aimed.append(kept)
+            total = sum(w for _, w in article)
+            scale.append(1.0 if tone or not total else sum(w for _, w in kept) / total)
+        return [{key: v * f for key, v in terms.items()} for terms, f in
+                zip(self._terms(aimed), scale, strict=True)]
 
     def _aggregate(self, units: list[tuple[LearnedSentence, float]], terms: dict) -> ArticleScore:
         total = sum(w for _, w in units)

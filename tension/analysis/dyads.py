@@ -30,8 +30,9 @@ from tension.analysis.index import compute_index
 from tension.analysis.options import MEASURES, IndexOptions, parse_dyad
 
 __all__ = ["MEASURES", "HEADLINE", "measure_frame", "dyad_index", "dyad_counts", "resolve_speakers"]
-# The headline (the `tension` column, the chart's main line): the overall tone, whose word-level
-# explanations add up; the intensity validates better (docs/methodology.md, "Which headline").
+# The headline (the `tension` column, the chart's main line): the overall tone, which works for
+# sources that speak for nobody; the intensity validates better (docs/methodology.md, "Which
+# headline").
 HEADLINE = "all"
 LABEL_AT = 0.25  # an article frame's label: hostile from +0.25, conciliatory from −0.25
 ROW_COLUMNS = ["id", "date", "source", "speaker", "target", "weight", "hostility", "conciliation"]
@@ -101,7 +102,7 @@ def measure_frame(rows: pd.DataFrame, measure: str, conflict: Iterable[Pair],
     else:
         a, b = parse_dyad(measure)
         out = tone_frame(pairs[(pairs["src"] == a) & (pairs["tgt"] == b)])
-    if articles is not None and len(out):
+    if articles is not None:  # even when empty: the caller selects these columns
         keep = [c for c in articles.columns if c not in out.columns]
         out = out.merge(articles[["id", *keep]], on="id", how="left")
     out["date"] = pd.to_datetime(out["date"])

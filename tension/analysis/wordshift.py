@@ -24,10 +24,11 @@ def empty_shares() -> pd.DataFrame:
 
 
 def term_shares(terms: pd.DataFrame, articles: pd.DataFrame,
-                categories: tuple[str, ...] = ()) -> pd.DataFrame:
+                categories: tuple[str, ...] = (), key: str = "content_hash") -> pd.DataFrame:
     """Per term: summed contribution / number of articles, and how many articles use it.
-    `terms` holds the per-term contributions of the articles' texts; with `categories`,
-    only their terms count (the sub-index's own terms, which add up to it)."""
+    `terms` holds the per-term contributions of the articles' texts (`key` "content_hash"),
+    or of the articles themselves under a measure (`key` "id"); with `categories`, only their
+    terms count (the sub-index's own terms, which add up to it)."""
     if not len(articles):
         return empty_shares()
     if categories:
@@ -35,8 +36,8 @@ def term_shares(terms: pd.DataFrame, articles: pd.DataFrame,
     if not len(terms):
         return empty_shares()
     # An original's content can recur on other days: weight each hash by its count.
-    weight = articles["content_hash"].value_counts()
-    terms["w"] = terms["content_hash"].map(weight).fillna(0)
+    weight = articles[key].value_counts()
+    terms["w"] = terms[key].map(weight).fillna(0)
     terms["c"] = terms["contribution"] * terms["w"]
     g = terms.groupby(["term", "pole", "category"], as_index=False).agg(
         share=("c", "sum"), n_articles=("w", "sum"))

@@ -138,7 +138,10 @@ def explain(when: str, baseline_days: int, top: int, as_json: bool, **kw) -> Non
                f"{mean(result['mean_baseline'], result['n_baseline'])}{change}")
     if not result["n_target"]:
         return
-    click.echo("terms that moved it (share of mean tension, target vs baseline):")
+    if result["terms_unavailable"]:
+        click.echo(f"terms that moved it: not listed ({result['terms_unavailable']})")
+    else:
+        click.echo("terms that moved it (share of mean tension, target vs baseline):")
     for t in result["terms"]:
         click.echo(f"  {t['shift']:+.4f}  {t['term']:<28} [{t['category']}, {t['pole']}]  "
                    f"{t['target']:+.4f} vs {t['baseline']:+.4f}  ({t['n_target']} vs "

@@ -11,19 +11,31 @@ import pandas as pd
 from tension.analysis.wordshift import (
     BASELINE_DAYS,
     OTHER_TERMS,
+    empty_shares,
     ranked_contributions,
     term_shares,
     word_shift,
 )
 from tension.core.selection import Selection
 from tension.store.engine import Store
-from tension.store.queries import load_articles, load_evidence, load_terms, resolve
+from tension.store.queries import (
+    TooManyToExplain,
+    load_articles,
+    load_evidence,
+    load_measure_terms,
+    load_terms,
+    measure_of,
+    resolve,
+)
 
 
-def _shares(store: Store, articles: pd.DataFrame, version: str,
-            categories: tuple[str, ...]) -> pd.DataFrame:
-    terms = load_terms(store, articles["content_hash"].tolist(), version) if len(articles) else None
-    return term_shares(terms, articles, categories)
+def _shares(store: Store, articles: pd.DataFrame, sel: Selection) -> pd.DataFrame:
+    """The articles' term shares, which add up to their mean under `sel`'s measure."""
+    if measure_of(sel) != "all":  # the measure's own contributions (rescored), per article
+        terms = load_measure_terms(store, sel, articles) if len(articles) else None
+        return term_shares(terms, articles, key="id")
+    terms = load_terms(store, articles["content_hash"].tolist(), sel.version) if len(articles) else None
+    return term_shares(terms, articles, sel.categories)
 
 
 def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = None,
@@ -37,9 +49,12 @@ def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = 
     # An empty side has no mean: None (JSON null), never NaN, which is not JSON.
     mean_t = float(target["tension"].mean()) if len(target) else None
     mean_b = float(base["tension"].mean()) if len(base) else None
-    shift = word_shift(_shares(store, target, sel.version, sel.categories),
-                       _shares(store, base, sel.version, sel.categories), bool(len(target)),
-                       bool(len(base)))
+    try:
+        shift = word_shift(_shares(store, target, sel), _shares(store, base, sel), bool(len(target)),
+                           bool(len(base)))
+        unexplained = None
+    except TooManyToExplain as exc:
+        shift, unexplained = word_shift(empty_shares(), empty_shares(), False, False), str(exc)
     articles = _article_contributions(store, target, mean_b or 0.0, sel.version, top)
     return {
         "start": start.isoformat(), "end": end.isoformat(),
@@ -49,6 +64,7 @@ def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = 
         "delta": mean_t - mean_b if mean_t is not None and mean_b is not None else None,
         "n_target": int(len(target)), "n_baseline": int(len(base)),
         "terms": _listed(shift, top),
+        "terms_unavailable": unexplained,  # why no terms are listed, when they could not be
         "articles": articles,
     }
 

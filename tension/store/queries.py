@@ -15,10 +15,12 @@ from sqlalchemy import Select, String, func, select, type_coerce
 
 from indicators.scorers import scorer_for
 from tension.analysis.dyads import HEADLINE, ROW_COLUMNS, measure_frame, resolve_speakers
+from tension.analysis.options import parse_dyad
 from tension.core.filters import filter_mask
 from tension.core.selection import Selection
 from tension.store import schema
 from tension.store.actors import actor_of_source
+from tension.store.articles import texts_of
 from tension.store.engine import Store
 from tension.store.scoring import store_scorer
 from tension.store.sql import in_values
@@ -172,6 +174,44 @@ def load_terms(store: Store, hashes: list[str], version: str) -> pd.DataFrame:
                                    in_values(conn, t.content_hash, sorted(set(hashes))))
                             .order_by(t.content_hash, t.term, t.pole)).all()
     return frame(rows, cols)
+
+
+# Articles rescored at most to explain a measure word by word (a month of stories takes seconds).
+MAX_RESCORED = 5_000
+
+
+class TooManyToExplain(ValueError):
+    """A measure's word-level explanation would rescore more articles than MAX_RESCORED."""
+
+
+def load_measure_terms(store: Store, sel: Selection, articles: pd.DataFrame) -> pd.DataFrame:
+    """Per-term contributions (id, term, pole, category, contribution) of `articles` (a frame
+    of `load_articles` under `sel`'s measure or dyad), adding up to each article's value under
+    it. The scorer rescores the articles that aim anything there (the stored contributions
+    are the overall tone's); more than MAX_RESCORED raises TooManyToExplain."""
+    measure = measure_of(resolve(store, sel))
+    scorer = store_scorer(store)
+    busy = articles[(articles["hostility"] != 0) | (articles["conciliation"] != 0)]
+    if len(busy) > MAX_RESCORED:
+        raise TooManyToExplain(f"explaining this {measure} word by word would rescore {len(busy):,} "
+                               f"articles (at most {MAX_RESCORED:,}): choose a shorter range")
+    if measure in ("conflict", "intensity"):
+        pairs = {p for a, b in scorer.actors.conflict for p in ((a, b), (b, a))}
+        keep = lambda s, t: (s, t) in pairs  # noqa: E731
+    else:
+        src, tgt = parse_dyad(measure)
+        keep = lambda s, t: s == src and t == tgt  # noqa: E731
+    actor_of = actor_of_source(store, scorer.actors)
+    # the text each score was made from: the first original with the content hash (ingest
+    # and rescore score that one; a later one may differ in case or spacing)
+    scored = {h: (title, text) for h, title, text in texts_of(store, busy["content_hash"].unique().tolist())}
+    ids = busy["id"].tolist()
+    terms = scorer.aimed_terms([(*scored[h], actor_of(src)) for h, src in
+                                zip(busy["content_hash"], busy["source"], strict=True)],
+                               keep, tone=measure != "intensity")
+    rows = [(i, term, pole, category, value) for i, found in zip(ids, terms, strict=True)
+            for (term, pole, category), value in found.items()]
+    return frame(rows, ["id", "term", "pole", "category", "contribution"])
 
 
 def category_terms(store: Store, version: str, categories: tuple[str, ...]) -> pd.DataFrame:

@@ -103,3 +103,33 @@ def test_the_shipped_file_parses_and_has_iso_codes_for_states() -> None:
     for code in ("PRK", "KOR", "USA", "JPN", "CHN", "RUS"):
         assert code in actors.actors and len(code) == 3
     assert actors.conflict == (("PRK", "USA"), ("PRK", "KOR"), ("PRK", "JPN"))
+
+
+ARTICLE = ("Puppets slammed", "South Korean puppets' confrontation moves were slammed. Seoul said "
+           "it welcomed the talks. The U.S. imperialists staged war drills against the DPRK. "
+           "China and the DPRK pledged friendship.")
+
+
+def test_aimed_terms_add_up_to_the_dyad_rows_they_explain() -> None:
+    """A measure's word-level explanation: the terms of the units aimed across the kept
+    (speaker, target) pairs add up to what the stored dyad rows give that measure."""
+    scorer = scorer_for()
+    rows = scorer.score_article(*ARTICLE).dyads
+    conflict = {p for a, b in scorer.actors.conflict for p in ((a, b), (b, a))}
+
+    def resolved(own: str):  # the dyad rows as the index reads them: "" speaks as the source
+        return {((s or own), t): v for (s, t), v in rows.items() if t and t != (s or own)}
+
+    aimed = resolved("PRK")
+    [intensity] = scorer.aimed_terms([(*ARTICLE, "PRK")], lambda s, t: (s, t) in conflict, tone=False)
+    assert sum(intensity.values()) == pytest.approx(
+        sum(h - c for k, (_, h, c, _) in aimed.items() if k in conflict), abs=1e-5)
+    [dyad] = scorer.aimed_terms([(*ARTICLE, "PRK")], lambda s, t: (s, t) == ("PRK", "CHN"), tone=True)
+    w, h, c, _ = aimed[("PRK", "CHN")]
+    assert sum(dyad.values()) == pytest.approx((h - c) / w, abs=1e-5)
+    assert any(term == "friendship" for term, _, _ in dyad)
+    assert not any(term == "friendship" for term, _, _ in intensity)
+    # a source that speaks for nobody aims nothing across a dyad outside reported speech
+    [nobody] = scorer.aimed_terms([(*ARTICLE, "")], lambda s, t: (s, t) in conflict, tone=False)
+    assert sum(nobody.values()) == pytest.approx(
+        sum(h - c for k, (_, h, c, _) in resolved("").items() if k in conflict), abs=1e-5)

@@ -163,3 +163,61 @@ def test_dask_and_pandas_give_the_same_dyadic_index(store: Store, dask_cluster) 
         a = build_export(store, Selection(dyad=dyad), opts)
         b = build_export(store, Selection(dyad=dyad), opts, engine="dask")
         pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
+
+
+# Stories of several sentences aimed at several actors (and at none), with reported speech, on
+# two days; the last repeats the first story with other spacing (one content hash, so its
+# score is the first text's).
+STORIES = [
+    ("2018-01-01", "Army day marked", "The U.S. imperialists staged war drills against the DPRK. "
+     "A harvest festival was held in the capital. China and the DPRK pledged friendship."),
+    ("2018-01-01", "Textile mill exceeds its plan", "Workers met their plan ahead of time. "
+     "The south Korean authorities were accused of obstructing reunification."),
+    ("2018-01-02", "Talks proposed", "The DPRK proposed talks with south Korea to ease tension. "
+     "Seoul said it welcomed the offer. Chinese paper praises the friendship between the two "
+     "countries."),
+    ("2018-01-02", "Puppets slammed", "South Korean puppets' confrontation moves were slammed. "
+     "The U.S. warned of sanctions against Pyongyang."),
+    ("2018-01-02", "Army  day marked", "The U.S. imperialists staged war  drills against the DPRK. "
+     "A harvest festival was held in the capital. China and the DPRK pledged friendship."),
+]
+
+
+@pytest.mark.parametrize("measure", ["intensity", "conflict", "PRK-USA", "PRK-KOR", ""])
+def test_the_word_shift_under_a_measure_adds_up_to_its_change(db_url: str, tmp_path: Path,
+                                                              measure: str) -> None:
+    """What moved a day under a measure or dyad is that measure's own terms: they add up to the
+    change in its mean (before, they added up to the overall tone's change)."""
+    import datetime as dt
+
+    from tension.reports.explain import explain
+
+    path = tmp_path / "stories.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([("date", "title", "text"), *STORIES])
+    store = Store(db_url)
+    assert ingest(store, [path], source="Wire", actor="PRK").ok
+    why = explain(store, Selection(dyad=measure), dt.date(2018, 1, 2), baseline_days=1, top=500)
+    assert why["n_target"] and why["n_baseline"] and why["terms_unavailable"] is None
+    assert sum(t["shift"] for t in why["terms"]) == pytest.approx(why["delta"], abs=1e-5)
+    terms = {t["term"] for t in why["terms"]}
+    # friendship is aimed at China in one story, and at no conflict dyad in the other
+    assert ("friendship" in terms) == (measure == "")
+    if measure == "intensity":  # the article values the shift explains are the measure's
+        arts = load_articles(store, Selection(dyad="intensity", start=dt.date(2018, 1, 2),
+                                              end=dt.date(2018, 1, 2)))
+        assert why["mean_target"] == pytest.approx(arts["tension"].mean())
+    store.dispose()
+
+
+def test_a_measure_too_long_to_rescore_says_so_and_lists_no_term(store: Store, monkeypatch) -> None:
+    import datetime as dt
+
+    from tension.reports.explain import explain
+    from tension.store import queries
+
+    monkeypatch.setattr(queries, "MAX_RESCORED", 1)
+    why = explain(store, Selection(dyad="intensity"), dt.date(2018, 1, 2), baseline_days=1)
+    assert why["terms"] == [] and "at most 1" in why["terms_unavailable"]
+    assert why["delta"] is not None  # the numbers stay; only the word list is left out
+    assert explain(store, Selection(), dt.date(2018, 1, 2), baseline_days=1)["terms"]  # the headline's

@@ -103,7 +103,9 @@ def evidence_panel(service: Service, view: dict, selection: dict | None,
                            html.Span(f" ({t['category']}; {t['n_target']} vs {t['n_baseline']} "
                                      "articles)" if t["category"] else "", className="muted")])
                   for t in why["terms"][:10]]
-        out += [html.H3("What moved it"), html.Ul(shifts, className="shift")]
+        out += [html.H3("What moved it"), html.Ul(shifts, className="shift") if shifts else html.P(
+            f"Not listed: {why['terms_unavailable']}." if why.get("terms_unavailable") else "No term.",
+            className="muted")]
     shown = [s["sentence"] for a in arts for s in a["evidence"]] + [r["text"] for r in data["review"]]
     current = service.labels_for(shown)
     slots = itertools.count()
