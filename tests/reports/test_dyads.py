@@ -221,3 +221,12 @@ def test_a_measure_too_long_to_rescore_says_so_and_lists_no_term(store: Store, m
     assert why["terms"] == [] and "at most 1" in why["terms_unavailable"]
     assert why["delta"] is not None  # the numbers stay; only the word list is left out
     assert explain(store, Selection(), dt.date(2018, 1, 2), baseline_days=1)["terms"]  # the headline's
+
+
+def test_a_dyad_without_articles_in_the_range_is_an_empty_frame(store: Store) -> None:
+    """It raised a KeyError (the columns of an empty measure frame were not there)."""
+    import datetime as dt
+
+    day = dt.date(2018, 1, 2)  # articles that day, none aimed at the U.S.
+    empty = load_articles(store, Selection(dyad="PRK-USA", start=day, end=day))
+    assert empty.empty and {"id", "date", "title", "tension"} <= set(empty.columns)
