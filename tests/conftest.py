@@ -64,7 +64,9 @@ def kcna_headlines_db(shared_data, tmp_path_factory: pytest.TempPathFactory) -> 
             building = root / "building.db"
             store = Store(f"sqlite:///{building}")
             summary = ingest(store, [str(headlines)])
-            assert summary.ok and summary.read == 99_841 and summary.quarantined == 0, summary.line()
+            assert summary.ok and summary.read == summary.added == 99_841 and summary.quarantined == 0, \
+                summary.line()
+            assert summary.copies == 106, summary.line()  # the corpus's repeated headlines
             store.dispose()
             with sqlite3.connect(building) as src, sqlite3.connect(db) as dst:
                 src.backup(dst)  # one self-contained file (no WAL beside it)

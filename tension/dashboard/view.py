@@ -111,8 +111,8 @@ def parse_query(search: str | None, categories: Iterable[str] | None = None) -> 
 
 
 def url_notes(search: str | None, categories: Iterable[str] | None = None) -> list[str]:
-    """What `parse_query` did not use from a hand-edited URL, and why, in words: the page says
-    it instead of showing another view without a word."""
+    """What `parse_query` did not use (or clamped) from a hand-edited URL, and why, in words:
+    the page says it instead of showing another view without a word."""
     q = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
     notes = []
     for key in ("from", "to", "base_from", "base_to"):
@@ -131,14 +131,15 @@ def url_notes(search: str | None, categories: Iterable[str] | None = None) -> li
         except OptionError:
             notes.append(f"smooth={value[:40]} was not used: it is a whole number of days")
             continue
-        if not SMOOTH.low <= days <= SMOOTH.high:
-            notes.append(f"smooth={days} was not used: smoothing runs from {SMOOTH.low} to {SMOOTH.high} days")
+        if not SMOOTH.low <= days <= SMOOTH.high:  # parse_query clamps it
+            kept = max(SMOOTH.low, min(SMOOTH.high, days))
+            notes.append(f"smooth={days} is outside {SMOOTH.low}–{SMOOTH.high} days: smoothing over {kept}")
     for key in ("dyad", "compare"):
         for value in q.get(key, [])[:1]:
             try:
                 parse_measure(value)
             except OptionError as exc:
-                notes.append(f"{key}={value[:40]} was not used: {exc}")
+                notes.append(f"{key}={value[:40]} was not used: {str(exc).replace(chr(39) + 'dyad' + chr(39), repr(key))}")
     if categories is not None:
         known = set(categories)
         notes += [f"category={c[:40]} was not used: it is not a category of this store's lexicon"

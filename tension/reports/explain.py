@@ -25,6 +25,7 @@ from tension.store.queries import (
     load_measure_terms,
     load_terms,
     measure_of,
+    rescored,
     resolve,
 )
 
@@ -50,6 +51,8 @@ def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = 
     mean_t = float(target["tension"].mean()) if len(target) else None
     mean_b = float(base["tension"].mean()) if len(base) else None
     try:
+        if measure_of(sel) != "all":  # both sides within the limit before any is rescored
+            rescored(target, measure_of(sel)), rescored(base, measure_of(sel))
         shift = word_shift(_shares(store, target, sel), _shares(store, base, sel), bool(len(target)),
                            bool(len(base)))
         unexplained = None

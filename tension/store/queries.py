@@ -13,6 +13,7 @@ from dataclasses import replace
 import pandas as pd
 from sqlalchemy import Select, String, func, select, type_coerce
 
+from indicators.learned.scorer import BASELINE
 from indicators.scorers import scorer_for
 from tension.analysis.dyads import HEADLINE, ROW_COLUMNS, measure_frame, resolve_speakers
 from tension.analysis.options import parse_dyad
@@ -191,10 +192,7 @@ def load_measure_terms(store: Store, sel: Selection, articles: pd.DataFrame) -> 
     are the overall tone's); more than MAX_RESCORED raises TooManyToExplain."""
     measure = measure_of(resolve(store, sel))
     scorer = store_scorer(store)
-    busy = articles[(articles["hostility"] != 0) | (articles["conciliation"] != 0)]
-    if len(busy) > MAX_RESCORED:
-        raise TooManyToExplain(f"explaining this {measure} word by word would rescore {len(busy):,} "
-                               f"articles (at most {MAX_RESCORED:,}): choose a shorter range")
+    busy = rescored(articles, measure)
     if measure in ("conflict", "intensity"):
         pairs = {p for a, b in scorer.actors.conflict for p in ((a, b), (b, a))}
         keep = lambda s, t: (s, t) in pairs  # noqa: E731
@@ -209,9 +207,28 @@ def load_measure_terms(store: Store, sel: Selection, articles: pd.DataFrame) -> 
     terms = scorer.aimed_terms([(*scored[h], actor_of(src)) for h, src in
                                 zip(busy["content_hash"], busy["source"], strict=True)],
                                keep, tone=measure != "intensity")
-    rows = [(i, term, pole, category, value) for i, found in zip(ids, terms, strict=True)
-            for (term, pole, category), value in found.items()]
+    rows = []
+    for i, value, found in zip(ids, busy["tension"], terms, strict=True):
+        # The stored dyad rows are rounded, and a copy's text may have been scored for its
+        # original: what the rescore leaves (1e-4 at most in a long story) joins the baseline
+        # term, so the terms add up to the value shown.
+        left = float(value) - sum(found.values())
+        base = next((k for k in found if k[0] == BASELINE), None)
+        left += found.pop(base, 0.0) if base else 0.0
+        if left:
+            found[(BASELINE, "hostility" if left >= 0 else "conciliation", "baseline")] = left
+        rows += [(i, term, pole, category, v) for (term, pole, category), v in found.items()]
     return frame(rows, ["id", "term", "pole", "category", "contribution"])
+
+
+def rescored(articles: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """The articles of a measure's frame its explanation rescores (those with a value); more
+    than MAX_RESCORED raises TooManyToExplain."""
+    busy = articles[(articles["hostility"] != 0) | (articles["conciliation"] != 0)]
+    if len(busy) > MAX_RESCORED:
+        raise TooManyToExplain(f"explaining this {measure} word by word would rescore {len(busy):,} "
+                               f"articles on one side (at most {MAX_RESCORED:,}): choose a shorter range")
+    return busy
 
 
 def category_terms(store: Store, version: str, categories: tuple[str, ...]) -> pd.DataFrame:

@@ -343,10 +343,16 @@ def test_train_with_too_few_labels_per_class_says_which_and_keeps_the_model(tmp_
 
 
 @pytest.mark.slow
-def test_train_with_the_base_set_and_a_few_labels_makes_a_new_model(tmp_path: Path) -> None:
+def test_train_with_the_base_set_and_a_few_labels_makes_a_new_model(tmp_path: Path, monkeypatch) -> None:
     """With the base set (the default), 6 analyst labels are enough: a model is trained, shown
     beside the current one, kept with its figures and made the store's model. No ../shared is
     read: an installed copy trains from the base set shipped as features."""
+    import tension.pipeline.train as training
+
+    def no_shared(data):  # an installed copy has no ../shared to read the base set from
+        raise AssertionError(f"read the labelled files under {data}")
+
+    monkeypatch.setattr(training, "base_examples", no_shared)
     db = f"sqlite:///{tmp_path / 's.db'}"
     store = Store(db)
     set_labels(store, FEW[:1] + FEW[20:])  # 1 conciliatory, 3 hostile, 2 neutral

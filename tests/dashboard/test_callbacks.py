@@ -283,7 +283,9 @@ def test_what_a_url_loses_is_said_with_the_reason() -> None:
     notes = url_notes("?from=1700-01-01&to=2013-04-30&freq=X&smooth=1000&dyad=PRK-&category=nope"
                       "&category=threats&norm=raw", categories=["threats"])
     assert [n.split(" was not used: ")[0] for n in notes] == [
-        "from=1700-01-01", "freq=X", "smooth=1000", "dyad=PRK-", "category=nope"]
+        "from=1700-01-01", "freq=X", "smooth=1000 is outside 1–365 days: smoothing over 365", "dyad=PRK-",
+        "category=nope"]
+    assert url_notes("?compare=PRK-")[0].startswith("compare=PRK- was not used: 'compare' ")
     assert "1800-01-01" in notes[0] and "2100-12-31" in notes[0]  # the date policy, in words
     assert url_notes("?from=2013-02-01&to=2013-04-30&smooth=14&dyad=PRK-USA") == []
     assert url_notes(None) == []

@@ -32,7 +32,7 @@ def test_real_headlines_into_sqlite(kcna_headlines_db: Path, shared_data, tmp_pa
         copies = sum(r["copy_of"] is not None for r in articles(store))
         record_property("headline_copies", copies)
         print(f"\nheadlines: {copies} copies of 99,841")
-        assert copies == 106  # the corpus's repeated headlines (the ingest summary says so too)
+        assert copies == 106  # the corpus's repeated headlines (conftest checks the summary's count)
         assert_consistent(store)
 
         again = ingest(store, [path])
@@ -55,7 +55,6 @@ N_STORIES = 5_000
 def test_real_stories_into_postgresql(pg_url: str, shared_data, tmp_path: Path, record_property) -> None:
     """The first 5,000 real stories (full texts) into PostgreSQL with two scoring processes.
     (All 20,305 are ingested into SQLite by the validation test; here they took 85 s.)"""
-    lines = []
     with gzip.open(shared_data(STORIES), "rt", encoding="utf-8") as src:
         lines = [line for _, line in zip(range(N_STORIES), src, strict=False)]
     path = tmp_path / "stories_5000.jsonl"

@@ -21,7 +21,7 @@ from tension.store.engine import Store
 
 # ----------------------------------------------------------------- crash safety
 
-N_STORIES = 4000
+N_STORIES = 6000
 
 _KILL_SCRIPT = """
 import sys
@@ -43,9 +43,10 @@ def _count_articles(path: Path) -> int:
 @pytest.mark.corpus
 def test_sigkill_half_way_leaves_a_consistent_store_and_a_rerun_finishes(tmp_path: Path,
                                                                          shared_data) -> None:
-    # the first 4,000 real stories: enough for a kill mid-file and batches after it (the whole
-    # corpus, ingested three times over, made this the suite's longest test)
-    corpus = tmp_path / "stories_4000.jsonl"
+    # the first 6,000 real stories: enough for a kill mid-file and eight batches after it (the
+    # whole corpus, ingested three times over, made this the suite's longest test; with 4,000 a
+    # fast run had finished before the kill came)
+    corpus = tmp_path / "stories_6000.jsonl"
     with gzip.open(shared_data(STORIES), "rt", encoding="utf-8") as src:
         corpus.write_text("".join(line for _, line in zip(range(N_STORIES), src, strict=False)), encoding="utf-8")
     db = tmp_path / "crash.db"
@@ -54,7 +55,7 @@ def test_sigkill_half_way_leaves_a_consistent_store_and_a_rerun_finishes(tmp_pat
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 240
-        while _count_articles(db) < 1500:
+        while _count_articles(db) < 2000:
             assert proc.poll() is None, proc.stderr.read().decode()
             assert time.monotonic() < deadline, "the ingest stored nothing in time"
             time.sleep(0.05)
@@ -73,7 +74,7 @@ def test_sigkill_half_way_leaves_a_consistent_store_and_a_rerun_finishes(tmp_pat
         assert run["status"] == "running" and run["finished_at"] is None
         rows = articles(store)
         n = len(rows)
-        assert 1500 <= n < N_STORIES, "killed too late to test anything"
+        assert 2000 <= n < N_STORIES, "killed too late to test anything"
         # Whole batches only: a prefix of the file in multiples of the batch size, and the run's
         # counters (updated in each batch's transaction) agree with what is stored.
         assert n % 500 == 0
