@@ -73,6 +73,21 @@ def db_url(kcna_template: Path, tmp_path: Path) -> str:
     return f"sqlite:///{copy_db(kcna_template, tmp_path / 'kcna.db')}"
 
 
+@pytest.fixture(autouse=True)
+def _callbacks_done(dash_duo):
+    """After each test, let the page's callbacks still running finish (up to a minute): one cut
+    off when the server stops (the heatmap of a test that ended early) warned in the next test."""
+    yield
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if dash_duo._wait_for_callbacks():  # dash.testing's own check of the page's store
+                return
+        except Exception:  # noqa: BLE001 - the page is gone: nothing left to wait for
+            return
+        time.sleep(0.3)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
