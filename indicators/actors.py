@@ -13,7 +13,14 @@ Rules, kept simple enough to predict:
   actor too: KCNA naming the DPRK is not a stance towards it);
 - reported speech: an actor named among a sentence's first words, then within a few words a
   verb of saying in the active voice ("says", "said", "warns", "praises"; "Japan urged to …"
-  and "… accused" are passive: that actor is the target, not the speaker).
+  and "… accused" are passive: that actor is the target, not the speaker);
+- third-party reporting: a sentence in the article's own voice that names both sides of a
+  conflict dyad ("Tension rises between Pyongyang and Washington") reports that conflict.
+  Besides its rows in the article's voice, it gets rows with the speaker THIRD_PARTY for
+  those sides (`facing`), weighted so that together they count once per conflict dyad
+  reported (`third_party_weight`), as the sentence would count in a side's own voice. They
+  are read for a source that speaks for nobody (wire copy, the seed articles) and ignored
+  for one that speaks for an actor.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -30,7 +38,8 @@ from indicators.tokens import fold, stem, word_spans, words
 
 # Bump when the matching or attribution rules change: it is part of the scorer version, so
 # stored targets go stale (and `rescore` redoes them) instead of mixing two rule sets.
-CODE_VERSION = "1"
+CODE_VERSION = "2"  # 2: third-party reporting
+THIRD_PARTY = "~"  # the stored speaker of a sentence reporting a conflict in the article's voice
 TERM_KEYS = ("names", "capitals", "institutions", "leaders", "vocabulary")
 CODE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 # An exact-case term: capitals only, at most four letters ("US", "UN", "ROK", "U.S.").
@@ -162,6 +171,21 @@ class Actors:
         speaker = _reported_speaker(sentence, mentions, raw, spans)
         targets = tuple(sorted({m.code for m in mentions} - {speaker}))
         return Attribution(tuple(mentions), speaker, targets)
+
+
+def facing(named: Iterable[str], conflict: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """The actors among `named` (one sentence's targets) whose other side of a conflict dyad
+    is named too: the sides of the conflicts the sentence reports (module docstring)."""
+    named = set(named)
+    return frozenset(x for a, b in conflict if a in named and b in named for x in (a, b))
+
+
+def third_party_weight(sides: frozenset[str], conflict: Iterable[tuple[str, str]]) -> float:
+    """What each THIRD_PARTY row of a sentence weighs, as a share of the sentence: the conflict
+    dyads it reports over its sides (one for "X and Y", two for PRK, USA and KOR), so that a
+    third party's report counts as much as the same sentence in a side's voice."""
+    pairs = sum(1 for a, b in conflict if a in sides and b in sides)
+    return pairs / len(sides) if sides else 0.0
 
 
 def _reported_speaker(sentence: str, mentions: list[Mention], raw: list[str],

@@ -97,7 +97,9 @@ class ArticleScore:
     (positive pushes towards hostility); the values sum to `tension`.
     `dyads` maps (speaker, target) to (weight, hostility, conciliation, sentences): the share
     of the article's units aimed at that target and their hostility and conciliation, each
-    weighted by that share. Speaker "" is the article's own voice, target "" names nobody.
+    weighted by that share. Speaker "" is the article's own voice, target "" names nobody;
+    speaker "~" (THIRD_PARTY) rows read a sentence naming both sides of a conflict dyad as a
+    third party's report (`indicators.actors`).
     """
 
     hostility: float

@@ -26,7 +26,14 @@ from itertools import chain
 
 import numpy as np
 
-from indicators.actors import Actors, Attribution, load_actors
+from indicators.actors import (
+    THIRD_PARTY,
+    Actors,
+    Attribution,
+    facing,
+    load_actors,
+    third_party_weight,
+)
 from indicators.combine import ArticleScore, scorable_units
 from indicators.learned.features import N_WORDS, VADER_KEYS, Cue, Features, Featurizer
 from indicators.learned.model import CLASSES, LinearModel
@@ -257,14 +264,18 @@ class LearnedScorer:
             return [self._aggregate(a, t) for a, t in zip(articles, terms, strict=True)]
 
     def aimed_terms(self, items: Iterable[tuple[str, str, str]], keep: Callable[[str, str], bool],
-                    tone: bool) -> list[dict]:
+                    tone: bool, third_party: Iterable[tuple[str, str]] = ()) -> list[dict]:
         """Per (title, text, the actor its source speaks for): the term contributions of the
         units aimed across the (speaker, target) pairs `keep` accepts, a unit counting once
         per such target as the dyad rows count it. They add up to the article's value under a
         measure (`tension.analysis.dyads`): with `tone`, the tone of those units (the conflict
         index, one dyad); without, their part of the article (the conflict intensity). {} for
-        an article that aims nothing there. Why rescored: stored contributions are per text,
-        and the speaker of a unit depends on the source, known only when a selection is read."""
+        an article that aims nothing there. With `third_party` (the conflict dyads), a unit in
+        the voice of a source that speaks for nobody also counts for each target facing
+        another it names (`indicators.actors`, third-party reporting). Why rescored: stored
+        contributions are per text, and the speaker of a unit depends on the source, known
+        only when a selection is read."""
+        third_party = tuple(third_party)
         items = list(items)
         with _collector_paused():
             units = [scorable_units(title, text, self.title_weight) for title, text, _ in items]
@@ -277,6 +288,9 @@ class LearnedScorer:
                 who = self.attribution(s.text)
                 speaker = who.speaker or own
                 k = sum(1 for t in who.targets if t != speaker and keep(speaker, t))
+                if third_party and not speaker:  # as the THIRD_PARTY rows count it
+                    sides = facing(who.targets, third_party)
+                    k += len(sides) * third_party_weight(sides, third_party)
                 if k:
                     kept.append((s, w * k))
             aimed.append(kept)
@@ -303,11 +317,15 @@ class LearnedScorer:
         for s, w in units:
             who = self.attribution(s.text)
             share = w / total
-            for target in who.targets or ("",):
-                a = acc.setdefault((who.speaker or "", target), [0.0, 0.0, 0.0, 0])
-                a[0] += share
-                a[1] += share * s.hostility
-                a[2] += share * s.conciliation
+            rows = [(who.speaker or "", t, share) for t in who.targets or ("",)]
+            sides = frozenset() if who.speaker else facing(who.targets, self.actors.conflict)
+            f = third_party_weight(sides, self.actors.conflict)
+            rows += [(THIRD_PARTY, t, share * f) for t in sorted(sides)]
+            for speaker, target, weight in rows:
+                a = acc.setdefault((speaker, target), [0.0, 0.0, 0.0, 0])
+                a[0] += weight
+                a[1] += weight * s.hostility
+                a[2] += weight * s.conciliation
                 a[3] += 1
         return {k: (round(v[0], 6), round(v[1], 6), round(v[2], 6), v[3]) for k, v in acc.items()}
 

@@ -10,7 +10,9 @@ actor the article's source speaks for.
 Measures, each an article frame that `compute_index` turns into the usual index:
     all        every article's overall tone (the scores themselves; not built here)
     conflict   the conflict index: the tone of what is aimed across a conflict dyad, over the
-               articles that aim anything there (hostility = Σ hostility / Σ weight)
+               articles that aim anything there (hostility = Σ hostility / Σ weight); from a
+               source that speaks for nobody, a sentence naming both sides of a conflict dyad
+               counts (third-party reporting, `indicators.actors`)
     intensity  the conflict intensity: over every article, the hostility and conciliation aimed
                across a conflict dyad (weighted by their share of the article); a day's mean is
                the share of the day's output that is hostile to the other side, minus the share
@@ -26,14 +28,15 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from indicators.actors import THIRD_PARTY
 from tension.analysis.index import compute_index
 from tension.analysis.options import MEASURES, IndexOptions, parse_dyad
 
-__all__ = ["MEASURES", "HEADLINE", "measure_frame", "dyad_index", "dyad_counts", "resolve_speakers"]
-# The headline (the `tension` column, the chart's main line): the overall tone, which works for
-# sources that speak for nobody; the intensity validates better (docs/methodology.md, "Which
-# headline").
-HEADLINE = "all"
+__all__ = ["MEASURES", "HEADLINE", "measure_frame", "dyad_index", "dyad_counts", "resolve_speakers",
+           "conflict_pairs"]
+# The headline (the `tension` column, the chart's main line): the conflict intensity, which
+# validates best on the development references (docs/methodology.md, "Which headline").
+HEADLINE = "intensity"
 LABEL_AT = 0.25  # an article frame's label: hostile from +0.25, conciliatory from −0.25
 ROW_COLUMNS = ["id", "date", "source", "speaker", "target", "weight", "hostility", "conciliation"]
 DYAD_INDEX_COLUMNS = ["date", "source_actor", "target_actor", "tension", "tension_smoothed", "ci_low",
@@ -44,11 +47,14 @@ Pair = tuple[str, str]
 
 
 def resolve_speakers(rows: pd.DataFrame, actor_of: Callable[[str], str]) -> pd.DataFrame:
-    """`rows` with `src` (the speaker, else the source's actor) and `tgt` (the target)."""
+    """`rows` with `src` (the speaker, else the source's actor) and `tgt` (the target); the
+    THIRD_PARTY rows are kept for a source that speaks for nobody only."""
     rows = rows[rows["weight"].notna()]
     speaker = rows["speaker"].astype(object).fillna("")
     by_source = {s: actor_of(s) for s in rows["source"].unique()}
     own = rows["source"].map(by_source)
+    keep = (speaker != THIRD_PARTY) | (own == "")
+    rows, speaker, own = rows[keep], speaker[keep], own[keep]
     return rows.assign(src=speaker.where(speaker != "", own), tgt=rows["target"].astype(object))
 
 
@@ -75,10 +81,22 @@ def tone_frame(pairs: pd.DataFrame) -> pd.DataFrame:
     return _frame(w.index.to_series(), g["date"].first(), g["h"].sum() / w, g["c"].sum() / w)
 
 
+def conflict_pairs(conflict: Iterable[Pair]) -> set[Pair]:
+    """The conflict dyads in both directions."""
+    return {p for a, b in conflict for p in ((a, b), (b, a))}
+
+
 def conflict_mask(pairs: pd.DataFrame, conflict: Iterable[Pair]) -> pd.Series:
-    both = {p for a, b in conflict for p in ((a, b), (b, a))}
+    """Which rows of an `aimed` frame are aimed across a conflict dyad: by their speaker, or
+    as third-party reporting (`indicators.actors.THIRD_PARTY`)."""
     keys = pd.Series(list(zip(pairs["src"], pairs["tgt"], strict=True)), index=pairs.index, dtype=object)
-    return keys.isin(both)
+    return keys.isin(conflict_pairs(conflict)) | (pairs["src"] == THIRD_PARTY)
+
+
+def by_actors(rows: pd.DataFrame) -> pd.DataFrame:
+    """`rows` for the dyad lists: without the THIRD_PARTY rows (a third party's report has no
+    direction; the same sentence is in its source's voice, nobody's, too)."""
+    return rows[rows["src"] != THIRD_PARTY]
 
 
 def measure_frame(rows: pd.DataFrame, measure: str, conflict: Iterable[Pair],
@@ -112,7 +130,7 @@ def measure_frame(rows: pd.DataFrame, measure: str, conflict: Iterable[Pair],
 def dyad_counts(rows: pd.DataFrame) -> pd.DataFrame:
     """Per (source_actor, target_actor): articles, mean tension (article-weighted), hostility
     and conciliation over the rows given (the heatmap and the dyad list)."""
-    pairs = aimed(rows)
+    pairs = aimed(by_actors(rows))
     if not len(pairs):
         return pd.DataFrame(columns=["source_actor", "target_actor", "n_articles", "tension",
                                      "hostility", "conciliation"])
@@ -132,7 +150,7 @@ def dyad_index(rows: pd.DataFrame, opts: IndexOptions | None = None, pairs: Iter
     its index (same band, smoothing and normalisation as the headline) on the periods where it
     has articles."""
     opts = opts or IndexOptions()
-    aimed_rows = aimed(rows)
+    aimed_rows = aimed(by_actors(rows))
     counts = aimed_rows.groupby(["src", "tgt"]).size()
     wanted = list(pairs) if pairs is not None else [p for p, n in counts.items() if n >= min_articles]
     tables = []

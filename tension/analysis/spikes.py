@@ -109,13 +109,12 @@ def overlapping(spikes: pd.DataFrame, start: dt.date | None, end: dt.date | None
 def spike_flags(table: pd.DataFrame, spikes: pd.DataFrame, freq: str = "D") -> pd.Series:
     """Per row of an index table: the kinds of spike ("hostility", "conciliation", or both
     joined with "; ") of the episodes with a day in that period, else ""."""
-    flags = pd.Series("", index=table.index, dtype=object)
+    kinds: dict[pd.Timestamp, set[str]] = {}  # period → kinds (one pass: spikes are many)
     for sp in spikes.itertuples():
-        periods = set(period_start(pd.Series(pd.date_range(sp.start, sp.end, freq="D")), freq))
-        hit = table["date"].isin(periods)
-        flags[hit] = [sp.kind if not f or f == sp.kind else "; ".join(sorted({*f.split("; "), sp.kind}))
-                      for f in flags[hit]]
-    return flags
+        for p in set(period_start(pd.Series(pd.date_range(sp.start, sp.end, freq="D")), freq)):
+            kinds.setdefault(p, set()).add(sp.kind)
+    labels = {p: "; ".join(sorted(k)) for p, k in kinds.items()}
+    return pd.Series([labels.get(d, "") for d in table["date"]], index=table.index, dtype=object)
 
 
 def top_phrase(evidence: dict) -> str:

@@ -22,7 +22,14 @@ from tension.analysis.options import IndexOptions, bounded
 from tension.analysis.spikes import SpikeOptions, as_records, find_spikes, overlapping
 from tension.core.selection import Selection
 from tension.reports.explain import day_articles, explain
-from tension.reports.export import build_dyads_export, build_export, dyad_matrix, dyad_rows
+from tension.reports.export import (
+    MEASURE_COLUMNS,
+    build_dyads_export,
+    build_export,
+    dyad_matrix,
+    dyad_rows,
+    plain_options,
+)
 from tension.reports.review import least_sure
 from tension.reports.spikes import spike_evidence
 from tension.store.engine import Store
@@ -35,6 +42,8 @@ from tension.store.queries import (
     known_categories,
     load_articles,
     load_evidence,
+    load_measures,
+    measure_of,
     resolve,
     restrict_to_categories,
     sources,
@@ -50,6 +59,12 @@ class _LRU:
         self._lock = threading.Lock()
         self._running: dict = {}  # key → Event: computed now by another thread (the landing
         # view warmed at start, and the first page asking for it, compute it once)
+
+    def put(self, key: object, value: object) -> None:
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
 
     def get(self, key: object, make: Callable[[], object]) -> object:
         while True:
@@ -94,17 +109,27 @@ class Service:
     # -- data ------------------------------------------------------------------------
     def articles(self, sel: Selection) -> pd.DataFrame:
         """All articles of a selection (dates ignored: slicing happens later)."""
-        sel = replace(sel, start=None, end=None)
+        sel = replace(sel, start=None, end=None, dyad=measure_of(sel))  # "" is the headline's name
 
         def make() -> pd.DataFrame:
+            if not (sel.filter or sel.categories) and sel.dyad in MEASURE_COLUMNS.values():
+                # the measures share one read of the store (the export's columns need all)
+                frames = load_measures(self.store, sel, tuple(MEASURE_COLUMNS.values()))
+                for m, frame in frames.items():
+                    if m != sel.dyad:
+                        self._cache.put(self._key("articles", replace(sel, dyad=m)), frame)
+                return frames[sel.dyad]
             if not (sel.filter or sel.categories):
                 return load_articles(self.store, sel)
             resolve(self.store, sel)  # a dyad with a category is refused there
             # a keyword filter or a sub-index of the articles already loaded (what
             # load_articles does, without reading them again: seconds on a large store)
             df = self.articles(replace(sel, filter="", categories=()))
-            if sel.filter:
-                df = filter_articles(self.store, df, sel.filter)
+            if sel.filter:  # the matching ids, once for every measure of these sources
+                ids = self._cache.get(self._key("filtered", replace(sel, dyad="all", categories=())),
+                                      lambda: filter_articles(self.store, self.articles(
+                                          replace(sel, dyad="all", filter="", categories=())), sel.filter)["id"])
+                df = df[df["id"].isin(ids)]
             if sel.categories:
                 df = restrict_to_categories(self.store, df, sel)
             return df.reset_index(drop=True)
@@ -218,8 +243,11 @@ class Service:
             lo, hi = self.bounds()
             opts = replace(opts, start=opts.start or lo, end=opts.end or hi)
         opts = bounded(opts, *self.bounds())
+        # the named measure columns from the cached daily aggregates, as the chart's
+        tables = {m: self.index(replace(sel, dyad=m, categories=()), plain_options(opts))
+                  for m in MEASURE_COLUMNS.values()}
         return build_export(self.store, sel, opts, table=self.index(sel, opts),
-                            spikes=overlapping(self.spikes(sel), opts.start, opts.end))
+                            spikes=overlapping(self.spikes(sel), opts.start, opts.end), measure_tables=tables)
 
     def sources(self) -> list[str]:
         return self._cache.get(self._key("sources"), lambda: sources(self.store))

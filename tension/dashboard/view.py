@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import parse_qs, urlencode
 
+from tension.analysis.dyads import HEADLINE
 from tension.analysis.options import (
     FREQS,
     NORMALIZATIONS,
@@ -64,8 +65,9 @@ def measure(value: object) -> str:
         return ""
 
 
-MEASURE_LABELS = {"": "Headline (overall tone)", "all": "Headline (overall tone)",
-                  "conflict": "Conflict index", "intensity": "Conflict intensity"}
+_NAMES = {"intensity": "Conflict intensity", "conflict": "Conflict index", "all": "Overall tone"}
+MEASURE_LABELS = {**_NAMES, HEADLINE: f"Headline ({_NAMES[HEADLINE].lower()})"}
+MEASURE_LABELS[""] = MEASURE_LABELS[HEADLINE]
 
 
 def measure_label(value: str) -> str:

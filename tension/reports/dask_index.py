@@ -42,9 +42,10 @@ def read_articles(store: Store, sel: Selection, npartitions: int = 8):
 
     sel = resolve(store, sel)
     a, s = schema.articles.c, schema.article_scores.c
-    cols = [a.id.label("row_id"), a.date, a.source, s.hostility, s.conciliation, s.tension, s.label]
+    cols = [a.id, a.date, a.source, s.hostility, s.conciliation, s.tension, s.label]
     q = articles_query(sel, cols + ([a.title, a.text] if sel.filter else []))
-    ddf = dd.read_sql_query(q, engine_url(store.url), index_col="row_id", npartitions=npartitions)
+    # by the column itself, which PostgreSQL (unlike SQLite) needs in the partitions' WHERE
+    ddf = dd.read_sql_query(q, engine_url(store.url), index_col=a.id, npartitions=npartitions)
     ddf["date"] = dd.to_datetime(ddf["date"].astype(str), format="ISO8601")
     if sel.filter:
         from tension.core.filters import filter_mask
@@ -57,12 +58,20 @@ def read_articles(store: Store, sel: Selection, npartitions: int = 8):
     return ddf
 
 
-def _measure_partition(rows: pd.DataFrame, measure: str, conflict: tuple, by_source: dict) -> pd.DataFrame:
+def _measure_partition(rows: pd.DataFrame, measure: str, conflict: tuple, by_source: dict,
+                       filter_expr: str = "") -> pd.DataFrame:
     """One partition's article frame of a measure or dyad (every row of an article lies in one
-    partition: they are read by ranges of the article id)."""
+    partition: they are read by ranges of the article id); with `filter_expr`, of the
+    articles whose title or text match it."""
     from tension.analysis.dyads import measure_frame, resolve_speakers
 
     rows = rows.reset_index()
+    if filter_expr:
+        from tension.core.filters import filter_mask
+
+        texts = rows.drop_duplicates("id")
+        hit = filter_mask(texts["title"].fillna("") + "\n" + texts["text"].fillna(""), filter_expr)
+        rows = rows[rows["id"].isin(texts.loc[hit, "id"])].drop(columns=["title", "text"])
     if not len(rows):
         return pd.DataFrame({"id": pd.Series(dtype="int64"), "date": pd.Series(dtype="datetime64[ns]"),
                              "hostility": pd.Series(dtype="float64"), "conciliation": pd.Series(dtype="float64"),
@@ -89,12 +98,12 @@ def read_measure(store: Store, sel: Selection, measure: str, npartitions: int = 
     by_source = {s: of(s) for s in sources(store)}
     a, d = schema.articles.c, schema.score_dyads.c
     q = articles_query(sel, [a.id, a.date, a.source, d.speaker, d.target, d.weight, d.hostility,
-                             d.conciliation])
+                             d.conciliation, *([a.title, a.text] if sel.filter else [])])
     q = q.outerjoin(schema.score_dyads, (d.content_hash == a.content_hash) & (d.scorer_version == sel.version))
     # by the column itself, which PostgreSQL (unlike SQLite) needs in the partitions' WHERE
     ddf = dd.read_sql_query(q, engine_url(store.url), index_col=a.id, npartitions=npartitions)
-    meta = _measure_partition(ddf._meta, measure, actors.conflict, by_source)
-    return ddf.map_partitions(_measure_partition, measure, actors.conflict, by_source, meta=meta)
+    meta = _measure_partition(ddf._meta, measure, actors.conflict, by_source, sel.filter)
+    return ddf.map_partitions(_measure_partition, measure, actors.conflict, by_source, sel.filter, meta=meta)
 
 
 def aggregate_dask(store: Store, sel: Selection, freq: str = "D", n_boot: int = 200,
@@ -106,8 +115,6 @@ def aggregate_dask(store: Store, sel: Selection, freq: str = "D", n_boot: int = 
         raise ValueError("--category is not supported by the dask engine yet; use --engine pandas")
     measure = measure_of(sel)
     if measure != "all":
-        if sel.filter:
-            raise ValueError("--filter with --dyad is not supported by the dask engine yet; use --engine pandas")
         ddf = read_measure(store, sel, measure, npartitions)
     else:
         ddf = read_articles(store, sel, npartitions)

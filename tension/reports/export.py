@@ -18,25 +18,38 @@ from tension.core.selection import Selection
 from tension.store.actors import actor_of_source
 from tension.store.annotations import list_annotations
 from tension.store.engine import Store
-from tension.store.queries import date_bounds, load_articles, load_dyad_rows, resolve
+from tension.store.queries import (
+    date_bounds,
+    load_articles,
+    load_dyad_rows,
+    load_measures,
+    measure_of,
+    resolve,
+)
 from tension.store.scoring import store_scorer
 
+# Every measure's period mean by name, whatever `tension` measures (docs/methodology.md §2b).
+MEASURE_COLUMNS = {"tension_intensity": "intensity", "tension_conflict": "conflict", "tension_all": "all"}
 EXPORT_COLUMNS = ["date", "tension", "tension_smoothed", "ci_low", "ci_high", "hostility",
                   "conciliation", "share_hostile", "share_conciliatory", "n_articles", "n_days",
-                  "spike", "annotations"]
+                  "spike", "annotations", *MEASURE_COLUMNS]
 
 
 def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions | None = None,
                  spike_opts: SpikeOptions | None = None, articles: pd.DataFrame | None = None,
                  engine: str = "pandas", table: pd.DataFrame | None = None,
-                 spikes: pd.DataFrame | None = None) -> pd.DataFrame:
+                 spikes: pd.DataFrame | None = None,
+                 measures: dict[str, pd.DataFrame] | None = None,
+                 measure_tables: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """The export table. Default range: first to last article day in the store.
 
     Spikes are judged on the selection's whole daily history; a week or month is
     flagged when it holds a spike day. With engine="dask" the article-level work
     runs on the current Dask client (see `tension.engine_dask`); the result is the same.
     `table` (the index for these options) and `spikes` may be passed in by a caller that
-    has them cached; everything after them is the same code.
+    has them cached, and `measures` (each measure's article frame over the selection's whole
+    history, without categories) or `measure_tables` (their index under these options,
+    unsmoothed and without a band), keyed by measure; everything after them is the same code.
     """
     sel = sel or Selection()
     opts = opts or IndexOptions()
@@ -56,7 +69,13 @@ def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions 
         spikes = spikes_in_range(daily, spike_opts, opts.start, opts.end) if len(daily) else None
     else:
         if articles is None:
-            articles = load_articles(store, replace(sel, start=None, end=None))
+            full = replace(sel, start=None, end=None)
+            if measures is None and not sel.categories:  # one read for the index and the columns
+                main = measure_of(full)
+                measures = load_measures(store, full, tuple(dict.fromkeys([main, *MEASURE_COLUMNS.values()])))
+                articles = measures[main]
+            else:
+                articles = load_articles(store, full)
         table = compute_index(articles, opts)
         spikes = find_spikes(articles, spike_opts, opts.start, opts.end)
     if not len(table):
@@ -64,7 +83,34 @@ def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions 
     table["n_days"] = period_days(table["date"], opts)
     table["spike"] = spike_flags(table, spikes, opts.freq) if spikes is not None else ""
     table["annotations"] = _period_annotations(table, store, opts)
-    return table[EXPORT_COLUMNS]
+    means = measure_means(store, sel, opts, measures, engine, measure_tables)
+    return table.merge(means, on="date", how="left")[EXPORT_COLUMNS]
+
+
+def plain_options(opts: IndexOptions) -> IndexOptions:
+    """The options of the MEASURE_COLUMNS: the periods and normalisation of the export's,
+    without smoothing or band (only each period's mean is kept)."""
+    return replace(opts, n_boot=0, smooth=1)
+
+
+def measure_means(store: Store, sel: Selection, opts: IndexOptions,
+                  frames: dict[str, pd.DataFrame] | None = None, engine: str = "pandas",
+                  tables: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """Per period, each measure's mean (normalised as `opts` says) by its MEASURE_COLUMNS
+    name, over the selection without its dyad and categories (which choose `tension`);
+    `frames` or `tables`: the measures' article frames or index tables (`plain_options`),
+    by measure, when the caller has them."""
+    base = replace(sel, dyad="", categories=(), start=None, end=None)
+    plain = plain_options(opts)
+    if tables is None and engine == "dask":
+        from tension.reports.dask_index import compute_index_dask
+
+        tables = {m: compute_index_dask(store, replace(base, dyad=m), plain) for m in MEASURE_COLUMNS.values()}
+    elif tables is None:
+        frames = frames or load_measures(store, base, tuple(MEASURE_COLUMNS.values()))
+        tables = {m: compute_index(frames[m], plain) for m in MEASURE_COLUMNS.values()}
+    columns = [tables[m].set_index("date")["tension"].rename(name) for name, m in MEASURE_COLUMNS.items()]
+    return pd.concat(columns, axis=1).rename_axis("date").reset_index()
 
 
 def period_days(starts: pd.Series, opts: IndexOptions) -> pd.Series:

@@ -15,7 +15,13 @@ from sqlalchemy import Select, String, func, select, type_coerce
 
 from indicators.learned.scorer import BASELINE
 from indicators.scorers import scorer_for
-from tension.analysis.dyads import HEADLINE, ROW_COLUMNS, measure_frame, resolve_speakers
+from tension.analysis.dyads import (
+    HEADLINE,
+    ROW_COLUMNS,
+    conflict_pairs,
+    measure_frame,
+    resolve_speakers,
+)
 from tension.analysis.options import parse_dyad
 from tension.core.filters import filter_mask
 from tension.core.selection import Selection
@@ -98,15 +104,25 @@ def load_articles(store: Store, sel: Selection) -> pd.DataFrame:
     (`tension.analysis.dyads`); a dyad has only the articles that aim at it.
     """
     sel = resolve(store, sel)
-    measure = measure_of(sel)
+    return load_measures(store, sel, (measure_of(sel),))[measure_of(sel)]
+
+
+def load_measures(store: Store, sel: Selection, measures: tuple[str, ...]) -> dict[str, pd.DataFrame]:
+    """`load_articles`' frame under each of `measures` ("all", "conflict", a dyad …) for the
+    rest of `sel`, reading the store once."""
+    sel = resolve(store, sel)
     df = _load_overall(store, sel)
-    if measure == "all" or not len(df):
-        return df
+    out = {m: df for m in measures if m == "all"}
+    wanted = [m for m in measures if m != "all"]
+    if not wanted:
+        return out
     rows = load_dyad_rows(store, sel)
     rows = resolve_speakers(rows[rows["id"].isin(df["id"])], actor_of_source(store, store_scorer(store).actors))
     kept = df.drop(columns=["hostility", "conciliation", "tension", "label"])
-    out = measure_frame(rows, measure, store_scorer(store).actors.conflict, kept)
-    return out[ARTICLE_COLUMNS + [c for c in out.columns if c not in ARTICLE_COLUMNS]]
+    for m in wanted:
+        frame_m = measure_frame(rows, m, store_scorer(store).actors.conflict, kept)
+        out[m] = frame_m[ARTICLE_COLUMNS + [c for c in frame_m.columns if c not in ARTICLE_COLUMNS]]
+    return out
 
 
 def load_dyad_rows(store: Store, sel: Selection) -> pd.DataFrame:
@@ -193,20 +209,22 @@ def load_measure_terms(store: Store, sel: Selection, articles: pd.DataFrame) -> 
     measure = measure_of(resolve(store, sel))
     scorer = store_scorer(store)
     busy = rescored(articles, measure)
+    third_party: tuple = ()
     if measure in ("conflict", "intensity"):
-        pairs = {p for a, b in scorer.actors.conflict for p in ((a, b), (b, a))}
+        pairs = conflict_pairs(scorer.actors.conflict)
         keep = lambda s, t: (s, t) in pairs  # noqa: E731
+        third_party = scorer.actors.conflict
     else:
         src, tgt = parse_dyad(measure)
         keep = lambda s, t: s == src and t == tgt  # noqa: E731
     actor_of = actor_of_source(store, scorer.actors)
-    # the text each score was made from: the first original with the content hash (ingest
-    # and rescore score that one; a later one may differ in case or spacing)
+    # the text of the first original with the content hash, which ingest and rescore usually
+    # scored (a copy's text may differ: see the leftover below)
     scored = {h: (title, text) for h, title, text in texts_of(store, busy["content_hash"].unique().tolist())}
     ids = busy["id"].tolist()
     terms = scorer.aimed_terms([(*scored[h], actor_of(src)) for h, src in
                                 zip(busy["content_hash"], busy["source"], strict=True)],
-                               keep, tone=measure != "intensity")
+                               keep, tone=measure != "intensity", third_party=third_party)
     rows = []
     for i, value, found in zip(ids, busy["tension"], terms, strict=True):
         # The stored dyad rows are rounded, and a copy's text may have been scored for its

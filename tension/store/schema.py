@@ -113,7 +113,8 @@ score_dyads = Table(
     # Who a text's stance is aimed at (indicators.actors): per (speaker, target), the share of
     # its units aimed there and their hostility and conciliation weighted by that share.
     # speaker "" = the article's own voice (its source's actor, resolved when read), target
-    # "" = units that name no other actor.
+    # "" = units that name no other actor, speaker "~" = third-party reporting (read only for
+    # a source that speaks for nobody; indicators.actors).
     Column("content_hash", String(40), primary_key=True),
     Column("scorer_version", String(32), primary_key=True),
     Column("speaker", String(8), primary_key=True),

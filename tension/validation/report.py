@@ -196,6 +196,11 @@ effect falls below what they reached (`tests/validation/test_validation.py`).
 Corpus: {corpus['headline_articles']:,} articles of {spec['headlines']['describe']} on {corpus['headline_days']:,} days;
 {corpus['story_articles']:,} of {spec['stories']['describe']} on {corpus['story_days']:,} days; {spec['events']['describe']} as reference events ({n_events} inside the headline period).
 
+Sections 1, 2, 4 and 5 read the headline index, the conflict intensity (what the source aims
+across the conflict dyads, hostile minus conciliatory, over all its articles;
+docs/methodology.md §2b); "Measures and dyads" at the end sets it beside the overall tone and
+the other measures.
+
 ## 1. The index, with the reference events
 
 {fig("index", "Daily index with weapons tests")}
@@ -220,7 +225,7 @@ The same study with other windows (fixed list, reported whatever they show):
 |---|---|---|---|---|
 {windows}
 
-Reading: a positive effect means the tone turns more hostile in the week of an event
+Reading: a positive effect means the index turns more hostile in the week of an event
 than in the month before; the placebo p-value is the share of random-date sets with an
 effect at least as large.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from tension.analysis.dyads import HEADLINE
 from tension.analysis.spikes import SpikeOptions, find_spikes
 from tension.core.selection import Selection
 from tension.reports.spikes import spike_evidence
@@ -20,11 +21,12 @@ from tension.store.queries import load_articles
 from tension.store.sources import claim_alert
 
 LIVE_DAYS = 2
-LABELS = {"": "the headline index", "all": "the overall tone", "conflict": "the conflict index",
-          "intensity": "the conflict intensity"}
+LABELS = {"all": "the overall tone", "conflict": "the conflict index", "intensity": "the conflict intensity"}
 
 
 def measure_label(measure: str) -> str:
+    if measure in ("", HEADLINE):
+        return f"the headline index ({LABELS[HEADLINE]})"
     return LABELS.get(measure) or f"dyad {measure.replace('-', ' → ')}"
 
 
@@ -32,7 +34,9 @@ def new_spike_alerts(store: Store, measures: tuple[str, ...] | list[str] = ("",)
                      opts: SpikeOptions | None = None) -> list[dict]:
     """Claim and return the alerts of live spikes not alerted before: [{id, payload}]."""
     out = []
-    for measure in measures:
+    # the headline is claimed under its measure's name: "" and `--alert-on intensity` are one
+    # series (one alert), and an alert claimed when "" was the overall tone blocks nothing
+    for measure in dict.fromkeys(m or HEADLINE for m in measures):
         sel = Selection(dyad=measure)
         arts = load_articles(store, sel)
         if not len(arts):
@@ -53,7 +57,8 @@ def _link(peak: pd.Timestamp, measure: str) -> str:
     """The page at the 90 days up to the spike, that day chosen (its evidence open)."""
     start = (peak - pd.Timedelta(days=90)).date().isoformat()
     day = peak.date().isoformat()
-    return f"/?from={start}&to={day}&day={day}" + (f"&dyad={measure}" if measure else "") + "#evidence-panel"
+    dyad = f"&dyad={measure}" if measure not in ("", HEADLINE) else ""
+    return f"/?from={start}&to={day}&day={day}" + dyad + "#evidence-panel"
 
 
 def _payload(store: Store, sel: Selection, measure: str, sp: dict) -> dict:
@@ -63,7 +68,7 @@ def _payload(store: Store, sel: Selection, measure: str, sp: dict) -> dict:
         "date": peak, "start": sp["start"].date().isoformat(), "end": sp["end"].date().isoformat(),
         "kind": sp["kind"], "z": round(float(sp["magnitude"]), 3), "value": round(float(sp["peak_tension"]), 6),
         "baseline": round(float(sp["baseline"]), 6), "n_articles": int(sp["n_articles"]),
-        "measure": measure or "headline", "measure_label": measure_label(measure),
+        "measure": "headline" if measure in ("", HEADLINE) else measure, "measure_label": measure_label(measure),
         "link": _link(sp["peak"], measure),
         "evidence": [{"title": a["title"], "url": a["url"], "date": a["date"], "tension": a["tension"],
                       "sentences": [s["sentence"] for s in a["evidence"][:2]]}

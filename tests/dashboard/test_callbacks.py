@@ -58,17 +58,19 @@ SCRIPT_OFFSET = 20  # 2020-01-21 carries the <script> headline
 SPIKE_DAY = (START + dt.timedelta(days=SPIKE_OFFSET)).isoformat()
 DIP_DAY = (START + dt.timedelta(days=DIP_OFFSET)).isoformat()
 SCRIPT_DAY = (START + dt.timedelta(days=SCRIPT_OFFSET)).isoformat()
-SCRIPT_TITLE = "<script>window.__pwned=1</script> Army threatens war"
+SCRIPT_TITLE = "<script>window.__pwned=1</script> DPRK army threatens war on U.S."
 
+# Each hostile or conciliatory title names the other side of a conflict dyad: the headline is
+# the conflict intensity (what KCNA and Rodong aim across PRK-USA, PRK-KOR).
 NEUTRAL = ["Farmers harvest rice in province {n}", "Factory workers increase output at plant {n}",
            "Students tour museum number {n}", "New apartment houses built in district {n}"]
 HOSTILE = ["DPRK threatens nuclear war and merciless retaliation against US aggression {n}",
-           "Army warns of fire and fury against warmongers {n}",
-           "KPA vows to crush puppet provocations in sector {n}",
-           "Spokesman condemns hostile sanctions racket {n}"]
-CONCILIATORY = ["Leaders agree to resume talks and sign peace agreement {n}",
-                "Foreign minister welcomes summit and cooperation {n}",
-                "Delegations hold friendly talks on reconciliation {n}"]
+           "Army warns of fire and fury against U.S. warmongers {n}",
+           "KPA vows to crush south Korean puppet provocations in sector {n}",
+           "Spokesman condemns U.S. hostile sanctions racket {n}"]
+CONCILIATORY = ["Leaders agree to resume talks with south Korea and sign peace agreement {n}",
+                "Foreign minister welcomes summit and cooperation with south Korea {n}",
+                "Delegations hold friendly talks with south Korea on reconciliation {n}"]
 
 
 def day(offset: int) -> str:
@@ -331,6 +333,15 @@ def test_url_round_trip_with_every_layer_off() -> None:
 
 
 # =========================================================================== render_view
+def test_the_status_names_what_a_category_view_measures(service: Service) -> None:
+    """A category sub-index restricts the overall tone: the line under the chart says so
+    while the measure dropdown still shows the headline."""
+    _, status, _ = chart.render_view(service, view("?category=threats"))
+    assert "the overall tone of the chosen lexicon categories" in text_of(status)
+    _, status, _ = chart.render_view(service, view("?dyad=conflict"))
+    assert "Measure: Conflict index." in text_of(status)
+
+
 def test_render_view_draws_every_layer(service: Service) -> None:
     fig, status, spikes = chart.render_view(service, view())
     got = names(fig)
@@ -340,7 +351,9 @@ def test_render_view_draws_every_layer(service: Service) -> None:
     pts = trace(fig, "daily index")
     # one point per calendar day, from the first to the last article day
     assert pts["x0"] == day(0) and pts["dx"] == 86_400_000 and len(pts["y"]) == N_DAYS
-    assert pts["y"][SPIKE_OFFSET] > 0.9 and pts["y"][DIP_OFFSET] < -0.9
+    # the dip's titles name only the other side: from Rodong (which speaks for nobody) they aim
+    # nothing across a conflict dyad, so about half of the day's articles count
+    assert pts["y"][SPIKE_OFFSET] > 0.9 and pts["y"][DIP_OFFSET] < -0.25
     # the band: one filled polygon per run of days (upper edge forward, lower edge back)
     band = [t for t in fig["data"] if t["name"] == "95% band"]
     assert len(band) == 1 and band[0]["fill"] == "toself"

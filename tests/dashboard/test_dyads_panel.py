@@ -83,10 +83,10 @@ def values(fig: dict, name: str) -> list[float]:
 # =========================================================================== the dropdowns
 def test_the_dropdown_lists_the_measures_then_the_stores_dyads(service: Service) -> None:
     options = ctl.measure_options(service)
-    assert [o["value"] for o in options] == [HEADLINE, "conflict", "intensity", "PRK-CHN", "PRK-USA"]
+    assert [o["value"] for o in options] == ["intensity", "conflict", "all", "PRK-CHN", "PRK-USA"]
     labels = {o["value"]: o["label"] for o in options}
-    assert labels[HEADLINE] == "Headline (overall tone)"
-    assert labels["conflict"] == "Conflict index" and labels["intensity"] == "Conflict intensity"
+    assert HEADLINE == "intensity" and labels["intensity"] == "Headline (conflict intensity)"
+    assert labels["conflict"] == "Conflict index" and labels["all"] == "Overall tone"
     assert labels["PRK-USA"] == "PRK → USA (24)" and labels["PRK-CHN"] == "PRK → CHN (24)"
     # searchable by the actors' names too
     usa = next(o for o in options if o["value"] == "PRK-USA")
@@ -231,6 +231,6 @@ def test_an_empty_store_has_an_empty_heatmap(tmp_path: Path) -> None:
         service = Service(store)
         fig, note = dyads.render_heatmap(service, parse_query(""))
         assert fig["data"][0]["x"] == [] and "No article" in note
-        assert [o["value"] for o in ctl.measure_options(service)] == [HEADLINE, "conflict", "intensity"]
+        assert [o["value"] for o in ctl.measure_options(service)] == [HEADLINE, "conflict", "all"]
     finally:
         store.dispose()

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from indicators.actors import default_actors_bytes, load_actors, parse_actors
+from indicators.actors import (
+    THIRD_PARTY,
+    default_actors_bytes,
+    facing,
+    load_actors,
+    parse_actors,
+    third_party_weight,
+)
 from indicators.learned.scorer import LearnedScorer
 from indicators.lexicon import load_lexicon
 from indicators.scorers import load_model, scorer_for
@@ -118,7 +125,14 @@ def test_aimed_terms_add_up_to_the_dyad_rows_they_explain() -> None:
     conflict = {p for a, b in scorer.actors.conflict for p in ((a, b), (b, a))}
 
     def resolved(own: str):  # the dyad rows as the index reads them: "" speaks as the source
-        return {((s or own), t): v for (s, t), v in rows.items() if t and t != (s or own)}
+        out: dict = {}
+        for (s, t), v in rows.items():
+            if s == THIRD_PARTY and own:
+                continue  # a third party's rows are read for a source that speaks for nobody
+            s = s or own
+            if t and t != s:
+                out[(s, t)] = [a + b for a, b in zip(out.get((s, t), (0, 0, 0, 0)), v, strict=True)]
+        return out
 
     aimed = resolved("PRK")
     [intensity] = scorer.aimed_terms([(*ARTICLE, "PRK")], lambda s, t: (s, t) in conflict, tone=False)
@@ -133,3 +147,35 @@ def test_aimed_terms_add_up_to_the_dyad_rows_they_explain() -> None:
     [nobody] = scorer.aimed_terms([(*ARTICLE, "")], lambda s, t: (s, t) in conflict, tone=False)
     assert sum(nobody.values()) == pytest.approx(
         sum(h - c for k, (_, h, c, _) in resolved("").items() if k in conflict), abs=1e-5)
+    # ... unless a sentence names both sides in its own voice: third-party reporting
+    assert {k for k in rows if k[0] == THIRD_PARTY} == {(THIRD_PARTY, "PRK"), (THIRD_PARTY, "USA")}
+    [third] = scorer.aimed_terms([(*ARTICLE, "")], lambda s, t: (s, t) in conflict, tone=False,
+                                 third_party=scorer.actors.conflict)
+    expected = sum(h - c for k, (_, h, c, _) in resolved("").items() if k in conflict or k[0] == THIRD_PARTY)
+    assert expected > 0.1  # the war drills, not the friendship with China
+    assert sum(third.values()) == pytest.approx(expected, abs=1e-5)
+    assert "friendship" not in {term for term, _, _ in third}
+
+
+def test_a_third_party_report_counts_as_much_as_the_same_sentence_in_a_sides_voice() -> None:
+    scorer = scorer_for()
+    conflict = scorer.actors.conflict
+    assert third_party_weight(frozenset({"PRK", "USA"}), conflict) == 0.5  # one dyad, two rows
+    assert third_party_weight(frozenset({"PRK", "USA", "KOR"}), conflict) == pytest.approx(2 / 3)
+    for title in ("Tension rises between North Korea and the United States over missile test",
+                  "North Korea, the United States and south Korea agree to resume peace talks"):
+        rows = scorer.score_article(title, "").dyads
+        third = sum(h - c for (s, _), (_, h, c, _) in rows.items() if s == THIRD_PARTY)
+        voiced = sum(h - c for (s, t), (_, h, c, _) in rows.items() if s == "" and t != "PRK")
+        # once per dyad reported, as KCNA's own voice would count it (not once per side)
+        assert third == pytest.approx(voiced, abs=1e-5) and third != 0
+        assert sum(w for (s, _), (w, _, _, _) in rows.items() if s == "") == pytest.approx(
+            len([k for k in rows if k[0] == ""]))  # the article's own rows are as before
+
+
+def test_facing_needs_both_sides_of_a_conflict_dyad() -> None:
+    conflict = (("PRK", "USA"), ("PRK", "KOR"))
+    assert facing(["PRK", "USA", "CHN"], conflict) == {"PRK", "USA"}
+    assert facing(["PRK", "CHN"], conflict) == set()
+    assert facing(["USA", "KOR"], conflict) == set()  # allies: no conflict between them
+    assert facing([], conflict) == set()

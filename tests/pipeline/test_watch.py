@@ -269,3 +269,7 @@ def test_thirty_quiet_days_then_a_hostile_burst_alert_exactly_once(server, store
     restarted.dispose()
     assert len(feeds.posts) == 2
     assert len(list_alerts(store)) == 1
+    # the headline and `--alert-on intensity` are one series: no second alert for the spike
+    from tension.watch.alerts import new_spike_alerts
+
+    assert new_spike_alerts(store, ("", "intensity")) == []

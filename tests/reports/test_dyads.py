@@ -19,6 +19,7 @@ from tension.pipeline.ingest import ingest
 from tension.reports.export import (
     DYADS_EXPORT_COLUMNS,
     EXPORT_COLUMNS,
+    MEASURE_COLUMNS,
     build_dyads_export,
     build_export,
 )
@@ -89,6 +90,38 @@ def test_measures_and_dyads_read_who_is_aimed_at(store: Store) -> None:
         load_articles(store, Selection(dyad="PRK-XXX"))
 
 
+THIRD_PARTY_ROWS = [
+    ("2018-01-01", "North Korea threatens to strike the United States"),  # reported speech
+    ("2018-01-01", "Tension rises between North Korea and the United States over missile test"),
+    ("2018-01-01", "China and North Korea pledge friendship"),  # no conflict dyad
+    ("2018-01-01", "Harvest festival held in Pyongyang"),
+]
+
+
+def test_a_source_for_nobody_reads_reported_speech_and_third_party_reporting(db_url: str,
+                                                                            tmp_path: Path) -> None:
+    """Wire copy speaks for nobody: a headline naming both sides of a conflict dyad in its own
+    voice reports that conflict and counts for the intensity; the dyad list shows no third
+    party as an actor."""
+    from tension.reports.export import dyad_matrix
+
+    path = tmp_path / "wire.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([("date", "title", "text"), *[(d, t, "") for d, t in THIRD_PARTY_ROWS]])
+    store = Store(db_url)
+    assert ingest(store, [path], source="Wire").ok
+    by_title = dict(load_articles(store, Selection(dyad="intensity"))[["title", "tension"]].to_numpy())
+    assert by_title[THIRD_PARTY_ROWS[0][1]] > 0.2 and by_title[THIRD_PARTY_ROWS[1][1]] > 0.2
+    overall = dict(load_articles(store, Selection(dyad="all"))[["title", "tension"]].to_numpy())
+    # a headline is one unit aimed across one dyad: its intensity is its tone, counted once
+    assert by_title[THIRD_PARTY_ROWS[1][1]] == pytest.approx(overall[THIRD_PARTY_ROWS[1][1]], abs=1e-5)
+    assert by_title[THIRD_PARTY_ROWS[2][1]] == 0 and by_title[THIRD_PARTY_ROWS[3][1]] == 0
+    assert set(load_articles(store, Selection(dyad="conflict"))["title"]) == {t for _, t in THIRD_PARTY_ROWS[:2]}
+    matrix = dyad_matrix(store, Selection())
+    assert set(matrix["source_actor"]) == {"", "PRK"}  # the third party is nobody's voice
+    store.dispose()
+
+
 def test_the_long_export_has_one_row_per_dyad_and_day_with_articles(store: Store) -> None:
     table = build_dyads_export(store, Selection(), IndexOptions(smooth=1))
     assert list(table.columns) == DYADS_EXPORT_COLUMNS
@@ -105,6 +138,24 @@ def test_the_long_export_has_one_row_per_dyad_and_day_with_articles(store: Store
     day = wide[wide["date"] == pd.Timestamp("2018-01-01")].iloc[0]
     assert day["tension"] == pytest.approx(usa["tension"].iloc[0])
     assert day["n_articles"] == 2
+
+
+@pytest.mark.parametrize("opts", [IndexOptions(), IndexOptions(freq="W", normalize="zscore"),
+                                  IndexOptions(freq="M", normalize="base100"),
+                                  IndexOptions(start=pd.Timestamp("2018-01-02").date())])
+@pytest.mark.parametrize("filter_expr", ["", "U.S.|DPRK"])
+def test_the_named_measure_columns_are_each_measures_own_export(store: Store, opts: IndexOptions,
+                                                               filter_expr: str) -> None:
+    """tension_intensity, tension_conflict and tension_all of any export are the `tension`
+    of that measure's own export (same periods, normalisation, range and filter)."""
+    table = build_export(store, Selection(dyad="PRK-USA", filter=filter_expr), opts)
+    for column, measure in MEASURE_COLUMNS.items():
+        own = build_export(store, Selection(dyad=measure, filter=filter_expr), opts)
+        pd.testing.assert_series_equal(table[column], own["tension"], check_names=False)
+    headline = build_export(store, Selection(filter=filter_expr), opts)
+    pd.testing.assert_series_equal(headline["tension"], headline["tension_intensity"], check_names=False)
+    if opts.normalize == "raw" and headline["n_articles"].sum():  # (one week has no z-score)
+        assert headline["tension_all"].notna().any() and headline["tension_conflict"].notna().any()
 
 
 def test_cli_exports_dyads_and_one_dyad(store: Store, tmp_path: Path) -> None:
@@ -183,11 +234,15 @@ STORIES = [
 ]
 
 
-@pytest.mark.parametrize("measure", ["intensity", "conflict", "PRK-USA", "PRK-KOR", ""])
+@pytest.mark.parametrize(("measure", "actor"), [("intensity", "PRK"), ("conflict", "PRK"), ("PRK-USA", "PRK"),
+                                               ("PRK-KOR", "PRK"), ("all", "PRK"), ("intensity", ""),
+                                               ("conflict", "")])
 def test_the_word_shift_under_a_measure_adds_up_to_its_change(db_url: str, tmp_path: Path,
-                                                              measure: str) -> None:
+                                                              measure: str, actor: str) -> None:
     """What moved a day under a measure or dyad is that measure's own terms: they add up to the
-    change in its mean (before, they added up to the overall tone's change)."""
+    change in its mean (before, they added up to the overall tone's change). From a source
+    that speaks for nobody ("" actor), the conflict measures read reported speech and
+    third-party reporting."""
     import datetime as dt
 
     from tension.reports.explain import explain
@@ -196,15 +251,16 @@ def test_the_word_shift_under_a_measure_adds_up_to_its_change(db_url: str, tmp_p
     with path.open("w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows([("date", "title", "text"), *STORIES])
     store = Store(db_url)
-    assert ingest(store, [path], source="Wire", actor="PRK").ok
+    assert ingest(store, [path], source="Wire", actor=actor or None).ok
     why = explain(store, Selection(dyad=measure), dt.date(2018, 1, 2), baseline_days=1, top=500)
     assert why["n_target"] and why["n_baseline"] and why["terms_unavailable"] is None
-    # exact for a measure (what the rescore leaves joins the baseline term); the headline's
+    # exact for a measure (what the rescore leaves joins the baseline term); the overall tone's
     # stored terms are rounded to 8 decimals and its scores to 6
-    assert sum(t["shift"] for t in why["terms"]) == pytest.approx(why["delta"], abs=1e-9 if measure else 1e-6)
+    assert sum(t["shift"] for t in why["terms"]) == pytest.approx(why["delta"],
+                                                                 abs=1e-6 if measure == "all" else 1e-9)
     terms = {t["term"] for t in why["terms"]}
     # friendship is aimed at China in one story, and at no conflict dyad in the other
-    assert ("friendship" in terms) == (measure == "")
+    assert ("friendship" in terms) == (measure == "all")
     if measure == "intensity":  # the article values the shift explains are the measure's
         arts = load_articles(store, Selection(dyad="intensity", start=dt.date(2018, 1, 2),
                                               end=dt.date(2018, 1, 2)))
@@ -222,7 +278,8 @@ def test_a_measure_too_long_to_rescore_says_so_and_lists_no_term(store: Store, m
     why = explain(store, Selection(dyad="intensity"), dt.date(2018, 1, 2), baseline_days=1)
     assert why["terms"] == [] and "at most 1" in why["terms_unavailable"]
     assert why["delta"] is not None  # the numbers stay; only the word list is left out
-    assert explain(store, Selection(), dt.date(2018, 1, 2), baseline_days=1)["terms"]  # the headline's
+    # the overall tone's terms are stored, not rescored
+    assert explain(store, Selection(dyad="all"), dt.date(2018, 1, 2), baseline_days=1)["terms"]
 
 
 def test_a_dyad_without_articles_in_the_range_is_an_empty_frame(store: Store) -> None:

@@ -280,10 +280,12 @@ def test_word_shift_of_a_category_sub_index_lists_only_its_terms(any_store: Stor
 
 
 def test_word_shift_adds_up_to_the_change(any_store: Store) -> None:
-    sel = Selection()
+    """The overall tone's word shift, from the stored contributions (a measure's, rescored:
+    tests/reports/test_dyads.py)."""
+    sel = Selection(dyad="all")
     why = explain(any_store, sel, TARGET, top=1000)
-    target = load_articles(any_store, Selection(start=TARGET, end=TARGET))
-    base = load_articles(any_store, Selection(start=TARGET - dt.timedelta(days=28),
+    target = load_articles(any_store, Selection(dyad="all", start=TARGET, end=TARGET))
+    base = load_articles(any_store, Selection(dyad="all", start=TARGET - dt.timedelta(days=28),
                                               end=TARGET - dt.timedelta(days=1)))
     assert why["n_target"] == len(target) == 4  # the copy counts once
     assert why["n_baseline"] == len(base) == 28 * 3 + 2
@@ -308,7 +310,7 @@ def test_word_shift_adds_up_to_the_change(any_store: Store) -> None:
 
 
 def test_explain_articles_ranked_with_evidence(sqlite_store: Store) -> None:
-    why = explain(sqlite_store, Selection(), TARGET, top=1000)
+    why = explain(sqlite_store, Selection(dyad="all"), TARGET, top=1000)
     arts = why["articles"]
     assert len(arts) == 4
     contribs = [abs(a["contribution"]) for a in arts]
@@ -326,7 +328,7 @@ def test_explain_articles_ranked_with_evidence(sqlite_store: Store) -> None:
     assert "nuclear war" in {m["term"] for s in sentences for m in s["matches"]}
     assert all(a["evidence"] for a in arts if a["label"] != "neutral")
     # top limits both lists; the terms past it are one line, so the list still adds up
-    short = explain(sqlite_store, Selection(), TARGET, top=2)
+    short = explain(sqlite_store, Selection(dyad="all"), TARGET, top=2)
     assert len(short["terms"]) == 3 and len(short["articles"]) == 2
     assert short["terms"][:2] == why["terms"][:2] and short["terms"][2]["term"] == "(other terms)"
     assert sum(t["shift"] for t in short["terms"]) == pytest.approx(short["delta"], abs=1e-6)

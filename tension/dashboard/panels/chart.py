@@ -58,7 +58,10 @@ def render_view(service: Service, view: dict, chosen: dict | None = None,
     status = [f"{plural(n_art, 'article')} over {plural(len(table), 'period')} ({days_with:,} with "
               f"articles, {len(table) - days_with:,} empty: shown as gaps, not zeros). "
               f"Smoothed line: {smoothing}."]
-    if sel.dyad or compared:
+    if sel.categories:  # whatever the measure dropdown says (tension.store.queries.measure_of)
+        status.append(" Measure: the overall tone of the chosen lexicon categories (a category"
+                      " sub-index restricts the overall tone, not the headline).")
+    elif sel.dyad or compared:
         status.append(f" Measure: {measure_label(sel.dyad)}"
                       + (f", compared with {compared[0]} (dashed)." if compared else "."))
     if opts.normalize != "raw":

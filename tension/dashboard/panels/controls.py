@@ -61,11 +61,12 @@ def controls_from_view(view: dict) -> list:
 
 MIN_DYAD_ARTICLES = 20  # a dyad with fewer articles in the store is not offered (a URL or the
 # heatmap can still choose it)
-MEASURES_OFFERED = (HEADLINE, "conflict", "intensity")
+MEASURES_OFFERED = (HEADLINE, *(m for m in ("intensity", "conflict", "all") if m != HEADLINE))
 
 
 def measure_options(service: Service, keep: tuple[str | None, ...] = ()) -> list[dict]:
-    """The measure dropdowns' choices: the headline, the conflict index and intensity, then
+    """The measure dropdowns' choices: the headline (the conflict intensity), the conflict
+    index and the overall tone, then
     the store's dyads with at least MIN_DYAD_ARTICLES articles, most articles first
     ("PRK → USA (4,645)"); `keep`: values chosen elsewhere (URL, heatmap) that must stay
     listed so that the dropdown shows them."""
