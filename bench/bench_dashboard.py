@@ -439,31 +439,8 @@ def measure_callbacks(db_url: str, workdir: Path, rounds: int, seed: int) -> tup
         page.export()
     total = time.perf_counter() - t0
     service = app.server.extensions["tension"]["service"]
-    what_if = export_what_if(service, rng)
     service.store.dispose()
-    return page, {"first_page": first, "total": total, "export_what_if": what_if}
-
-
-def export_what_if(service, rng: random.Random, n: int = 10) -> dict:
-    """The export as the callback builds it, against build_export given the service's
-    cached article frame (the same table: checked)."""
-    from tension.dashboard.view import parse_query, to_params
-    from tension.io.export import to_csv_text
-    from tension.reports.export import build_export
-
-    now, cached = [], []
-    for i in range(n):
-        search = "" if i % 2 == 0 else "?from={}&to={}".format(*random_range(rng))
-        sel, opts = to_params(parse_query(search))
-        t0 = time.perf_counter()
-        a = to_csv_text(service.export(sel, opts))
-        now.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        b = to_csv_text(build_export(service.store, sel, opts, articles=service.articles(sel)))
-        cached.append(time.perf_counter() - t0)
-        if a != b:
-            raise RuntimeError(f"the cached-articles export differs for {search!r}")
-    return {"now": now, "cached": cached}
+    return page, {"first_page": first, "total": total}
 
 
 # =========================================================================== report
@@ -571,15 +548,6 @@ def report(payload: dict | None, page: Page, extra: dict, where: str, rounds: in
         lines.append(f"- render_view on {kind} alone: p95 {fmt_ms(pct(ts, 95))} "
                      f"({pct(ts, 95) / P95_GOAL:.1f}× the goal); its overall p95 is lower only "
                      "because most views in the sequence are date ranges.")
-    wi = extra.get("export_what_if")
-    if wi and any(n.startswith("export") for n in missed):
-        lines.append(
-            f"- What-if, export: the callback's `build_export` re-reads every article from the "
-            f"store; given the service's cached article frame (`build_export(..., articles="
-            f"service.articles(sel))`, same CSV, checked) it takes p50 "
-            f"{fmt_ms(pct(wi['cached'], 50))} / max {fmt_ms(max(wi['cached']))} instead of p50 "
-            f"{fmt_ms(pct(wi['now'], 50))} / max {fmt_ms(max(wi['now']))} over "
-            f"{len(wi['now'])} views (half of them all 18 years).")
     if cold:
         lines.append(f"- First page of a fresh server: {fmt_ms(extra['first_page'])} "
                      "(store read + daily aggregates + bootstrap band, then cached per store "
@@ -591,10 +559,6 @@ def report(payload: dict | None, page: Page, extra: dict, where: str, rounds: in
                       "plotly.js bundle (the chart only needs cartesian traces; a bundle in "
                       "`assets/` replaces the 4.6 MB full build) and drop or lazy-load AG Grid "
                       "(2.1 MB raw for one table), which together bring it under 2 MB")
-    if any(n.startswith("export") for n in missed):
-        advice.append("export: `Service.export` should pass the cached article frame to "
-                      "`build_export` (`articles=self.articles(sel)`; measured above) and reuse "
-                      "the cached spikes; the CSV text itself is ~60 ms for 18 years")
     if slow_views:
         advice.append("render_view on the full 18-year view: most of its time is now Dash "
                       "serialising the figure (6,477 days × 8 series, with hover data) to JSON; "

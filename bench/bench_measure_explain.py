@@ -1,12 +1,12 @@
 """Benchmark for issue 22's explanations: what a word shift costs under a measure or a dyad
-(the articles that aim there are rescored) against the same explanation of the headline
+(the articles that aim there are rescored) against the same explanation of the overall tone
 (read from the stored term contributions), in the same run.
 
 Stores: the 99,841 KCNA headlines and the first 5,000 KCNA stories (full texts), each
 ingested into a temporary SQLite file. For spans of 1, 7, 31 and 365 days ending on days
 spread over each corpus, `explain` runs under `all` (the baseline), `intensity` and
 `PRK-USA`, each with a fresh scorer (no sentence cached from an earlier call: the first click
-on a day in a server just started). Medians over the days, and the ratio measure / headline.
+on a day in a server just started). Medians over the days, and the ratio measure / overall tone.
 
 Results go to docs/benchmarks.md, section "Explanations under a measure (issue 22)".
 
@@ -55,7 +55,7 @@ def stores(tmp: Path) -> dict[str, Store]:
 def timed(store: Store, measure: str, start: dt.date, end: dt.date) -> tuple[float, dict]:
     scorer_for.cache_clear()  # a fresh scorer: nothing cached from the call before
     t0 = time.perf_counter()
-    why = explain(store, Selection(dyad="" if measure == "all" else measure), start, end)
+    why = explain(store, Selection(dyad=measure), start, end)
     return time.perf_counter() - t0, why
 
 
@@ -94,12 +94,12 @@ def main() -> None:
                       for n, s, a, b, i, d in rows)
     body = f"""Measured {machine()} by `bench/bench_measure_explain.py` ({args.days} end days per span,
 spread over each corpus; medians). `explain` of a span against the 28 days before it, with a
-fresh scorer each time (the first click on a day in a server just started). The headline's
-terms are read from the store; under a measure or dyad the articles that aim there are
-rescored (docs/methodology.md §4), so that the terms add up to the measure's change (checked
-on every run here).
+fresh scorer each time (the first click on a day in a server just started). The overall
+tone's terms are read from the store; under a measure or dyad — the headline, the conflict
+intensity, among them — the articles that aim there are rescored (docs/methodology.md §4), so
+that the terms add up to the measure's change (checked on every run here).
 
-| corpus | span (days) | articles in the span | headline (`all`) | `intensity` | `PRK-USA` |
+| corpus | span (days) | articles in the span | overall tone (`all`) | `intensity` (the headline) | `PRK-USA` |
 |---|---|---|---|---|---|
 {table}
 
