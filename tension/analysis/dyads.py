@@ -89,8 +89,8 @@ def conflict_pairs(conflict: Iterable[Pair]) -> set[Pair]:
 def conflict_mask(pairs: pd.DataFrame, conflict: Iterable[Pair]) -> pd.Series:
     """Which rows of an `aimed` frame are aimed across a conflict dyad: by their speaker, or
     as third-party reporting (`indicators.actors.THIRD_PARTY`)."""
-    keys = pd.Series(list(zip(pairs["src"], pairs["tgt"], strict=True)), index=pairs.index, dtype=object)
-    return keys.isin(conflict_pairs(conflict)) | (pairs["src"] == THIRD_PARTY)
+    keys = pairs["src"].astype(str) + ">" + pairs["tgt"].astype(str)  # vectorised: 10⁵ rows
+    return keys.isin({f"{a}>{b}" for a, b in conflict_pairs(conflict)}) | (pairs["src"] == THIRD_PARTY)
 
 
 def by_actors(rows: pd.DataFrame) -> pd.DataFrame:

@@ -140,10 +140,10 @@ def test_the_long_export_has_one_row_per_dyad_and_day_with_articles(store: Store
     assert day["n_articles"] == 2
 
 
-@pytest.mark.parametrize("opts", [IndexOptions(), IndexOptions(freq="W", normalize="zscore"),
-                                  IndexOptions(freq="M", normalize="base100"),
-                                  IndexOptions(start=pd.Timestamp("2018-01-02").date())])
-@pytest.mark.parametrize("filter_expr", ["", "U.S.|DPRK"])
+@pytest.mark.parametrize(("opts", "filter_expr"), [
+    (IndexOptions(), ""), (IndexOptions(freq="W", normalize="zscore"), "U.S.|DPRK"),
+    (IndexOptions(freq="M", normalize="base100"), ""),
+    (IndexOptions(start=pd.Timestamp("2018-01-02").date()), "U.S.|DPRK")])
 def test_the_named_measure_columns_are_each_measures_own_export(store: Store, opts: IndexOptions,
                                                                filter_expr: str) -> None:
     """tension_intensity, tension_conflict and tension_all of any export are the `tension`
