@@ -39,7 +39,6 @@ def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions 
                  spike_opts: SpikeOptions | None = None, articles: pd.DataFrame | None = None,
                  engine: str = "pandas", table: pd.DataFrame | None = None,
                  spikes: pd.DataFrame | None = None,
-                 measures: dict[str, pd.DataFrame] | None = None,
                  measure_tables: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """The export table. Default range: first to last article day in the store.
 
@@ -47,12 +46,13 @@ def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions 
     flagged when it holds a spike day. With engine="dask" the article-level work
     runs on the current Dask client (see `tension.engine_dask`); the result is the same.
     `table` (the index for these options) and `spikes` may be passed in by a caller that
-    has them cached, and `measures` (each measure's article frame over the selection's whole
-    history, without categories) or `measure_tables` (their index under these options,
-    unsmoothed and without a band), keyed by measure; everything after them is the same code.
+    has them cached, and `measure_tables` (each MEASURE_COLUMNS measure's index under these
+    options, unsmoothed and without a band, keyed by measure); everything after them is the
+    same code.
     """
     sel = sel or Selection()
     opts = opts or IndexOptions()
+    measures = None  # the measures' article frames, when read here with the index's
     lo, hi = date_bounds(store)
     if opts.start is None or opts.end is None:
         opts = replace(opts, start=opts.start or lo, end=opts.end or hi)
@@ -70,7 +70,7 @@ def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions 
     else:
         if articles is None:
             full = replace(sel, start=None, end=None)
-            if measures is None and not sel.categories:  # one read for the index and the columns
+            if not sel.categories:  # one read for the index and the columns
                 main = measure_of(full)
                 measures = load_measures(store, full, tuple(dict.fromkeys([main, *MEASURE_COLUMNS.values()])))
                 articles = measures[main]
