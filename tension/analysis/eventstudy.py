@@ -93,11 +93,12 @@ def direction_share(series: pd.Series, events: pd.DataFrame, *, post: int = 4, p
     −pre..−1; an event without values on both sides is not counted."""
     days = list(pd.to_datetime(events["date"]))
     after, before = window_means(series, days, pre, post)
+    labels = events["label"] if "label" in events else [""] * len(days)
     rows = []
-    for day, kind, effect in zip(days, events["kind"], after - before, strict=True):
+    for day, kind, label, effect in zip(days, events["kind"], labels, after - before, strict=True):
         if not np.isnan(effect):
             effect = float(effect)
-            rows.append({"date": day.date().isoformat(), "kind": kind, "effect": effect,
+            rows.append({"date": day.date().isoformat(), "kind": kind, "label": str(label), "effect": effect,
                          "right": bool(effect > 0 if kind == "hostile" else effect < 0)})
     right = sum(r["right"] for r in rows)
     low, high = wilson(right, len(rows))

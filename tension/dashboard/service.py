@@ -139,7 +139,8 @@ class Service:
     def dyad_rows(self, sel: Selection) -> pd.DataFrame:
         """The selection's dyad rows, speakers resolved (dates ignored: sliced later)."""
         sel = replace(sel, start=None, end=None, dyad="", categories=())
-        return self._cache.get(self._key("dyad_rows", sel), lambda: dyad_rows(self.store, sel))
+        return self._cache.get(self._key("dyad_rows", sel), lambda: dyad_rows(
+            self.store, sel, self.articles(replace(sel, dyad="all"))))  # the articles are cached
 
     def dyad_matrix(self, sel: Selection, start: dt.date | None = None,
                     end: dt.date | None = None) -> pd.DataFrame:

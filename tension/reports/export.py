@@ -144,14 +144,14 @@ DYADS_EXPORT_COLUMNS = ["date", "source_actor", "target_actor", "tension", "host
                         "share_conciliatory"]
 
 
-def dyad_rows(store: Store, sel: Selection) -> pd.DataFrame:
+def dyad_rows(store: Store, sel: Selection, articles: pd.DataFrame | None = None) -> pd.DataFrame:
     """The selection's dyad rows with speakers resolved (keyword filter applied): what the
-    dyadic index, the dyad list and the heatmap are computed from."""
+    dyadic index, the dyad list and the heatmap are computed from. `articles`: the selection's
+    `load_articles` frame under "all", if already read."""
     sel = resolve(store, sel)
-    rows = load_dyad_rows(store, sel)
-    if sel.filter and len(rows):
-        ids = load_articles(store, replace(sel, dyad="all", categories=()))["id"]
-        rows = rows[rows["id"].isin(ids)]
+    if articles is None and sel.filter:
+        articles = load_articles(store, replace(sel, dyad="all", categories=()))
+    rows = load_dyad_rows(store, sel, articles)
     return resolve_speakers(rows, actor_of_source(store, store_scorer(store).actors))
 
 

@@ -283,6 +283,7 @@ def measures_section(m: dict) -> str:
         rows.append(f"| {name} | {ev['right']}/{ev['n_events']} ({ev['share']:.0%}; {ev['ci_low']:.0%}–"
                     f"{ev['ci_high']:.0%}) | {other} | {gpr['r']:+.3f} ({gpr['n_months']} months) |")
     heads = " | ".join(w.replace("pre", "").replace("_post", " before / ") + " after" for w in windows)
+    per_event = _per_event(m["measures"])
     dyads = "\n".join(f"| {k} | {v['mean']:+.3f} | {v['n_articles']:,} | {', '.join(v['most_conciliatory_months'][:5])} |"
                        for k, v in m["dyads"].items())
     return f"""
@@ -302,7 +303,25 @@ and months.
 |---|---|{"---|" * len(windows)}---|
 {chr(10).join(rows)}
 
+Event by event (the effect as above: after − before; ✓ the way the event should move it):
+
+{per_event}
+
 | dyad | mean tension 1997–2014 | articles | most conciliatory months |
 |---|---|---|---|
 {dyads}
 """
+
+
+def _per_event(measures: dict) -> str:
+    """One row per dev event: its effect under the headline (intensity) and the overall tone."""
+    cols = [c for c in ("intensity", "all") if c in measures]
+    by = {c: {e["date"]: e for e in measures[c]["events"]["events"]} for c in cols}
+    lines = ["| date | event | should | " + " | ".join(cols) + " |", "|---|---|---|" + "---|" * len(cols)]
+    first = by[cols[0]] if cols else {}
+    for day, e in sorted(first.items()):
+        cells = " | ".join(f"{by[c][day]['effect']:+.3f} {'✓' if by[c][day]['right'] else '✗'}"
+                           if day in by[c] else "–" for c in cols)
+        should = "rise" if e["kind"] == "hostile" else "fall"
+        lines.append(f"| {day} | {_esc(e.get('label', ''))} | {should} | {cells} |")
+    return "\n".join(lines)

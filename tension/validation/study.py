@@ -116,9 +116,9 @@ def measures_study(store: Store, study: dict, data: Path) -> dict:
     source = study["headlines"]["source"]
     sel = Selection(sources=(source,), dyad="all")
     titles = load_articles(store, sel)
-    # the dyad rows read once; every measure is a frame of them (as load_articles makes it)
+    # the dyad rows read once; every measure is a frame of them (as load_measures makes it)
     actors = store_scorer(store).actors
-    rows = resolve_speakers(load_dyad_rows(store, sel), actor_of_source(store, actors))
+    rows = resolve_speakers(load_dyad_rows(store, sel, titles), actor_of_source(store, actors))
     kept = titles.drop(columns=["hostility", "conciliation", "tension", "label"])
     series: dict[str, pd.Series] = {"all": titles.groupby("date")["tension"].mean()}
     means: dict[str, dict] = {}

@@ -208,12 +208,16 @@ def dask_cluster():
 
 
 @pytest.mark.slow
-def test_dask_and_pandas_give_the_same_dyadic_index(store: Store, dask_cluster) -> None:
-    for dyad in ("intensity", "CHN-PRK"):  # all articles, and a dyad of reported speech
-        opts = IndexOptions(smooth=1)
-        a = build_export(store, Selection(dyad=dyad), opts)
-        b = build_export(store, Selection(dyad=dyad), opts, engine="dask")
-        pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
+def test_dask_and_pandas_give_the_same_dyadic_index(store: Store, db_url: str, dask_cluster) -> None:
+    # a measure over all articles on one store, a dyad of reported speech on the other: an
+    # export on Dask runs five jobs on the cluster (its measure columns read every measure
+    # either way), so both on both stores doubled the time for the same code paths
+    dyad = "intensity" if db_url.startswith("sqlite") else "CHN-PRK"
+    opts = IndexOptions(smooth=1)
+    a = build_export(store, Selection(dyad=dyad), opts)
+    b = build_export(store, Selection(dyad=dyad), opts, engine="dask")
+    assert len(a) and a["n_articles"].sum() > 0
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
 
 
 # Stories of several sentences aimed at several actors (and at none), with reported speech, on

@@ -48,5 +48,8 @@ def test_validation_numbers_do_not_get_worse(shared_data, tmp_path: Path) -> Non
     assert measures["intensity"]["gpr"]["n_months"] == 107 and measures["all"]["events"]["n_events"] == 23
     report = (tmp_path / "validation.md").read_text()
     assert "Measures and dyads" in report
+    # event by event, named as the events file names them, with the headline's effect
+    cheonan = next(line for line in report.splitlines() if line.startswith("| 2010-03-26 |"))
+    assert "Cheonan" in cheonan and "| rise |" in cheonan
     assert "Event study" in report and "macro-F1" in report
     assert (tmp_path / "validation" / "metrics.json").exists()
