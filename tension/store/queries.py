@@ -94,7 +94,8 @@ def _originals(q: Select, sel: Selection) -> Select:
 def _of_version(table, columns: list, sel: Selection) -> Select:
     """Rows of a score table (keyed by content hash and scorer version) for `sel.version`,
     only those of `sel`'s articles when it names dates or sources. Read apart from the articles
-    and merged in pandas: SQLite's lookup per article took 3–4 times longer on 10⁵ articles."""
+    and merged in pandas: SQLite's lookup of the score row per article was most of a fresh
+    dashboard's first page (docs/benchmarks.md)."""
     q = select(*columns).where(table.c.scorer_version == sel.version)
     if sel.start or sel.end or sel.sources:
         q = q.where(table.c.content_hash.in_(_originals(select(schema.articles.c.content_hash), sel)))

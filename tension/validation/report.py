@@ -10,6 +10,7 @@ import pandas as pd
 
 from indicators.combine import LABELS
 from indicators.evaluate import Report
+from tension.analysis.dyads import HEADLINE
 from tension.analysis.eventstudy import event_path
 
 RED, BLUE, ORANGE, PURPLE = "#c0392b", "#2163a6", "#e67e22", "#7d3c98"
@@ -314,8 +315,8 @@ Event by event (the effect as above: after − before; ✓ the way the event sho
 
 
 def _per_event(measures: dict) -> str:
-    """One row per dev event: its effect under the headline (intensity) and the overall tone."""
-    cols = [c for c in ("intensity", "all") if c in measures]
+    """One row per dev event: its effect under the headline measure and the overall tone."""
+    cols = [c for c in dict.fromkeys((HEADLINE, "all")) if c in measures]
     by = {c: {e["date"]: e for e in measures[c]["events"]["events"]} for c in cols}
     lines = ["| date | event | should | " + " | ".join(cols) + " |", "|---|---|---|" + "---|" * len(cols)]
     first = by[cols[0]] if cols else {}
