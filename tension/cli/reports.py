@@ -83,13 +83,14 @@ def spikes(top: int, threshold: float, window: int, min_articles: int, evidence:
 
     store = open_store(kw["db"])
     sel, opts = view_from(kw, store)
-    found = find_spikes(load_articles(store, sel),
-                        SpikeOptions(window=window, threshold=threshold, min_articles=min_articles),
+    articles = load_articles(store, sel)
+    found = find_spikes(articles, SpikeOptions(window=window, threshold=threshold, min_articles=min_articles),
                         opts.start, opts.end).head(top)
     records = as_records(found)
     if evidence:
+        whole = articles if sel.start is None and sel.end is None else None  # every date, read once
         for r in records:
-            r["evidence"] = spike_evidence(store, sel, r)
+            r["evidence"] = spike_evidence(store, sel, r, articles=whole)
     if as_json:
         click.echo(json.dumps(records, indent=2, ensure_ascii=False, default=str))
         return

@@ -223,13 +223,13 @@ class Service:
         return as_records(table.head(limit))
 
     def spike_evidence(self, sel: Selection, spike: dict) -> dict:
-        return spike_evidence(self.store, sel, spike)
+        return spike_evidence(self.store, sel, spike, articles=self.articles(sel))
 
     def day(self, sel: Selection, start: dt.date, end: dt.date | None = None) -> dict:
         """The evidence panel for a day or range: ranked articles, the word shift, and the
         sentences the model is least sure of."""
         return {"articles": day_articles(self.store, sel, start, end),
-                "explain": explain(self.store, sel, start, end),
+                "explain": explain(self.store, sel, start, end, articles=self.articles(sel)),
                 "review": least_sure(self.store, sel, start, end)}
 
     def labels_for(self, texts: list[str]) -> dict[str, dict]:

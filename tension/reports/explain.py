@@ -40,13 +40,19 @@ def _shares(store: Store, articles: pd.DataFrame, sel: Selection) -> pd.DataFram
 
 
 def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = None,
-            baseline_days: int = BASELINE_DAYS, top: int = 15) -> dict:
-    """What moved [start, end] compared with the `baseline_days` before `start`."""
+            baseline_days: int = BASELINE_DAYS, top: int = 15, articles: pd.DataFrame | None = None) -> dict:
+    """What moved [start, end] compared with the `baseline_days` before `start`. `articles`:
+    `load_articles`' frame of `sel` over all dates, when the caller has it (the dashboard's
+    cache); the two periods are then cut from it instead of read."""
     end = end or start
     sel = resolve(store, sel)
     base_start = start - dt.timedelta(days=baseline_days)
-    target = load_articles(store, replace(sel, start=start, end=end))
-    base = load_articles(store, replace(sel, start=base_start, end=start - dt.timedelta(days=1)))
+    base_end = start - dt.timedelta(days=1)
+    if articles is None:
+        target = load_articles(store, replace(sel, start=start, end=end))
+        base = load_articles(store, replace(sel, start=base_start, end=base_end))
+    else:
+        target, base = _between(articles, start, end), _between(articles, base_start, base_end)
     # An empty side has no mean: None (JSON null), never NaN, which is not JSON.
     mean_t = float(target["tension"].mean()) if len(target) else None
     mean_b = float(base["tension"].mean()) if len(base) else None
@@ -62,7 +68,7 @@ def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = 
     return {
         "start": start.isoformat(), "end": end.isoformat(),
         "baseline_start": base_start.isoformat(),
-        "baseline_end": (start - dt.timedelta(days=1)).isoformat(),
+        "baseline_end": base_end.isoformat(),
         "mean_target": mean_t, "mean_baseline": mean_b,
         "delta": mean_t - mean_b if mean_t is not None and mean_b is not None else None,
         "n_target": int(len(target)), "n_baseline": int(len(base)),
@@ -70,6 +76,11 @@ def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = 
         "terms_unavailable": unexplained,  # why no terms are listed, when they could not be
         "articles": articles,
     }
+
+
+def _between(articles: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
+    days = articles["date"]
+    return articles[(days >= pd.Timestamp(start)) & (days <= pd.Timestamp(end))].reset_index(drop=True)
 
 
 def _article_contributions(store: Store, target: pd.DataFrame, baseline_mean: float, version: str,

@@ -11,10 +11,12 @@ from tension.reports.explain import explain
 from tension.store.engine import Store
 
 
-def spike_evidence(store: Store, sel: Selection, spike: dict, top: int = 5) -> dict:
-    """The peak day's explanation: top articles (with sentences) and the terms that moved it."""
+def spike_evidence(store: Store, sel: Selection, spike: dict, top: int = 5,
+                   articles: pd.DataFrame | None = None) -> dict:
+    """The peak day's explanation: top articles (with sentences) and the terms that moved it
+    (`articles`: as `explain` takes them)."""
     peak = pd.Timestamp(spike["peak"]).date()
-    why = explain(store, replace(sel, start=None, end=None), peak, peak, top=top)
+    why = explain(store, replace(sel, start=None, end=None), peak, peak, top=top, articles=articles)
     sign = 1 if spike["kind"] == "hostility" else -1
     why["articles"] = sorted(why["articles"], key=lambda a: -sign * a["tension"])[:top]
     why["terms"] = [t for t in why["terms"] if sign * t["shift"] > 0][:top]

@@ -309,6 +309,21 @@ def test_word_shift_adds_up_to_the_change(any_store: Store) -> None:
         "baseline_start": "2021-03-01", "baseline_end": "2021-03-28"}
 
 
+@pytest.mark.parametrize("sel", [Selection(), Selection(dyad="all"), Selection(dyad="PRK-USA"),
+                                 Selection(filter="talks|war"), Selection(categories=("war_nuclear", "threats"))],
+                         ids=["headline", "all", "dyad", "filter", "category"])
+def test_explain_from_the_articles_already_read_is_the_one_read_from_the_store(sqlite_store: Store,
+                                                                               sel: Selection) -> None:
+    """The dashboard passes its cached articles (every date) instead of two reads per click."""
+    whole = load_articles(sqlite_store, sel)
+    read = {}
+    for start, end in ((TARGET, TARGET), (TARGET - dt.timedelta(days=3), TARGET), (BASE_DAY, BASE_DAY)):
+        read[start] = explain(sqlite_store, sel, start, end)
+        assert explain(sqlite_store, sel, start, end, articles=whole) == read[start]
+    assert read[TARGET]["n_target"] > 0 and read[TARGET]["terms"]
+    assert read[BASE_DAY]["n_baseline"] == 0  # the first day has nothing before it
+
+
 def test_explain_articles_ranked_with_evidence(sqlite_store: Store) -> None:
     why = explain(sqlite_store, Selection(dyad="all"), TARGET, top=1000)
     arts = why["articles"]
