@@ -48,6 +48,15 @@ def calendar(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DatetimeIn
     return pd.date_range(first, last, freq=step)
 
 
+def between(frame: pd.DataFrame, start: object = None, end: object = None) -> pd.DataFrame:
+    """The rows of `frame` whose `date` lies in [start, end] (either bound may be None)."""
+    if start:
+        frame = frame[frame["date"] >= pd.Timestamp(start)]
+    if end:
+        frame = frame[frame["date"] <= pd.Timestamp(end)]
+    return frame
+
+
 def compute_index(articles: pd.DataFrame, opts: IndexOptions | None = None) -> pd.DataFrame:
     """The index table: one row per period in range, empty periods included as NaN.
 
@@ -56,11 +65,7 @@ def compute_index(articles: pd.DataFrame, opts: IndexOptions | None = None) -> p
     articles outside it are left out (a partial first week holds only its days in range).
     """
     opts = (opts or IndexOptions()).check()
-    df = articles
-    if opts.start:
-        df = df[df["date"] >= pd.Timestamp(opts.start)]
-    if opts.end:
-        df = df[df["date"] <= pd.Timestamp(opts.end)]
+    df = between(articles, opts.start, opts.end)
     start = pd.Timestamp(opts.start) if opts.start else (df["date"].min() if len(df) else None)
     end = pd.Timestamp(opts.end) if opts.end else (df["date"].max() if len(df) else None)
     if start is None or end is None:

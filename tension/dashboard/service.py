@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from tension.analysis.index import aggregate, compute_index, finish, window
+from tension.analysis.index import aggregate, between, compute_index, finish, window
 from tension.analysis.options import IndexOptions, bounded
 from tension.analysis.spikes import SpikeOptions, as_records, find_spikes, overlapping
 from tension.core.selection import Selection
@@ -146,12 +146,7 @@ class Service:
                     end: dt.date | None = None) -> pd.DataFrame:
         """Per (source, target) over the dates: articles and mean tension (the heatmap)."""
         def make() -> pd.DataFrame:
-            rows = self.dyad_rows(sel)
-            if start:
-                rows = rows[rows["date"] >= pd.Timestamp(start)]
-            if end:
-                rows = rows[rows["date"] <= pd.Timestamp(end)]
-            return dyad_matrix(self.store, sel, rows)
+            return dyad_matrix(self.store, sel, between(self.dyad_rows(sel), start, end))
 
         return self._cache.get(self._key("dyad_matrix", replace(sel, dyad="", categories=()), start, end), make)
 

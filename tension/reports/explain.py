@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pandas as pd
 
+from tension.analysis.index import between
 from tension.analysis.wordshift import (
     BASELINE_DAYS,
     OTHER_TERMS,
@@ -52,7 +53,8 @@ def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = 
         target = load_articles(store, replace(sel, start=start, end=end))
         base = load_articles(store, replace(sel, start=base_start, end=base_end))
     else:
-        target, base = _between(articles, start, end), _between(articles, base_start, base_end)
+        target = between(articles, start, end).reset_index(drop=True)
+        base = between(articles, base_start, base_end).reset_index(drop=True)
     # An empty side has no mean: None (JSON null), never NaN, which is not JSON.
     mean_t = float(target["tension"].mean()) if len(target) else None
     mean_b = float(base["tension"].mean()) if len(base) else None
@@ -76,11 +78,6 @@ def explain(store: Store, sel: Selection, start: dt.date, end: dt.date | None = 
         "terms_unavailable": unexplained,  # why no terms are listed, when they could not be
         "articles": articles,
     }
-
-
-def _between(articles: pd.DataFrame, start: dt.date, end: dt.date) -> pd.DataFrame:
-    days = articles["date"]
-    return articles[(days >= pd.Timestamp(start)) & (days <= pd.Timestamp(end))].reset_index(drop=True)
 
 
 def _article_contributions(store: Store, target: pd.DataFrame, baseline_mean: float, version: str,

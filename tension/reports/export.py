@@ -11,7 +11,7 @@ from dataclasses import replace
 import pandas as pd
 
 from tension.analysis.dyads import DYAD_INDEX_COLUMNS, dyad_counts, dyad_index, resolve_speakers
-from tension.analysis.index import compute_index, finish, window
+from tension.analysis.index import between, compute_index, finish, window
 from tension.analysis.options import IndexOptions, bounded
 from tension.analysis.spikes import SpikeOptions, find_spikes, spike_flags, spikes_in_range
 from tension.core.selection import Selection
@@ -164,10 +164,7 @@ def build_dyads_export(store: Store, sel: Selection | None = None, opts: IndexOp
     if rows is None:
         rows = dyad_rows(store, replace(sel, start=None, end=None))
     table = dyad_index(rows, replace(opts, start=None, end=None), min_articles=min_articles)
-    if opts.start:
-        table = table[table["date"] >= pd.Timestamp(opts.start)]
-    if opts.end:
-        table = table[table["date"] <= pd.Timestamp(opts.end)]
+    table = between(table, opts.start, opts.end)
     assert set(DYADS_EXPORT_COLUMNS) <= set(DYAD_INDEX_COLUMNS)
     return table[DYADS_EXPORT_COLUMNS].sort_values(["date", "source_actor", "target_actor"], ignore_index=True)
 
