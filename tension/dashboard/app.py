@@ -68,6 +68,10 @@ def create_app(db: str | None = None, *, seed: bool = True, credentials: dict[st
         return build_layout(sources=service.sources(), categories=service.categories(), store_label=label,
                             max_upload_mb=max_upload_mb, measures=measure_options(service))
 
+    # The same components without the store's choices: Dash checks callbacks against it instead
+    # of calling layout() here, which read the whole store before the server could listen.
+    app.validation_layout = build_layout(sources=[], categories=[], store_label=label,
+                                         max_upload_mb=max_upload_mb, measures=[])
     app.layout = layout
     training = Training(store)
     register(app, service, uploads, training)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -196,6 +197,18 @@ def test_api_serves_dyads(store: Store) -> None:
         m for m in matrix if m["target_actor"] == "USA").items()
     res = client.get("/api/index.csv?dyad=PRK-")
     assert res.status_code == 400 and "dyad" in res.get_json()["error"]
+
+
+def test_the_app_is_built_without_reading_the_store_and_its_page_lists_the_dyads(store: Store) -> None:
+    from tension.dashboard.app import create_app
+    from tension.dashboard.panels.controls import measure_options
+
+    app = create_app(store.url, seed=False)
+    service = app.server.extensions["tension"]["service"]
+    assert not service._cache._data  # nothing read yet: the server listens at once
+    page = app.server.test_client().get("/_dash-layout")
+    assert page.status_code == 200 and service._cache._data  # the page read the store's dyads
+    assert json.dumps(measure_options(service)) in json.dumps(page.get_json())
 
 
 @pytest.fixture(scope="module")
