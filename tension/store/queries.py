@@ -27,7 +27,6 @@ from tension.core.filters import filter_mask
 from tension.core.selection import Selection
 from tension.store import schema
 from tension.store.actors import actor_of_source
-from tension.store.articles import texts_of
 from tension.store.engine import Store
 from tension.store.scoring import store_scorer
 from tension.store.sql import in_values
@@ -247,9 +246,13 @@ def load_measure_terms(store: Store, sel: Selection, articles: pd.DataFrame) -> 
         src, tgt = parse_dyad(measure)
         keep = lambda s, t: s == src and t == tgt  # noqa: E731
     actor_of = actor_of_source(store, scorer.actors)
-    # the text of the first original with the content hash, which ingest and rescore usually
-    # scored (a copy's text may differ: see the leftover below)
-    scored = {h: (title, text) for h, title, text in texts_of(store, busy["content_hash"].unique().tolist())}
+    # each content hash's text from the first of these articles that has it, read by id: by
+    # hash was a scan of every article (no index on the hash alone: it slowed bulk writes).
+    # Ingest scored the first original with the hash, whose text may differ in case or
+    # spacing (a copy's in more): see the leftover below.
+    first = busy.drop_duplicates("content_hash")
+    text_of = article_texts(store, first["id"].tolist())
+    scored = {h: text_of[i] for h, i in zip(first["content_hash"], first["id"], strict=True)}
     ids = busy["id"].tolist()
     terms = scorer.aimed_terms([(*scored[h], actor_of(src)) for h, src in
                                 zip(busy["content_hash"], busy["source"], strict=True)],
