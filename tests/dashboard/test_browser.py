@@ -1,8 +1,9 @@
 """End to end in a real headless Chromium (dash.testing's `dash_duo`, run with `--headless`).
 
 The store holds the real KCNA headlines (1997-2014) and the North Korean weapons tests as
-reference events. It is ingested once per module; every test gets its own copy (SQLite
-backup), its own app and its own browser, so tests can be run alone and in any order.
+reference events. It is ingested once per run; a test that writes gets its own copy (SQLite
+backup), the tests that only read share one (checked unchanged after each), and every test
+gets its own app and its own browser, so tests can be run alone and in any order.
 On failure conftest.py saves a screenshot to tests/artifacts/<test name>.png.
 """
 
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -27,10 +29,12 @@ from selenium.webdriver.common.keys import Keys
 from tension.core.selection import Selection
 from tension.dashboard.app import create_app
 from tension.dashboard.panels.chart import render_view
+from tension.dashboard.panels.controls import measure_options
 from tension.dashboard.service import Service
 from tension.dashboard.view import parse_query
 from tension.pipeline.events import import_events
 from tension.store import annotations as ann
+from tension.store import schema
 from tension.store.engine import Store
 
 pytestmark = pytest.mark.browser
@@ -50,7 +54,13 @@ XSS_ANNOTATION = '<img src=x onerror="window.__pwned=2">'
 # --------------------------------------------------------------------------- the store
 @pytest.fixture(scope="module")
 def _template(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return {"dir": tmp_path_factory.mktemp("kcna-browser"), "db": None}
+    return {"dir": tmp_path_factory.mktemp("kcna-browser"), "db": None, "warm": None, "reader": None}
+
+
+# What a Service computed from the template, handed to each test's app whose store is still an
+# unchanged copy of it: every app read the 18 years cold (seconds a test, 22 times over). The
+# cache is keyed by the store's data revision, so a test that writes first misses it and reads.
+_WARM: dict[str, Service] = {}
 
 
 @pytest.fixture
@@ -64,13 +74,41 @@ def kcna_template(shared_data, kcna_headlines_db: Path, _template: dict) -> Path
         assert import_events(store, events).added > 100
         store.dispose()
         _template["db"] = db
+        service = Service(Store(f"sqlite:///{db}"))
+        render_view(service, parse_query(""))
+        measure_options(service)
+        _template["warm"] = service
     return _template["db"]
 
 
 @pytest.fixture
-def db_url(kcna_template: Path, tmp_path: Path) -> str:
-    """A pristine copy of the KCNA store for one test."""
-    return f"sqlite:///{copy_db(kcna_template, tmp_path / 'kcna.db')}"
+def db_url(kcna_template: Path, _template: dict, tmp_path: Path) -> str:
+    """A pristine copy of the KCNA store for one test that writes to it."""
+    url = f"sqlite:///{copy_db(kcna_template, tmp_path / 'kcna.db')}"
+    _WARM[url] = _template["warm"]
+    return url
+
+
+def _written(url: str) -> tuple:
+    """What a write to the store changes: every revision counter and the main tables' rows."""
+    store = Store(url)
+    try:
+        return store.revision(*sorted(set(schema.TOPICS.values()))), store.counts()
+    finally:
+        store.dispose()
+
+
+@pytest.fixture
+def reader_url(kcna_template: Path, _template: dict) -> Iterator[str]:
+    """One copy of the KCNA store for the tests that only read it (copying its ~460 MB took
+    seconds a test); a test that writes to it fails here and needs `db_url`."""
+    if _template["reader"] is None:
+        _template["reader"] = f"sqlite:///{copy_db(kcna_template, _template['dir'] / 'reader.db')}"
+        _WARM[_template["reader"]] = _template["warm"]
+    url = _template["reader"]
+    before = _written(url)
+    yield url
+    assert _written(url) == before, "this test wrote to the shared read-only store: give it db_url"
 
 
 @pytest.fixture(autouse=True)
@@ -97,8 +135,12 @@ def _free_port() -> int:
 def start(dash_duo, db_url: str, tmp_path: Path, search: str = "", seed: bool = False):
     """Serve the dashboard for `db_url` and open it at `search`; returns the app."""
     app = create_app(db_url, seed=seed, upload_dir=tmp_path / "uploads")
+    service = app.server.extensions["tension"]["service"]
+    if db_url in _WARM:  # a copy of the template: start from what its service computed
+        for key, value in _WARM[db_url]._cache._data.items():
+            service._cache.put(key, value)
     # Warm the server's caches for the first view, so the page does not wait on a cold store.
-    render_view(app.server.extensions["tension"]["service"], parse_query(search))
+    render_view(service, parse_query(search))
     dash_duo.driver.set_window_size(1400, 1800)
     dash_duo.start_server(app, port=_free_port())
     if search:
@@ -204,8 +246,8 @@ def kcna(test):
 
 # --------------------------------------------------------------------------- tests
 @kcna
-def test_page_loads_and_chart_draws(dash_duo, db_url: str, tmp_path: Path) -> None:
-    start(dash_duo, db_url, tmp_path)
+def test_page_loads_and_chart_draws(dash_duo, reader_url: str, tmp_path: Path) -> None:
+    start(dash_duo, reader_url, tmp_path)
     status = dash_duo.find_element("#status").text
     assert status.startswith(f"{N_ORIGINALS} articles over 6,477 periods"), status
     # the traces are drawn: the daily index and lines, the article counts (one filled path in
@@ -231,8 +273,8 @@ def test_page_loads_and_chart_draws(dash_duo, db_url: str, tmp_path: Path) -> No
 
 
 @kcna
-def test_range_from_url_from_controls_and_by_drag(dash_duo, db_url: str, tmp_path: Path) -> None:
-    start(dash_duo, db_url, tmp_path, SPRING_2013)
+def test_range_from_url_from_controls_and_by_drag(dash_duo, reader_url: str, tmp_path: Path) -> None:
+    start(dash_duo, reader_url, tmp_path, SPRING_2013)
     # the URL set the date controls and the chart
     dash_duo.wait_for_contains_text("#status", "articles over 89 periods", timeout=WAIT)
     assert dash_duo.find_element("#date-range").get_attribute("value") == "2013-02-01"
@@ -275,8 +317,8 @@ def test_range_from_url_from_controls_and_by_drag(dash_duo, db_url: str, tmp_pat
 
 
 @kcna
-def test_clicking_a_day_shows_its_evidence(dash_duo, db_url: str, tmp_path: Path) -> None:
-    start(dash_duo, db_url, tmp_path, SPRING_2013)
+def test_clicking_a_day_shows_its_evidence(dash_duo, reader_url: str, tmp_path: Path) -> None:
+    start(dash_duo, reader_url, tmp_path, SPRING_2013)
     # A real click on the plot's drag layer (plotly's `clickanywhere` sends the x value).
     # We aim a quarter of a day right of the point: see test_callbacks'
     # test_click_just_left_of_a_point_selects_that_day for what happens left of it.
@@ -302,16 +344,16 @@ def test_clicking_a_day_shows_its_evidence(dash_duo, db_url: str, tmp_path: Path
 
 
 @kcna
-def test_month_view_draws_each_month_across_it_and_a_click_opens_that_month(dash_duo, db_url: str, tmp_path: Path) -> None:
+def test_month_view_draws_each_month_across_it_and_a_click_opens_that_month(dash_duo, reader_url: str, tmp_path: Path) -> None:
     # four months around the store's strongest hostility spike (which day that is depends
     # on the scorer, not on this test)
-    store = Store(db_url)
+    store = Store(reader_url)
     spikes = Service(store).spikes(Selection())
     store.dispose()
     peak = pd.Timestamp(spikes[spikes["kind"] == "hostility"].iloc[0]["peak"])
     months = [(peak.to_period("M") + k) for k in (-1, 0, 1, 2)]
     first, second = months[0], months[1]
-    start(dash_duo, db_url, tmp_path, f"?from={first.start_time:%Y-%m-%d}&to={months[-1].end_time:%Y-%m-%d}&freq=M")
+    start(dash_duo, reader_url, tmp_path, f"?from={first.start_time:%Y-%m-%d}&to={months[-1].end_time:%Y-%m-%d}&freq=M")
     dash_duo.wait_for_contains_text("#status", "articles over 4 periods", timeout=WAIT)
     # each month's bar is drawn inside its month (the February bar spanned Jan 20 - Feb 12)
     bars = dash_duo.driver.execute_script("""
@@ -341,8 +383,8 @@ def test_month_view_draws_each_month_across_it_and_a_click_opens_that_month(dash
 
 
 @kcna
-def test_zooming_the_chart_sets_the_views_dates(dash_duo, db_url: str, tmp_path: Path) -> None:
-    start(dash_duo, db_url, tmp_path, SPRING_2013)
+def test_zooming_the_chart_sets_the_views_dates(dash_duo, reader_url: str, tmp_path: Path) -> None:
+    start(dash_duo, reader_url, tmp_path, SPRING_2013)
     dash_duo.wait_for_contains_text("#status", "articles over 89 periods", timeout=WAIT)
 
     def dates() -> tuple[str, str]:
@@ -376,8 +418,8 @@ def test_zooming_the_chart_sets_the_views_dates(dash_duo, db_url: str, tmp_path:
 
 
 @kcna
-def test_a_smoothing_out_of_range_is_refused_and_the_field_shows_the_one_in_use(dash_duo, db_url: str, tmp_path: Path) -> None:
-    app = start(dash_duo, db_url, tmp_path, SPRING_2013 + "&smooth=14")
+def test_a_smoothing_out_of_range_is_refused_and_the_field_shows_the_one_in_use(dash_duo, reader_url: str, tmp_path: Path) -> None:
+    app = start(dash_duo, reader_url, tmp_path, SPRING_2013 + "&smooth=14")
     dash_duo.wait_for_contains_text("#status", "articles over 89 periods", timeout=WAIT)
     service = app.server.extensions["tension"]["service"]
     in_use = next(t for t in render_view(service, parse_query(SPRING_2013 + "&smooth=14"))[0]["data"]
@@ -514,9 +556,9 @@ def test_close_annotation_labels_do_not_overlap(dash_duo, db_url: str, tmp_path:
 
 
 @kcna
-def test_count_axis_ticks_do_not_repeat_with_a_keyword_filter(dash_duo, db_url: str, tmp_path: Path) -> None:
+def test_count_axis_ticks_do_not_repeat_with_a_keyword_filter(dash_duo, reader_url: str, tmp_path: Path) -> None:
     """QA: with few articles a day the count axis read 0, 1, 1, 1, 2, 2."""
-    start(dash_duo, db_url, tmp_path, SPRING_2013 + "&q=Seoul")
+    start(dash_duo, reader_url, tmp_path, SPRING_2013 + "&q=Seoul")
     dash_duo.wait_for_contains_text("#status", "articles over 89 periods", timeout=WAIT)  # that view
     time.sleep(1)  # and its figure drawn (the status and the figure come from one callback)
     ticks = wait_until(lambda: [e.text for e in dash_duo.find_elements("#index-graph .y2tick text")],
@@ -668,10 +710,10 @@ def marker_point(dash_duo, trace_name: str) -> tuple[int, int, str]:
 
 
 @kcna
-def test_a_click_on_a_spike_marker_of_the_whole_view_opens_that_spikes_day(dash_duo, db_url: str, tmp_path: Path) -> None:
+def test_a_click_on_a_spike_marker_of_the_whole_view_opens_that_spikes_day(dash_duo, reader_url: str, tmp_path: Path) -> None:
     """On the 18-year view (about 5 days a pixel) a click on a spike's triangle opened the
     evidence of the day under the cursor, days off the day its hover named."""
-    start(dash_duo, db_url, tmp_path)
+    start(dash_duo, reader_url, tmp_path)
     dash_duo.wait_for_contains_text("#status", "articles over 6,477 periods", timeout=LOAD_WAIT)
     x, y, day = marker_point(dash_duo, "hostility spike")
     actions = ActionChains(dash_duo.driver)
@@ -685,9 +727,9 @@ def test_a_click_on_a_spike_marker_of_the_whole_view_opens_that_spikes_day(dash_
 
 
 @kcna
-def test_a_chosen_day_is_shaded_and_named_under_the_chart(dash_duo, db_url: str, tmp_path: Path) -> None:
+def test_a_chosen_day_is_shaded_and_named_under_the_chart(dash_duo, reader_url: str, tmp_path: Path) -> None:
     """A click seemed to do nothing: the evidence opened below the fold, the chart marked nothing."""
-    start(dash_duo, db_url, tmp_path, SPRING_2013)
+    start(dash_duo, reader_url, tmp_path, SPRING_2013)
     click_at(dash_duo, "2013-03-07 06:00")
     dash_duo.wait_for_contains_text("#chosen-note", "2013-03-07 chosen", timeout=WAIT)
     shade = wait_until(lambda: dash_duo.driver.execute_script("""
@@ -720,10 +762,10 @@ def test_a_chosen_day_is_shaded_and_named_under_the_chart(dash_duo, db_url: str,
 
 
 @kcna
-def test_zoom_mode_stays_after_a_zoom_redraws_the_chart(dash_duo, db_url: str, tmp_path: Path) -> None:
+def test_zoom_mode_stays_after_a_zoom_redraws_the_chart(dash_duo, reader_url: str, tmp_path: Path) -> None:
     """After one toolbar zoom the drag mode went back to select: the next drag filled the
     annotation form instead of zooming."""
-    start(dash_duo, db_url, tmp_path, SPRING_2013)
+    start(dash_duo, reader_url, tmp_path, SPRING_2013)
     # the toolbar's zoom button (the toolbar shows on hover: clicked through the DOM)
     dash_duo.driver.execute_script(
         "document.querySelector(\"#index-graph .modebar-btn[data-attr='dragmode'][data-val='zoom']\").click()")
@@ -754,9 +796,9 @@ def test_zoom_mode_stays_after_a_zoom_redraws_the_chart(dash_duo, db_url: str, t
 
 
 @kcna
-def test_reference_events_are_labelled_on_a_zoomed_view(dash_duo, db_url: str, tmp_path: Path) -> None:
+def test_reference_events_are_labelled_on_a_zoomed_view(dash_duo, reader_url: str, tmp_path: Path) -> None:
     """Orange lines without labels: the label showed only on hover near the line's top."""
-    start(dash_duo, db_url, tmp_path, SPRING_2013)
+    start(dash_duo, reader_url, tmp_path, SPRING_2013)
     wait_until(lambda: "Nuclear test (3rd)" in chart_labels(dash_duo, events=True), message="the 2013 nuclear test's label")
     assert "Nuclear test (3rd)" not in chart_labels(dash_duo)  # told apart from the annotations' labels
     # the hover on the line, half-way up, names the event (not the day's dot)
@@ -773,9 +815,9 @@ def test_reference_events_are_labelled_on_a_zoomed_view(dash_duo, db_url: str, t
 
 
 @kcna
-def test_at_1280_by_800_the_date_axis_is_above_the_fold(dash_duo, db_url: str, tmp_path: Path) -> None:
+def test_at_1280_by_800_the_date_axis_is_above_the_fold(dash_duo, reader_url: str, tmp_path: Path) -> None:
     """The controls took ~300 px and pushed the chart's date axis below the fold."""
-    start(dash_duo, db_url, tmp_path, SPRING_2013)
+    start(dash_duo, reader_url, tmp_path, SPRING_2013)
     dash_duo.driver.set_window_size(1280, 800)
     time.sleep(1)
     bottom, inner, controls = dash_duo.driver.execute_script("""
