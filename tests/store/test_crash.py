@@ -39,7 +39,8 @@ WRITERS = 4
 KILL_AFTER = 300
 ROUNDS = 2
 STORIES = "kcna_stories_2011_2012.jsonl.gz"
-N_KILLED = 6000  # stories the kill-mid-file test reads
+N_KILLED = 4000  # stories the kill-mid-file test reads
+KILLED_BATCH = 250  # its batches: the kill comes after four, twelve are left
 
 
 # --------------------------------------------------------------------------- server helpers
@@ -192,7 +193,7 @@ _INGEST = """
 import sys
 from tension.pipeline.ingest import ingest
 from tension.store.engine import Store
-ingest(Store(sys.argv[1]), [sys.argv[2]], batch_size=500)
+ingest(Store(sys.argv[1]), [sys.argv[2]], batch_size=int(sys.argv[3]))
 """
 
 
@@ -235,20 +236,20 @@ def check_ingest_consistency(store: Store, version: str) -> list[dict]:
 @pytest.mark.corpus
 @pytest.mark.pg
 def test_ingest_killed_mid_file_on_postgresql(pg_url: str, shared_data, record_property, tmp_path: Path) -> None:
-    # the first 6,000 real stories: a kill mid-file and the re-run's batches after it (the whole
+    # the first 4,000 real stories: a kill mid-file and the re-run's batches after it (the whole
     # corpus made this one of the suite's longest tests, with nothing more to show)
     import gzip
 
-    first = tmp_path / "stories_6000.jsonl"
+    first = tmp_path / "stories_4000.jsonl"
     with gzip.open(shared_data(STORIES), "rt", encoding="utf-8") as src:
         first.write_text("".join(line for _, line in zip(range(N_KILLED), src, strict=False)), encoding="utf-8")
     corpus = str(first)
     version = scorer_for().version
-    proc = subprocess.Popen([sys.executable, "-c", _INGEST, pg_url, corpus], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-c", _INGEST, pg_url, corpus, str(KILLED_BATCH)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 300
-        while _count(pg_url) < 2000:
+        while _count(pg_url) < 4 * KILLED_BATCH:
             assert proc.poll() is None, proc.stderr.read().decode()[-3000:]
             assert time.monotonic() < deadline, "the ingest committed nothing in time"
             time.sleep(0.1)
@@ -264,8 +265,8 @@ def test_ingest_killed_mid_file_on_postgresql(pg_url: str, shared_data, record_p
     try:
         rows = check_ingest_consistency(store, version)
         n = len(rows)
-        assert 2000 <= n < N_KILLED, "killed too late to test anything"
-        assert n % 500 == 0, f"{n} articles: not whole batches of 500"
+        assert 4 * KILLED_BATCH <= n < N_KILLED, "killed too late to test anything"
+        assert n % KILLED_BATCH == 0, f"{n} articles: not whole batches of {KILLED_BATCH}"
         assert sorted(r["row"] for r in rows) == list(range(1, n + 1)), "not a prefix of the file"
         with store.read() as conn:
             run = dict(conn.execute(select(schema.ingest_runs)).mappings().one())
