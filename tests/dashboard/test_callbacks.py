@@ -227,6 +227,23 @@ def test_the_base_period_is_on_the_page_and_on_the_axis(service: Service) -> Non
     assert chosen["layout"]["yaxis"]["title"]["text"] == f"tension, 100 = mean of {day(0)} to {day(9)}"
 
 
+def test_plain_gives_the_same_json_and_lets_orjson_encode_the_chart_response_at_once(service: Service) -> None:
+    """Components in a response made plotly's encoder walk all of it, figure included, in
+    Python: the chart's callback sends them through `plain`, the dicts Dash would send."""
+    import orjson
+    from dash._utils import to_json
+
+    from tension.dashboard.payload import plain
+
+    fig, status, spikes = chart.render_view(service, view(""))
+    assert any(hasattr(c, "to_plotly_json") for c in spikes)
+    sent = [fig, plain(status), plain(spikes)]
+    options = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+    with pytest.raises(TypeError):
+        orjson.dumps([fig, status, spikes], option=options)  # what sent the encoder walking
+    assert orjson.loads(orjson.dumps(sent, option=options)) == orjson.loads(to_json([fig, status, spikes]))
+
+
 def test_sync_view_control_change_writes_the_url() -> None:
     values = ["2020-01-05T00:00:00", "2020-02-01", [], [], "D", 3, "raw", "", list(DEFAULT_LAYERS)]
     controls, search = ctl.sync_view("smooth", "?from=2019-01-01", values)

@@ -18,6 +18,7 @@ from tension.core.selection import Selection
 from tension.dashboard.figures import PERIOD_OF, chosen_shape, index_figure
 from tension.dashboard.panels.annotations import form_for_selection
 from tension.dashboard.panels.controls import CONTROL_IDS, smooth_value, view_from_controls
+from tension.dashboard.payload import plain
 from tension.dashboard.service import Service
 from tension.dashboard.view import measure_label, smooth_label, to_params
 from tension.store import annotations as ann
@@ -288,7 +289,8 @@ def register(app: Dash, service: Service) -> None:
     def _render(*values):
         if ctx.triggered_id == "smooth" and smooth_value(values[5]) is None:
             raise PreventUpdate  # _sync puts the smoothing in use back: no redraw with the default
-        return render_view(service, view_from_controls(list(values[:-3])), values[-2], values[-1])
+        fig, status, spikes = render_view(service, view_from_controls(list(values[:-3])), values[-2], values[-1])
+        return fig, plain(status), plain(spikes)  # a response of plain data is encoded at once
 
     # The toolbar's drag mode, remembered: a redraw for new dates (after a zoom) put it back
     # to select, so the next drag filled the annotation form instead of zooming.
