@@ -3,7 +3,7 @@
 Dash serialises a callback's whole response with plotly's JSON encoder, which hands it to
 orjson in one call unless something in it is not plain data. One component (a status line,
 a list of buttons) was enough: the encoder then walked the entire response in Python,
-figure included (about 70 ms for the 18-year chart; docs/benchmarks.md)."""
+figure included (docs/benchmarks.md has the cost for the 18-year chart)."""
 
 from __future__ import annotations
 
