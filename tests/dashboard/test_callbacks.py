@@ -229,7 +229,8 @@ def test_the_base_period_is_on_the_page_and_on_the_axis(service: Service) -> Non
 
 def test_plain_gives_the_same_json_and_lets_orjson_encode_the_chart_response_at_once(service: Service) -> None:
     """Components in a response made plotly's encoder walk all of it, figure included, in
-    Python: the chart's callback sends them through `plain`, the dicts Dash would send."""
+    Python: `plain` (which the chart's callback applies) gives the dicts Dash would send, the
+    same JSON, and orjson encodes the response in one call."""
     import orjson
     from dash._utils import to_json
 
