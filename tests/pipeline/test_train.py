@@ -111,3 +111,30 @@ def test_the_learning_loop(shared_data, tmp_path):
     before = evaluate(dev, shipped)[0].macro_f1
     after = evaluate(dev, store_scorer(Store(url)))[0].macro_f1
     assert after >= before - 0.02, (before, after)
+
+
+def test_fitting_on_the_used_columns_gives_the_full_fits_weights() -> None:
+    """_fit leaves out the feature columns no sentence uses; the weights and logits must be the
+    ones scikit-learn finds on all the columns, and an unused column's weight exactly 0."""
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    from tension.pipeline.train import _fit
+
+    rng = np.random.default_rng(0)
+    n, width = 300, 5_000
+    X = sp.hstack([sp.random(n, 40, density=0.3, random_state=2),  # the columns that carry the labels
+                   sp.random(n, width - 40, density=0.002, random_state=1)]).tocsr()
+    y = (np.asarray(X[:, :40].sum(axis=1)).ravel() * 3).astype(int) % 3
+    w = rng.uniform(0.5, 2.0, n)
+    s = {"C": 2.0, "max_iter": 1000, "tol": 1e-4}
+    ours = _fit(X, y, w, s)
+    full = LogisticRegression(C=2.0, max_iter=1000, tol=1e-4, solver="lbfgs").fit(X, y, sample_weight=w)
+    unused = np.asarray(X.getnnz(axis=0)) == 0
+    assert unused.sum() > width // 2  # the case the shortcut is for
+    assert (ours.coef_[:, unused] == 0).all()
+    np.testing.assert_allclose(ours.coef_, full.coef_, atol=1e-9)
+    np.testing.assert_allclose(ours.intercept_, full.intercept_, atol=1e-9)
+    np.testing.assert_allclose(ours.decision_function(X), full.decision_function(X), atol=1e-9)
+    assert list(ours.classes_) == list(full.classes_)
