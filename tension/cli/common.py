@@ -180,6 +180,7 @@ def warn_unscored(store) -> None:
     cov = coverage(store)
     if cov["unscored"]:
         click.echo(f"warning: {cov['unscored']:,} of {cov['originals']:,} articles are not scored by "
-                   "the store's lexicon; run: python -m tension rescore", err=True)
+                   "the store's current scorer (its lexicon, model and actors file); run: python -m tension "
+                   "rescore", err=True)
 
 

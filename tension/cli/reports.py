@@ -36,6 +36,7 @@ def export(out: str, engine: str, scheduler: str | None, all_dyads: bool, min_ar
     exports one dyad in this format; --dyads every dyad in long format."""
     from tension.io.export import write_export
     from tension.reports.export import build_dyads_export, build_export
+    from tension.store.queries import SelectionError
 
     store = open_store(kw["db"])
     sel, opts = view_from(kw, store)
@@ -44,7 +45,10 @@ def export(out: str, engine: str, scheduler: str | None, all_dyads: bool, min_ar
         if engine == "dask":
             raise click.BadParameter("--dyads runs on the pandas engine (--dyad A-B runs on either)",
                                      param_hint="--engine")
-        table = build_dyads_export(store, sel, opts, min_articles=min_articles)
+        try:
+            table = build_dyads_export(store, sel, opts, min_articles=min_articles)
+        except SelectionError as exc:
+            raise click.BadParameter(str(exc), param_hint="--dyads") from None
     elif engine == "dask":
         from tension.pipeline.dask import dask_client
 
@@ -83,6 +87,7 @@ def spikes(top: int, threshold: float, window: int, min_articles: int, evidence:
 
     store = open_store(kw["db"])
     sel, opts = view_from(kw, store)
+    warn_unscored(store)
     articles = load_articles(store, sel)
     found = find_spikes(articles, SpikeOptions(window=window, threshold=threshold, min_articles=min_articles),
                         opts.start, opts.end).head(top)

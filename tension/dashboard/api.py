@@ -1,8 +1,10 @@
 """A small JSON/CSV HTTP API on the dashboard's server (Grafana-style annotations).
 
     GET    /api/health
-    GET    /api/index.csv   ?from=&to=&freq=D|W|M&smooth=&normalize=&source=&category=&filter=
+    GET    /api/index.csv   ?from=&to=&freq=D|W|M&smooth=&normalize=&source=&category=&filter=&dyad=
     GET    /api/index.json  (same parameters)
+    GET    /api/dyads.csv   every dyad in long format (same parameters but dyad and category; min_articles=)
+    GET    /api/dyads.json  the actor x actor matrix of the range: articles and mean tension per dyad
     GET    /api/spikes      (same selection parameters)
     GET    /api/annotations ?from=&to=&tag=            → JSON list
     POST   /api/annotations  JSON body                  → 201 + stored annotation (with id)
@@ -129,7 +131,7 @@ def build_api(service: Service) -> Blueprint:
     def dyads_csv():
         sel, opts = _params()
         try:
-            min_articles = max(1, int(request.args.get("min_articles") or 1))
+            min_articles = int(request.args.get("min_articles") or 1)
         except ValueError:
             raise BadRequest("'min_articles' must be a whole number") from None
         body = to_csv_text(service.dyads_export(sel, opts, min_articles))

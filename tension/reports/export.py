@@ -19,6 +19,7 @@ from tension.store.actors import actor_of_source
 from tension.store.annotations import list_annotations
 from tension.store.engine import Store
 from tension.store.queries import (
+    SelectionError,
     date_bounds,
     load_articles,
     load_dyad_rows,
@@ -161,6 +162,12 @@ def build_dyads_export(store: Store, sel: Selection | None = None, opts: IndexOp
     has articles; smoothing runs over each dyad's whole history, as the headline's does."""
     sel = sel or Selection()
     opts = opts or IndexOptions()
+    if sel.dyad or sel.categories:  # said, not silently ignored: every dyad, of the overall tone
+        raise SelectionError("the dyads export lists every dyad with its own tone: it takes no "
+                             f"{'dyad' if sel.dyad else 'lexicon category'} (one dyad in the wide format: "
+                             "the index export with dyad A-B)")
+    if min_articles < 1:
+        raise SelectionError(f"min_articles must be at least 1, not {min_articles}")
     if rows is None:
         rows = dyad_rows(store, replace(sel, start=None, end=None))
     table = dyad_index(rows, replace(opts, start=None, end=None), min_articles=min_articles)

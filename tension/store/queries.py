@@ -185,8 +185,12 @@ def _load_overall(store: Store, sel: Selection) -> pd.DataFrame:
 
 
 def frame(rows: list, columns: list[str]) -> pd.DataFrame:
-    """A DataFrame from result rows, column-wise (much faster than row-wise for 10⁵ rows)."""
-    cols = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    """A DataFrame from result rows, column-wise (much faster than row-wise for 10⁵ rows).
+    Without rows the columns are of object dtype, not pandas' float64 for an empty list: a
+    merge on an empty column of hashes must still work (nothing scored by the current version)."""
+    if not rows:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
+    cols = list(zip(*rows, strict=True))
     return pd.DataFrame({c: list(v) for c, v in zip(columns, cols, strict=True)})
 
 

@@ -177,6 +177,10 @@ def test_cli_exports_dyads_and_one_dyad(store: Store, tmp_path: Path) -> None:
     assert res.exit_code == 2 and "overall tone" in res.output
     res = runner.invoke(main, ["ingest", "--actor", "NOPE", "--db", store.url, str(tmp_path / "x.csv")])
     assert res.exit_code == 2 and "unknown actor" in res.output
+    # the long format lists every dyad of the overall tone: a dyad or category is refused, not ignored
+    for extra in (["--category", "war_nuclear"], ["--dyad", "PRK-USA"]):
+        res = runner.invoke(main, ["export", "--dyads", *extra, "--out", "-", "--db", store.url])
+        assert res.exit_code == 2 and "takes no" in res.output, (extra, res.output)
 
 
 def test_api_serves_dyads(store: Store) -> None:
@@ -197,6 +201,9 @@ def test_api_serves_dyads(store: Store) -> None:
         m for m in matrix if m["target_actor"] == "USA").items()
     res = client.get("/api/index.csv?dyad=PRK-")
     assert res.status_code == 400 and "dyad" in res.get_json()["error"]
+    for query in ("category=war_nuclear", "dyad=PRK-USA", "min_articles=0"):
+        res = client.get(f"/api/dyads.csv?{query}")
+        assert res.status_code == 400 and res.get_json()["error"], query
 
 
 def test_the_app_is_built_without_reading_the_store_and_its_page_lists_the_dyads(store: Store) -> None:

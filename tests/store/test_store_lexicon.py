@@ -83,7 +83,8 @@ def test_switching_back_rescoring_and_pruning(tmp_path: Path, custom: Path) -> N
     shipped.write_bytes(default_lexicon_bytes())
     # switching: the summary warns that earlier articles need a rescore; rescore does them
     switched = run("ingest", str(GOOD / "articles.tsv"), "--db", db, "--quiet", "--lexicon", str(shipped))
-    assert "articles are not scored by the store's lexicon; run: python -m tension rescore" in switched.stderr
+    assert "articles are not scored by the store's current scorer (its lexicon, model and actors file); " \
+        "run: python -m tension rescore" in switched.stderr
     assert store_lexicon(store) is None  # the shipped lexicon is stored as "no setting"
     result = run("rescore", "--db", db, "--prune", "--quiet")
     assert result.exit_code == 0, result.output
@@ -112,3 +113,30 @@ def test_backup_and_restore_keep_the_store_lexicon(tmp_path: Path, custom: Path)
     assert run("restore", str(tmp_path / "b.db"), "--db", other).exit_code == 0
     assert store_lexicon(Store(other)) == custom.read_bytes()
     assert coverage(Store(other))["unscored"] == 0
+
+
+def test_a_store_with_nothing_scored_by_its_current_scorer_still_answers(tmp_path: Path, custom: Path) -> None:
+    """Switching the lexicon (or editing the actors file: both change the scorer version) left
+    no score of the current version until `rescore`; a merge of empty frames then failed
+    ("merge on str and float64 columns") and every export, the API and the page went down."""
+    from tension.dashboard.app import create_app
+
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    assert run("ingest", str(GOOD / "articles.csv"), "--db", db, "--quiet", "--lexicon", str(custom)).exit_code == 0
+    shipped = tmp_path / "shipped.toml"
+    shipped.write_bytes(default_lexicon_bytes())
+    # an unchanged file is not re-read, so the switch leaves every article stale
+    assert run("ingest", str(GOOD / "articles.csv"), "--db", db, "--quiet", "--lexicon", str(shipped)).exit_code == 0
+    assert coverage(Store(db))["unscored"] == 2
+    for args in (["export", "--out", "-"], ["export", "--out", "-", "--dyads"],
+                 ["export", "--out", "-", "--dyad", "PRK-USA"], ["spikes"]):
+        got = run(*args, "--db", db)
+        assert got.exit_code == 0, (args, got.output, got.stderr)
+        assert "run: python -m tension rescore" in got.stderr, args
+    app = create_app(db, seed=False, upload_dir=tmp_path / "uploads")
+    client = app.server.test_client()
+    for path in ("/", "/api/index.csv", "/api/index.csv?dyad=PRK-USA", "/api/dyads.csv", "/api/spikes"):
+        assert client.get(path).status_code == 200, path
+    layout = app.layout() if callable(app.layout) else app.layout
+    assert layout is not None  # the page's layout lists the store's dyads: none, without failing
+    app.server.extensions["tension"]["service"].store.dispose()
