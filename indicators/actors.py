@@ -230,6 +230,18 @@ def parse_actors(data: bytes) -> Actors:
     actors: dict[str, Actor] = {}
     terms: dict[tuple[str, ...], _Term] = {}
 
+    def table(key: str) -> dict:
+        value = doc.get(key, {})
+        if not isinstance(value, dict):
+            raise ValueError(f"actors file: [{key}] must be a table ([{key}] with lines under it), "
+                             f"not {type(value).__name__} {value!r}")
+        return value
+
+    def listed(value: object, where: str) -> list:
+        if not isinstance(value, list):
+            raise ValueError(f"actors file, {where} must be a list ([\"…\", \"…\"]), not {value!r}")
+        return value
+
     def add(code: str, term: object, where: str) -> None:
         if not isinstance(term, str) or not words(term):
             raise ValueError(f"actors file, {where}: a term must be text with words, not {term!r}")
@@ -240,7 +252,11 @@ def parse_actors(data: bytes) -> Actors:
                              f"(as {other.term!r})")
         terms[key] = _Term(code, term, exact)
 
-    for n, item in enumerate(doc.get("actor", []), 1):
+    items = doc.get("actor", [])
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise ValueError("actors file: each actor must be an [[actor]] table (two brackets), "
+                         f"not {type(items).__name__}")
+    for n, item in enumerate(items, 1):
         code = item.get("code") if isinstance(item, dict) else None
         if not isinstance(code, str) or not CODE.match(code):
             raise ValueError(f"actors file, actor #{n}: 'code' must be 2-8 capitals or digits "
@@ -249,22 +265,19 @@ def parse_actors(data: bytes) -> Actors:
             raise ValueError(f"actors file, actor #{n}: code {code} appears twice")
         own: list[str] = []
         for key in TERM_KEYS:
-            values = item.get(key, [])
-            if not isinstance(values, list):
-                raise ValueError(f"actors file, actor {code}: {key!r} must be a list of terms")
-            for term in values:
+            for term in listed(item.get(key, []), f"actor {code}: {key!r}"):
                 add(code, term, f"actor {code}, {key}")
                 own.append(term)
         actors[code] = Actor(code, str(item.get("name", code)), tuple(own))
-    for term in doc.get("ignore", {}).get("terms", []):
+    for term in listed(table("ignore").get("terms", []), "[ignore] terms"):
         add("", term, "[ignore]")
     sources = {}
-    for name, code in doc.get("sources", {}).items():
-        if code not in actors:
+    for name, code in table("sources").items():
+        if not isinstance(code, str) or code not in actors:
             raise ValueError(f"actors file, [sources]: {name!r} speaks for {code!r}, which is no actor")
         sources[name.strip().casefold()] = code
     conflict = []
-    for pair in doc.get("conflict", {}).get("dyads", []):
+    for pair in listed(table("conflict").get("dyads", []), "[conflict] dyads"):
         a, _, b = str(pair).partition("-")
         if a not in actors or b not in actors or a == b:
             raise ValueError(f"actors file, [conflict]: {pair!r} must be 'A-B' with two known actor codes")

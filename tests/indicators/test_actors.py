@@ -67,6 +67,14 @@ def test_sources_and_conflict_dyads_come_from_the_file() -> None:
     (b'[sources]\nkcna = "XXX"\n', "which is no actor"),
     (b'[[actor]]\ncode = "PRK"\n[conflict]\ndyads = ["PRK-PRK"]\n', "two known actor codes"),
     (b'not toml [', "not valid UTF-8 TOML"),
+    # a table or list of the wrong shape is named, not a traceback
+    (b'conflict = ["PRK-USA"]\n', r"\[conflict\] must be a table"),
+    (b'sources = "KCNA"\n', r"\[sources\] must be a table"),
+    (b'ignore = ["Korean War"]\n', r"\[ignore\] must be a table"),
+    (b'[[actor]]\ncode = "PRK"\n[conflict]\ndyads = "PRK-USA"\n', r"\[conflict\] dyads must be a list"),
+    (b'[ignore]\nterms = "Korean War"\n', r"\[ignore\] terms must be a list"),
+    (b'[actor]\ncode = "PRK"\n', r"\[\[actor\]\] table \(two brackets\)"),
+    (b'[[actor]]\ncode = "PRK"\n[sources]\nkcna = 3\n', "which is no actor"),
 ])
 def test_a_broken_actors_file_says_what_is_wrong(text: bytes, message: str) -> None:
     with pytest.raises(ValueError, match=message):
