@@ -18,6 +18,7 @@ from tension.analysis.wordshift import (
     word_shift,
 )
 from tension.core.selection import Selection
+from tension.store.actors import actor_of_source
 from tension.store.engine import Store
 from tension.store.queries import (
     TooManyToExplain,
@@ -29,6 +30,7 @@ from tension.store.queries import (
     rescored,
     resolve,
 )
+from tension.store.scoring import store_scorer
 
 
 def _shares(store: Store, articles: pd.DataFrame, sel: Selection) -> pd.DataFrame:
@@ -87,8 +89,10 @@ def _article_contributions(store: Store, target: pd.DataFrame, baseline_mean: fl
         return []
     df = ranked_contributions(target, baseline_mean, top)
     evidence = load_evidence(store, df["content_hash"].tolist(), version)
+    speaks_for = actor_of_source(store, store_scorer(store).actors)
     return [
-        {"id": int(r.id), "date": r.date.date().isoformat(), "source": r.source, "title": r.title,
+        {"id": int(r.id), "date": r.date.date().isoformat(), "source": r.source,
+         "source_actor": speaks_for(r.source), "title": r.title,
          "url": r.url, "tension": float(r.tension), "hostility": float(r.hostility),
          "conciliation": float(r.conciliation), "label": r.label,
          "contribution": float(r.contribution), "evidence": evidence.get(r.content_hash, [])}

@@ -872,6 +872,23 @@ def test_evidence_panel_ranks_articles_and_highlights_phrases(service: Service) 
             total, _, items = why.partition(": ")
             values = [float(x.split()[0]) for x in items.split(" · ")]
             assert sum(values) == pytest.approx(float(total.strip(" =")), abs=0.03)
+            # the actors it names, as the lexicon matches are shown: marked in the sentence and
+            # listed with the speaker (the source's actor: KCNA and Rodong speak for PRK) and targets
+            who = scorer.score_text(title).evidence()[0]
+            assert who["actors"], title
+            actors = [p for p in parts if not isinstance(p, str) and "actor" in p.className.split()]
+            whole = [m for m in who["actors"] if (m["start"], m["end"]) in set(spans) or all(
+                m["end"] <= a or m["start"] >= b for a, b in spans)]  # one crossing a cue: listed only
+            assert {p.children for p in actors} == {m["text"] for m in whole}, title
+            line = text_of(li.children[2])
+            assert all(f"{m['text']} {m['code']}" in line for m in who["actors"]), line
+            assert line.startswith(" actors: ") and "said by PRK" in line, line
+            aimed = line.rpartition("aimed at ")[2]
+            assert aimed.split(", ") == [t for t in who["targets"] if t != "PRK"], line
+            code = {m["text"]: m["code"] for m in who["actors"]}
+            assert all(p.title.endswith(f"actor {code[p.children]} · "
+                                        f"{'speaker' if code[p.children] == 'PRK' else 'target'}")
+                       for p in actors), title
         link = d.children[2]
         assert link.href.startswith("http://example.org/") and "noopener" in link.rel
     # the word shift explains the jump with hostile terms

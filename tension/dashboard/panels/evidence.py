@@ -1,5 +1,6 @@
 """The evidence panel: the articles of the chosen day or range ranked by contribution, with
-their sentences and the lexicon entries that fired, and the word shift against the weeks before."""
+their sentences, the lexicon entries that fired and the actors named (speaker and targets),
+and the word shift against the weeks before."""
 
 from __future__ import annotations
 
@@ -36,19 +37,48 @@ def _tip(m: dict) -> str:
     return tip + (f" · {mods}" if mods else "")
 
 
-def highlight(sentence: dict) -> list:
-    """The sentence with its cues (lexicon entries, words) in <mark> elements; the text stays
-    escaped (React text nodes)."""
+def _role(code: str, sentence: dict, source_actor: str = "") -> str:
+    if code == (sentence.get("speaker") or source_actor):
+        return "speaker"
+    return "target" if code in sentence.get("targets", ()) else "named"
+
+
+def highlight(sentence: dict, source_actor: str = "") -> list:
+    """The sentence with its cues (lexicon entries, words) in <mark> elements and the actors it
+    names underlined (a cue that is also an actor's name is both); the text stays escaped
+    (React text nodes). An actor's name that crosses a cue is left to the actors line."""
     text, out, pos = sentence["sentence"], [], 0
-    for m in marked_spans(sentence["matches"]):
-        out.append(text[pos:m["start"]])
-        value = m.get("contribution", m.get("effective"))
-        pole = m["pole"] if "contribution" not in m else ("hostility" if value >= 0 else "conciliation")
-        cls = f"hit {pole} {m.get('kind', 'lexicon')}" + (" muted-hit" if not value else "")
-        out.append(html.Mark(text[m["start"]:m["end"]], className=cls, title=_tip(m)))
-        pos = m["end"]
+    cues = {(c["start"], c["end"]): c for c in marked_spans(sentence["matches"])}
+    actors = {(a["start"], a["end"]): a for a in sentence.get("actors", ())
+              if (a["start"], a["end"]) in cues or all(a["end"] <= s or a["start"] >= e for s, e in cues)}
+    for span in sorted(cues.keys() | actors.keys()):
+        out.append(text[pos:span[0]])
+        actor, cue = actors.get(span), cues.get(span)
+        who = f"actor {actor['code']} · {_role(actor['code'], sentence, source_actor)}" if actor else ""
+        if cue is None:
+            out.append(html.Span(text[span[0]:span[1]], className="actor", title=who))
+        else:
+            value = cue.get("contribution", cue.get("effective"))
+            pole = cue["pole"] if "contribution" not in cue else ("hostility" if value >= 0 else "conciliation")
+            cls = f"hit {pole} {cue.get('kind', 'lexicon')}" + (" muted-hit" if not value else "")
+            out.append(html.Mark(text[span[0]:span[1]], className=cls + (" actor" if actor else ""),
+                                 title=_tip(cue) + (f" · {who}" if actor else "")))
+        pos = span[1]
     out.append(text[pos:])
     return out
+
+
+def actors_line(sentence: dict, source_actor: str = "") -> html.Span | None:
+    """Who the sentence names, who speaks (a reported speaker, else the actor its source speaks
+    for) and at whom it is aimed: the speaker is never its own target (docs/methodology.md §2b)."""
+    mentions = sentence.get("actors") or []
+    if not mentions:
+        return None
+    speaker = sentence.get("speaker") or source_actor
+    named = " · ".join(f"{m['text']} {m['code']}" for m in mentions)
+    voice = f"said by {speaker}" if speaker else "in the voice of a source that speaks for no actor"
+    aimed = ", ".join(t for t in sentence.get("targets") or [] if t != speaker) or "no other actor"
+    return html.Span(f" actors: {named}; {voice}, aimed at {aimed}", className="actors muted")
 
 
 def why_line(sentence: dict) -> html.Span | None:
@@ -113,7 +143,8 @@ def evidence_panel(service: Service, view: dict, selection: dict | None,
         more = f": the top {len(arts):,} of {why['n_target']:,}" if len(arts) < why["n_target"] else ""
         out.append(html.H3(f"Articles, by contribution{more}"))
     for a in arts:
-        sentences = [html.Li([html.Span(highlight(s), className="sentence"), why_line(s),
+        own = a.get("source_actor", "")
+        sentences = [html.Li([html.Span(highlight(s, own), className="sentence"), why_line(s), actors_line(s, own),
                               label_buttons(s["sentence"], texts, current.get(s["sentence"]), next(slots))])
                      for s in a["evidence"]] or [html.Li("no evidence", className="muted")]
         link = html.A("source", href=a["url"], target="_blank", rel="noopener noreferrer") \
