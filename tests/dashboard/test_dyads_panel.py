@@ -234,3 +234,31 @@ def test_an_empty_store_has_an_empty_heatmap(tmp_path: Path) -> None:
         assert [o["value"] for o in ctl.measure_options(service)] == [HEADLINE, "conflict", "all"]
     finally:
         store.dispose()
+
+
+def test_a_source_that_speaks_for_no_actor_is_left_out_of_the_dyad_choices(tmp_path: Path) -> None:
+    """Wire copy speaks for no actor: its dyad rows have no source, and no "A-B" names them. The
+    dropdown listed " → PRK" (value "-PRK", which charted the headline instead) and the heatmap
+    had a row without a name; both leave them out, and the note says why."""
+    path = tmp_path / "wire.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["date", "source", "title"])
+        for i in range(N_DAYS):
+            for k in range(3):
+                w.writerow([day(i), "Wire", f"New sanctions on North Korea feared to raise the risk of war {i}-{k}"])
+            w.writerow([day(i), "KCNA", USA.format(n=i)])
+    store = Store(f"sqlite:///{tmp_path / 'wire.db'}")
+    try:
+        assert ingest(store, [str(path)]).added == 4 * N_DAYS
+        service = Service(store)
+        everything = service.dyad_matrix(ctl.Selection())
+        assert (everything["source_actor"] == "").any()  # the wire's rows are there...
+        values = [o["value"] for o in ctl.measure_options(service)]
+        assert not [v for v in values if v.startswith("-")]  # ...but not among the choices
+        fig, note = dyads.render_heatmap(service, parse_query(""))
+        assert "" not in fig["layout"]["yaxis"]["categoryarray"] and "PRK" in fig["layout"]["yaxis"]["categoryarray"]
+        assert all(not c[2].startswith("-") for c in fig["data"][0]["customdata"])
+        assert "speak for no actor" in note and "--actor" in note
+    finally:
+        store.dispose()

@@ -64,6 +64,13 @@ MIN_DYAD_ARTICLES = 20  # a dyad with fewer articles in the store is not offered
 MEASURES_OFFERED = (HEADLINE, *(m for m in ("intensity", "conflict", "all") if m != HEADLINE))
 
 
+def chartable(matrix: pd.DataFrame) -> pd.DataFrame:
+    """The dyads the page can chart: those with a source actor. A source that speaks for no
+    actor (wire copy, until `ingest --actor` names one) has rows with an empty source; the
+    conflict measures read them, but no "A-B" names them."""
+    return matrix[matrix["source_actor"].astype(str) != ""]
+
+
 def measure_options(service: Service, keep: tuple[str | None, ...] = ()) -> list[dict]:
     """The measure dropdowns' choices: the headline (the conflict intensity), the conflict
     index and the overall tone, then
@@ -72,7 +79,7 @@ def measure_options(service: Service, keep: tuple[str | None, ...] = ()) -> list
     listed so that the dropdown shows them."""
     actors = load_actors().actors
     options = [{"label": MEASURE_LABELS[m], "value": m} for m in MEASURES_OFFERED]
-    matrix = service.dyad_matrix(Selection())
+    matrix = chartable(service.dyad_matrix(Selection()))
     matrix = matrix[matrix["n_articles"] >= MIN_DYAD_ARTICLES].sort_values(
         ["n_articles", "source_actor", "target_actor"], ascending=[False, True, True])
     for source, target, n in zip(matrix["source_actor"], matrix["target_actor"], matrix["n_articles"],

@@ -14,7 +14,12 @@ from indicators.actors import load_actors
 from tension.core.filters import FilterError
 from tension.core.selection import Selection
 from tension.dashboard.figures import BLUE, RED, _num, _text
-from tension.dashboard.panels.controls import CONTROL_IDS, measure_options, view_from_controls
+from tension.dashboard.panels.controls import (
+    CONTROL_IDS,
+    chartable,
+    measure_options,
+    view_from_controls,
+)
 from tension.dashboard.service import Service
 from tension.dashboard.view import to_params
 
@@ -102,14 +107,18 @@ def render_heatmap(service: Service, view: dict) -> tuple[dict, str]:
         return heatmap_figure(pd.DataFrame(columns=["source_actor", "target_actor", "n_articles",
                                                     "tension"])), str(exc)
     start, end = view_dates(service, view)
-    matrix = service.dyad_matrix(Selection(sources=sel.sources, filter=sel.filter), start, end)
+    everything = service.dyad_matrix(Selection(sources=sel.sources, filter=sel.filter), start, end)
+    matrix = chartable(everything)
     fig = heatmap_figure(matrix, sel.dyad)
+    unnamed = (" Sources that speak for no actor are not in the matrix (the conflict measures read "
+               "their reports): `ingest --actor CODE` says whom a source speaks for."
+               ) if len(everything) > len(matrix) else ""
     if not len(matrix):
-        return fig, "No article in this view is aimed at an actor."
+        return fig, "No article in this view is aimed at an actor by a source that speaks for one." + unnamed
     shown = len(set(fig["layout"]["xaxis"]["categoryarray"]) | set(fig["layout"]["yaxis"]["categoryarray"]))
     return fig, (f"Mean tension of each source → target over {start} to {end}, for the "
                  f"{shown} actors with most articles (red hostile, blue conciliatory). "
-                 "Click a cell to chart that dyad.")
+                 "Click a cell to chart that dyad." + unnamed)
 
 
 def dyad_from_click(click: dict | None) -> str | None:
