@@ -115,6 +115,8 @@ def ingest(paths: tuple[str, ...], db: str | None, fmt: str, mapping: str | None
             click.echo(f"{path}: read as {summary.formats.get(path)}{note}")
         for err in summary.errors:
             click.echo(f"error: {err}", err=True)
+        for note in summary.notes:
+            click.echo(f"note: {note}", err=True)
         click.echo(summary.line())
         if lexicon:
             warn_unscored(store)

@@ -24,12 +24,19 @@ def check_actor(code: str, actors: Actors) -> None:
         raise ValueError(f"unknown actor {code!r}; the actors file knows {', '.join(sorted(actors.actors))}")
 
 
-def set_source_actor(store: Store, sources: Iterable[str], code: str, actors: Actors | None = None) -> None:
-    """Make `code` the actor these sources speak for; an unknown code raises ValueError."""
-    check_actor(code, actors or load_actors())
+def set_source_actor(store: Store, sources: Iterable[str], code: str, actors: Actors | None = None) -> list[str]:
+    """Make `code` the actor these sources speak for; an unknown code raises ValueError. The
+    choice is the source's, so it holds for the articles it gave before too: the notes returned
+    say so for each source that spoke for another actor until now."""
+    actors = actors or load_actors()
+    check_actor(code, actors)
     mapping = source_actors(store)
+    before = actor_of_source(store, actors)
+    notes = [f"source {name!r} spoke for {was}; now {code}, for its earlier articles too"
+             for name in sources if (was := before(name)) and was != code]
     mapping.update({s.strip().casefold(): code for s in sources})
     store.set_setting(SETTING, json.dumps(mapping, sort_keys=True))
+    return notes
 
 
 def actor_of_source(store: Store, actors: Actors) -> Callable[[str], str]:

@@ -66,6 +66,30 @@ def test_ingest_actor_is_kept_and_unknown_codes_are_refused(store: Store, tmp_pa
     assert source_actors(store) == {"wire": "PRK"}  # nothing changed by the refused import
 
 
+def test_actor_for_a_file_read_before_names_its_sources_and_a_change_is_said(tmp_path: Path) -> None:
+    """`ingest FILE --actor CODE` on a file imported before (not re-read: nothing to add) set
+    no actor, silently; the file's sources are read again for it. A source that spoke for
+    another actor until now is said to change, for its earlier articles too."""
+    s = Store(f"sqlite:///{tmp_path / 's.db'}")
+    try:
+        path = tmp_path / "named.csv"
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["date", "source", "title"])
+            w.writerows([(d, "Wire", t) for d, t in ROWS[:4]] + [(d, "Other wire", t) for d, t in ROWS[4:]])
+        assert ingest(s, [path]).added == len(ROWS)
+        assert source_actors(s) == {}
+        again = ingest(s, [path], actor="PRK")
+        assert again.unchanged == [str(path)] and again.added == 0 and again.notes == []
+        assert source_actors(s) == {"wire": "PRK", "other wire": "PRK"}
+        res = CliRunner().invoke(main, ["ingest", str(path), "--actor", "KOR", "--db", s.url])
+        assert res.exit_code == 0, res.output
+        assert source_actors(s) == {"wire": "KOR", "other wire": "KOR"}
+        assert "note: source 'Other wire' spoke for PRK; now KOR, for its earlier articles too" in res.stderr
+    finally:
+        s.dispose()
+
+
 def test_measures_and_dyads_read_who_is_aimed_at(store: Store) -> None:
     overall = load_articles(store, Selection())
     assert len(overall) == len(ROWS)

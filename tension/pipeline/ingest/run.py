@@ -186,7 +186,7 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
             executor.shutdown(cancel_futures=True)
     s = ing.summary
     if actor is not None and sources:
-        set_source_actor(store, sorted(sources), actor, store_scorer(store).actors)
+        s.notes += set_source_actor(store, sorted(sources), actor, store_scorer(store).actors)
     here = s.quarantined - sum(e["n"] for e in s.quarantine_in)  # the rest: files not re-read
     if here:  # `listed`: how many `quarantine list --run` shows (the rest were met before)
         listed = runs.quarantined(store, run_id=s.run_id, limit=0)[1]
@@ -195,12 +195,26 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
     return s
 
 
+def _sources_of(path: str, options: dict, date: dt.date | None, name: str | None,
+                batch_size: int) -> set[str]:
+    """The sources of a file's good rows, read again without storing anything."""
+    try:
+        reader = open_reader(path, fmt=options["fmt"], mapping=options["mapping"], source=options["source"],
+                             tz=options["tz"], date_order=options.get("date_order", "auto"),
+                             default_date=date, name=name)
+    except ReadError:
+        return set()
+    return {x.source for batch in reader.batches(batch_size) for x in batch if isinstance(x, Article)}
+
+
 def _ingest_one(ing: Ingester, path: str, options: dict, batch_size: int,
                 progress: Callable[[str, int], None] | None, date: dt.date | None = None,
                 name: str | None = None, sources: set[str] | None = None) -> None:
     s = ing.summary
     fingerprint, content = files.file_digests(path, options)
     if fingerprint and files.known_file(ing.store, fingerprint, path, s):
+        if sources is not None and not options["source"]:  # `--actor` for a file read before:
+            sources.update(_sources_of(path, options, date, name, batch_size))  # its sources still
         return
     if content and (clash := files.imported_otherwise(ing.store, content, options)):
         s.errors.append(f"{path}: {clash}")

@@ -68,6 +68,7 @@ class Summary:
     formats: dict[str, str] = field(default_factory=dict)
     unchanged: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth saying, not a problem (`--actor`'s effect)
     run_id: int | None = None
     # The first SHOWN quarantined rows (see `problem_entry`), and where all of them are: one
     # {"run", "file", "n", "listed"} per run (this one; earlier ones for files not re-read),
@@ -114,5 +115,5 @@ class Summary:
         return {"read": self.read, "added": self.added, "duplicates": self.duplicates,
                 "already": self.already, "copies": self.copies, "quarantined": self.quarantined,
                 "scored": self.scored, "files": self.files, "formats": self.formats,
-                "unchanged": self.unchanged, "errors": self.errors, "run_id": self.run_id,
+                "unchanged": self.unchanged, "errors": self.errors, "notes": self.notes, "run_id": self.run_id,
                 "problems": self.problems, "quarantine_in": self.quarantine_in}
