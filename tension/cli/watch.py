@@ -143,6 +143,8 @@ def watch(names: tuple[str, ...], db: str | None, interval: int | None, once: bo
     """Pull the enabled sources (or the ones named) on their interval, ingest what is new and
     alert once when the latest days become a spike candidate. Ctrl-C stops it between pulls."""
     from tension.analysis.options import OptionError, parse_measure
+    from tension.core.selection import Selection
+    from tension.store.queries import SelectionError, resolve
     from tension.store.sources import SourceError, get_source
     from tension.watch import run_watch
 
@@ -151,7 +153,9 @@ def watch(names: tuple[str, ...], db: str | None, interval: int | None, once: bo
         for n in names:
             get_source(store, n)
         wanted = [parse_measure(m) for m in measures] or [""]
-    except (SourceError, OptionError) as exc:
+        for m in wanted:  # a dyad's actors are checked now, not after the first pull
+            resolve(store, Selection(dyad=m))
+    except (SourceError, OptionError, SelectionError) as exc:
         raise click.BadParameter(str(exc)) from None
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))

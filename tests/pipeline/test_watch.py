@@ -216,6 +216,9 @@ def test_watch_once_cli_twice(server, store: Store) -> None:
     res = runner.invoke(main, ["sources", "add", f"{base}/feed.xml", "--name", "wire", "--interval", "15m",
                                "--db", store.url])
     assert res.exit_code == 0, res.output
+    # an unknown actor in --alert-on is refused before anything is pulled (it was after a pull)
+    res = runner.invoke(main, ["watch", "--once", "--alert-on", "XXX-USA", "--db", store.url])
+    assert res.exit_code == 2 and "unknown actor 'XXX'" in res.output and store.counts()["articles"] == 0
     res = runner.invoke(main, ["watch", "--once", "--db", store.url])
     assert res.exit_code == 0 and "wire: read 3, added 3" in res.output, res.output
     feeds.routes["/feed.xml"] = (200, rss([*QUIET, ("n1", "Farmers harvest early rice", D), QUIET[1]]), {})
