@@ -161,8 +161,8 @@ def _confusion(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _esc(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _esc(text: str) -> str:  # a table cell of Markdown: no column break, no HTML tag
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def write_report(md: Path, out: Path, spec: dict, metrics: dict, study: dict, extremes: dict, misses: list[dict],
@@ -287,6 +287,9 @@ def measures_section(m: dict) -> str:
     per_event = _per_event(m["measures"])
     dyads = "\n".join(f"| {k} | {v['mean']:+.3f} | {v['n_articles']:,} | {', '.join(v['most_conciliatory_months'][:5])} |"
                        for k, v in m["dyads"].items())
+    span = f"{m.get('gpr_from') or 'its first month'} to {m.get('gpr_to') or 'the last month both have'}"
+    words = "".join(f" `word:{w}` is the share of the day's headlines with the word \"{w}\"."
+                    for w in m.get("words", []))
     return f"""
 ## Measures and dyads against the development references
 
@@ -296,9 +299,8 @@ share of `{m['events_file']}` events after which the index moves the way the eve
 down), with its Wilson 95 % interval: on two dozen events one event is four points. The
 same share over other windows (days before / days after) stands beside it, so nobody has to
 wonder whether the window drives the ranking. *GPR*: Pearson r of the monthly mean with
-GPRC_KOR of `{m['gpr_file']}`, 1997–2005. `word:nuclear` is the share of the day's headlines
-with the word "nuclear". These are development references; acceptance uses held-out events
-and months.
+{m['gpr_column']} of `{m['gpr_file']}`, {span}.{words} These are development references;
+acceptance uses held-out events and months.
 
 | measure | events moved the right way (27 before / 4 after; 95 % interval) | {heads} | GPR r |
 |---|---|{"---|" * len(windows)}---|
@@ -308,7 +310,7 @@ Event by event (the effect as above: after − before; ✓ the way the event sho
 
 {per_event}
 
-| dyad | mean tension 1997–2014 | articles | most conciliatory months |
+| dyad | mean tension {m['years']} | articles | most conciliatory months |
 |---|---|---|---|
 {dyads}
 """

@@ -110,9 +110,12 @@ def measures_study(store: Store, study: dict, data: Path) -> dict:
         return {}
     events = pd.read_csv(data / part["events"])
     gpr = pd.read_csv(data / part["gpr"])
-    reference = pd.Series(gpr[part.get("gpr_column", "GPRC_KOR")].to_numpy(),
-                          index=pd.to_datetime(gpr["month"], format="%Y-%m"))
-    span = (part.get("gpr_from", "1997-01"), part.get("gpr_to", "2005-12"))
+    column = part.get("gpr_column")  # the study file says which series: nothing here knows a country
+    if column not in gpr.columns or "month" not in gpr.columns:
+        raise ValueError(f"study [dyads]: gpr_column must name a column of {part['gpr']} beside its "
+                         f"'month' column; it has {', '.join(map(str, gpr.columns))}")
+    reference = pd.Series(gpr[column].to_numpy(), index=pd.to_datetime(gpr["month"], format="%Y-%m"))
+    span = (part.get("gpr_from"), part.get("gpr_to"))  # None: every month the two share
     source = study["headlines"]["source"]
     sel = Selection(sources=(source,), dyad="all")
     titles = load_articles(store, sel)
@@ -135,7 +138,10 @@ def measures_study(store: Store, study: dict, data: Path) -> dict:
     for word in part.get("words", []):
         hit = titles["title"].str.contains(rf"\b{word}", case=False, regex=True).astype("float64")
         series[f"word:{word}"] = hit.groupby(titles["date"]).mean()
-    return {"events_file": part["events"], "gpr_file": part["gpr"],
+    years = f"{titles['date'].min():%Y}–{titles['date'].max():%Y}" if len(titles) else "–"
+    return {"events_file": part["events"], "gpr_file": part["gpr"], "gpr_column": column,
+            "gpr_from": span[0], "gpr_to": span[1], "words": list(part.get("words", [])),
+            "years": years,
             "measures": {name: {"events": direction_share(s, events),
                                 "gpr": monthly_correlation(s, reference, *span),
                                 # other windows beside the fixed one: does the choice drive the answer?
