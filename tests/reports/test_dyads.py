@@ -82,7 +82,7 @@ def test_actor_for_a_file_read_before_names_its_sources_and_a_change_is_said(tmp
         again = ingest(s, [path], actor="PRK")
         assert again.unchanged == [str(path)] and again.added == 0 and again.notes == []
         assert source_actors(s) == {"wire": "PRK", "other wire": "PRK"}
-        res = CliRunner().invoke(main, ["ingest", str(path), "--actor", "KOR", "--db", s.url])
+        res = CliRunner().invoke(main, ["ingest", str(path), "--actor", "kor", "--db", s.url])  # as --dyad: any case
         assert res.exit_code == 0, res.output
         assert source_actors(s) == {"wire": "KOR", "other wire": "KOR"}
         assert "note: source 'Other wire' spoke for PRK; now KOR, for its earlier articles too" in res.stderr
