@@ -68,7 +68,8 @@ def sources_list(db: str | None, as_json: bool) -> None:
         click.echo("no sources; add one with: python -m tension sources add URL")
     for r in rows:
         state = "enabled" if r["enabled"] else "disabled"
-        click.echo(f"{r['id']:>3}  {r['name']}  {r['location']}  every {r['interval_s']} s  {state}  "
+        speaks = f"  speaks for {r['actor']}" if r.get("actor") else ""
+        click.echo(f"{r['id']:>3}  {r['name']}{speaks}  {r['location']}  every {r['interval_s']} s  {state}  "
                    f"last pull {r['last_pull_at'] or 'never'}  added {r['last_added']} (total {r['total_added']})"
                    + (f"  last error: {r['last_error']}" if r["last_error"] else ""))
 

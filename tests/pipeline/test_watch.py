@@ -214,7 +214,7 @@ def test_watch_once_cli_twice(server, store: Store) -> None:
     feeds.routes["/feed.xml"] = (200, rss(QUIET), {})
     runner = CliRunner()
     res = runner.invoke(main, ["sources", "add", f"{base}/feed.xml", "--name", "wire", "--interval", "15m",
-                               "--db", store.url])
+                               "--actor", "prk", "--db", store.url])
     assert res.exit_code == 0, res.output
     # an unknown actor in --alert-on is refused before anything is pulled (it was after a pull)
     res = runner.invoke(main, ["watch", "--once", "--alert-on", "XXX-USA", "--db", store.url])
@@ -225,7 +225,7 @@ def test_watch_once_cli_twice(server, store: Store) -> None:
     res = runner.invoke(main, ["watch", "--once", "--db", store.url])
     assert "added 1" in res.output, res.output
     res = runner.invoke(main, ["sources", "list", "--db", store.url])
-    assert "wire" in res.output and "total 4" in res.output
+    assert "wire  speaks for PRK" in res.output and "total 4" in res.output
     assert runner.invoke(main, ["sources", "disable", "wire", "--db", store.url]).exit_code == 0
     assert list_sources(store)[0]["enabled"] == 0
     assert runner.invoke(main, ["sources", "enable", "1", "--db", store.url]).exit_code == 0
