@@ -139,4 +139,9 @@ def test_a_store_with_nothing_scored_by_its_current_scorer_still_answers(tmp_pat
         assert client.get(path).status_code == 200, path
     layout = app.layout() if callable(app.layout) else app.layout
     assert layout is not None  # the page's layout lists the store's dyads: none, without failing
+    from tension.dashboard.panels import chart
+    from tension.dashboard.view import parse_query
+
+    _, status, _ = chart.render_view(app.server.extensions["tension"]["service"], parse_query(""))
+    assert "2 articles await rescoring by the current scorer" in str(status)
     app.server.extensions["tension"]["service"].store.dispose()

@@ -71,8 +71,9 @@ def render_view(service: Service, view: dict, chosen: dict | None = None,
     if cov["originals"] < FIRST_RUN_ARTICLES:
         status.append(first_run_note(cov["originals"]))
     if cov["unscored"]:
-        status.append(html.Span(f" {cov['unscored']:,} articles await rescoring by the current "
-                                "lexicon: run python -m tension rescore.", className="error"))
+        status.append(html.Span(f" {cov['unscored']:,} articles await rescoring by the current scorer "
+                                "(lexicon, model, actors file): run python -m tension rescore.",
+                                className="error"))
     if n_art == 0:
         status.append(html.Span(" " + empty_view_message(view, service.bounds()[0] is not None),
                                 className="muted"))
