@@ -288,7 +288,7 @@ def measures_section(m: dict) -> str:
     dyads = "\n".join(f"| {k} | {v['mean']:+.3f} | {v['n_articles']:,} | {', '.join(v['most_conciliatory_months'][:5])} |"
                        for k, v in m["dyads"].items())
     span = f"{m.get('gpr_from') or 'its first month'} to {m.get('gpr_to') or 'the last month both have'}"
-    words = "".join(f" `word:{w}` is the share of the day's headlines with the word \"{w}\"."
+    words = "".join(f"\n`word:{w}` is the share of the day's headlines with the word \"{w}\"."
                     for w in m.get("words", []))
     return f"""
 ## Measures and dyads against the development references
@@ -299,8 +299,8 @@ share of `{m['events_file']}` events after which the index moves the way the eve
 down), with its Wilson 95 % interval: on two dozen events one event is four points. The
 same share over other windows (days before / days after) stands beside it, so nobody has to
 wonder whether the window drives the ranking. *GPR*: Pearson r of the monthly mean with
-{m['gpr_column']} of `{m['gpr_file']}`, {span}.{words} These are development references;
-acceptance uses held-out events and months.
+{m['gpr_column']} of `{m['gpr_file']}`, {span}.{words}
+These are development references; acceptance uses held-out events and months.
 
 | measure | events moved the right way (27 before / 4 after; 95 % interval) | {heads} | GPR r |
 |---|---|{"---|" * len(windows)}---|
