@@ -30,7 +30,8 @@ def sources() -> None:
 @sources.command("add")
 @click.argument("location")
 @click.option("--name", help="Name of the source (default: the location); also the articles' source.")
-@click.option("--actor", metavar="CODE", callback=lambda _c, _p, v: v.upper() if v else v, help="The actor it speaks for (a code of the actors file).")
+@click.option("--actor", metavar="CODE", callback=lambda _c, _p, v: v.upper() if v else v,
+              help="The actor it speaks for (a code of the actors file).")
 @click.option("--interval", default="15m", show_default=True, callback=_interval,
               help="How often to pull it: 90s, 15m, 1h, 1d (at least 60 s).")
 @db_option

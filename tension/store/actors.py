@@ -30,6 +30,7 @@ def set_source_actor(store: Store, sources: Iterable[str], code: str, actors: Ac
     say so for each source that spoke for another actor until now."""
     actors = actors or load_actors()
     check_actor(code, actors)
+    sources = list(sources)
     mapping = source_actors(store)
     before = actor_of_source(store, actors)
     notes = [f"source {name!r} spoke for {was}; now {code}, for its earlier articles too"

@@ -18,7 +18,7 @@ from concurrent.futures import wait as wait_futures
 
 from indicators.scorers import scorer_for
 from tension.core.records import Article, Problem
-from tension.io.readers import ReadError, expand_paths, open_reader
+from tension.io.readers import Reader, ReadError, expand_paths, open_reader
 from tension.pipeline.executors import InlineExecutor, split
 from tension.pipeline.ingest import files
 from tension.pipeline.ingest.keys import Batch, Keyer, prepare
@@ -195,16 +195,20 @@ def ingest(store: Store, paths: Iterable[str | os.PathLike[str]], *, fmt: str = 
     return s
 
 
+def _reader(path: str, options: dict, date: dt.date | None, name: str | None) -> Reader:
+    return open_reader(path, fmt=options["fmt"], mapping=options["mapping"], source=options["source"],
+                       tz=options["tz"], date_order=options.get("date_order", "auto"), default_date=date,
+                       name=name)
+
+
 def _sources_of(path: str, options: dict, date: dt.date | None, name: str | None,
                 batch_size: int) -> set[str]:
     """The sources of a file's good rows, read again without storing anything."""
     try:
-        reader = open_reader(path, fmt=options["fmt"], mapping=options["mapping"], source=options["source"],
-                             tz=options["tz"], date_order=options.get("date_order", "auto"),
-                             default_date=date, name=name)
+        batches = _reader(path, options, date, name).batches(batch_size)
     except ReadError:
         return set()
-    return {x.source for batch in reader.batches(batch_size) for x in batch if isinstance(x, Article)}
+    return {x.source for batch in batches for x in batch if isinstance(x, Article)}
 
 
 def _ingest_one(ing: Ingester, path: str, options: dict, batch_size: int,
@@ -220,10 +224,7 @@ def _ingest_one(ing: Ingester, path: str, options: dict, batch_size: int,
         s.errors.append(f"{path}: {clash}")
         return
     try:
-        reader = open_reader(path, fmt=options["fmt"], mapping=options["mapping"],
-                             source=options["source"], tz=options["tz"],
-                             date_order=options.get("date_order", "auto"), default_date=date,
-                             name=name)
+        reader = _reader(path, options, date, name)
     except ReadError as exc:
         s.errors.append(str(exc))
         return
