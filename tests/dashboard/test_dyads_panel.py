@@ -140,6 +140,12 @@ def test_a_compared_measure_is_a_second_line_named_after_it(service: Service) ->
     alone, _, _ = chart.render_view(service, parse_query("?dyad=PRK-CHN&norm=zscore&smooth=3"))
     both, _, _ = chart.render_view(service, parse_query("?compare=PRK-CHN&norm=zscore&smooth=3"))
     assert trace(both, "PRK → CHN")["y"] == trace(alone, "smoothed")["y"]
+    # weeks and months, and dates that cut a week: the compared line covers the main line's days
+    # (it took each period's first day only as its last period: one day of the last week)
+    for query in ("freq=W", "freq=M", f"freq=W&from={day(2)}&to={day(9)}", f"freq=W&from={day(2)}&smooth=1"):
+        alone, _, _ = chart.render_view(service, parse_query(f"?dyad=PRK-CHN&{query}"))
+        both, _, _ = chart.render_view(service, parse_query(f"?dyad=PRK-USA&compare=PRK-CHN&{query}"))
+        assert trace(both, "PRK → CHN")["y"] == trace(alone, "smoothed")["y"], query
     # nothing compared, or the measure itself: no second line
     for search in ("?dyad=PRK-USA", "?dyad=PRK-USA&compare=PRK-USA", "?compare=all"):
         fig, _, _ = chart.render_view(service, parse_query(search))

@@ -89,8 +89,12 @@ def compare_table(service: Service, view: dict, sel: Selection, opts: IndexOptio
     same = {other, sel.dyad} <= {"", HEADLINE} or other == sel.dyad
     if not other or same or start is None:
         return None
+    # the main line's days: the view's dates where it has them, else its first period's first
+    # day to its last period's last (a week's start alone left out the rest of the week)
+    first = opts.start or start.date()
+    last = opts.end or (end.date() if opts.freq == "D" else period_under(end, opts.freq)[1].date())
     try:
-        table = service.index(replace(sel, dyad=other), replace(opts, start=start.date(), end=end.date()))
+        table = service.index(replace(sel, dyad=other), replace(opts, start=first, end=last))
     except (FilterError, ValueError):  # a measure the selection refuses (a dyad with a category)
         return None
     return measure_label(other), table
