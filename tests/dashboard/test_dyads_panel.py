@@ -268,3 +268,14 @@ def test_a_source_that_speaks_for_no_actor_is_left_out_of_the_dyad_choices(tmp_p
         assert "speak for no actor" in note and "--actor" in note
     finally:
         store.dispose()
+
+
+def test_the_evidence_of_a_dyad_the_selection_refuses_says_why(service: Service) -> None:
+    """A dyad with a lexicon category (or an unknown actor) is refused by the selection; the
+    chart said so, and the evidence panel raised (a server error on the page)."""
+    chosen = {"start": day(4), "end": day(4)}
+    for query in ("?dyad=PRK-USA&category=war_nuclear", "?dyad=XYZ-USA"):
+        out = evidence.evidence_panel(service, parse_query(query), chosen)
+        assert len(out) == 1 and out[0].className == "error", query
+        _, status, _ = chart.render_view(service, parse_query(query))
+        assert out[0].children == status[0].children, query  # the same words as the chart's

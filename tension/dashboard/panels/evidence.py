@@ -9,6 +9,7 @@ import itertools
 
 from dash import Dash, Input, Output, State, dcc, html
 
+from tension.core.filters import FilterError
 from tension.core.hashing import content_hash
 from tension.dashboard.panels.controls import CONTROL_IDS, view_from_controls
 from tension.dashboard.service import Service
@@ -117,10 +118,13 @@ def evidence_panel(service: Service, view: dict, selection: dict | None,
     texts = {} if texts is None else texts
     if not selection:
         return [html.P("Click a day or select a range on the chart.", className="muted")]
-    sel, _ = to_params(view)
     start = dt.date.fromisoformat(selection["start"])
     end = dt.date.fromisoformat(selection["end"])
-    data = service.day(sel, start, end)
+    try:
+        sel, _ = to_params(view)
+        data = service.day(sel, start, end)
+    except (FilterError, ValueError) as exc:  # what the chart says too (a dyad with a category)
+        return [html.P(str(exc), className="error")]
     why, arts = data["explain"], data["articles"]
     span = selection["start"] if start == end else f"{selection['start']} to {selection['end']}"
     head = html.P([html.B(span), f": {why['n_target']} articles, mean tension {why['mean_target']:+.3f}"
