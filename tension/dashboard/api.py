@@ -5,7 +5,7 @@
     GET    /api/index.json  (same parameters)
     GET    /api/dyads.csv   every dyad in long format (same parameters but dyad and category; min_articles=)
     GET    /api/dyads.json  the actor x actor matrix of the range: articles and mean tension per dyad
-    GET    /api/spikes      (same selection parameters)
+    GET    /api/spikes      (same selection parameters; from/to list the episodes that overlap them)
     GET    /api/annotations ?from=&to=&tag=            → JSON list
     POST   /api/annotations  JSON body                  → 201 + stored annotation (with id)
     GET    /api/annotations/<id>
@@ -23,7 +23,7 @@ import json
 from flask import Blueprint, Response, jsonify, request
 
 from tension.analysis.options import IndexOptions, OptionError, parse_date, parse_view
-from tension.analysis.spikes import as_records
+from tension.analysis.spikes import as_records, overlapping
 from tension.core.selection import Selection
 from tension.dashboard.service import Service
 from tension.io.export import to_csv_text, to_json_text
@@ -145,8 +145,8 @@ def build_api(service: Service) -> Blueprint:
 
     @bp.get("/spikes")
     def spikes():
-        sel, _ = _params()
-        return jsonify(as_records(service.spikes(sel)))
+        sel, opts = _params()  # from/to choose which episodes to list, as `tension spikes` does
+        return jsonify(as_records(overlapping(service.spikes(sel), opts.start, opts.end)))
 
     @bp.get("/annotations")
     def list_annotations():

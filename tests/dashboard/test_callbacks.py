@@ -1347,3 +1347,31 @@ def test_a_bad_filter_in_a_url_is_shown_with_its_error_not_dropped(service: Serv
     assert ctl.controls_from_view(v)[7] == "missile & (launch"  # the box shows what the URL says
     _, status, _ = chart.render_view(service, v)
     assert "never closed" in text_of(status)
+
+
+def test_api_spikes_lists_the_episodes_of_its_dates_as_the_cli_does(template_db: Path, tmp_path: Path) -> None:
+    """/api/spikes ignored from/to (it listed every episode); `tension spikes` lists those
+    that overlap the dates. Both now give the same list."""
+    import json
+
+    from click.testing import CliRunner
+
+    from tension.cli import main
+    from tension.dashboard.app import create_app
+
+    url = f"sqlite:///{copy_db(template_db, tmp_path / 'tension.db')}"
+    app = create_app(url, seed=False, upload_dir=tmp_path / "uploads")
+    client = app.server.test_client()
+    try:
+        every = client.get("/api/spikes").get_json()
+        assert SPIKE_DAY in [s["peak"] for s in every]
+        for query in ({"to": day(30)}, {"from": day(44), "to": day(46)}, {"from": day(50)}):
+            got = client.get("/api/spikes", query_string=query).get_json()
+            flags = [x for k, v in query.items() for x in (f"--{k}", v)]
+            cli = CliRunner().invoke(main, ["spikes", *flags, "--json", "--no-evidence", "--top", "100",
+                                            "--db", url])
+            assert cli.exit_code == 0, cli.output
+            assert [s["peak"] for s in got] == [s["peak"] for s in json.loads(cli.output)], query
+        assert SPIKE_DAY not in [s["peak"] for s in client.get("/api/spikes?to=" + day(30)).get_json()]
+    finally:
+        app.server.extensions["tension"]["service"].store.dispose()
