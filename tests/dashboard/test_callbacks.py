@@ -1230,6 +1230,9 @@ def test_a_filter_matching_nothing_says_so_not_import_articles(service: Service)
     assert "widen the dates" in text_of(status) and "Import" not in text_of(status)
     assert chart.empty_view_message(view(), store_has_articles=False).startswith(
         "No articles in this view. Import some")
+    # a dyad nobody aims at: say so, not "clear the filters" (there are none)
+    _, status, _ = chart.render_view(service, view("?dyad=USA-CHN"))
+    assert "No article in this view is aimed at CHN by USA" in text_of(status)
 
 
 def test_evidence_says_it_lists_the_top_articles_of_how_many(service: Service) -> None:

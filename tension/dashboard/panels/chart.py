@@ -133,6 +133,10 @@ def empty_view_message(view: dict, store_has_articles: bool) -> str:
     if view.get("filter"):
         return (f"No articles match the keyword filter “{view['filter']}” in this view: "
                 "clear the filter box (or widen the dates) to see articles again.")
+    dyad = view.get("dyad") or ""
+    if store_has_articles and "-" in dyad:  # a dyad is in a view only where its source aims at its target
+        return (f"No article in this view is aimed at {dyad.partition('-')[2]} by {dyad.partition('-')[0]}: "
+                "choose another dyad (the heatmap shows which have articles) or widen the dates.")
     if store_has_articles:
         return "No articles in this view: widen the dates or clear the source and category filters."
     return "No articles in this view. Import some with the upload box below or `python -m tension ingest FILE`."
