@@ -31,6 +31,6 @@ def validate(data: Path | None, study_file: Path | None, out: Path, no_figures: 
     click.echo(f"dev macro-F1 {metrics['dev']['scorer']['macro_f1']:.3f} "
                f"(plain VADER {metrics['dev']['vader']['macro_f1']:.3f}); event effect "
                f"{es['effect']:+.4f} (95% CI {es['ci_low']:+.4f}..{es['ci_high']:+.4f}, placebo p "
-               f"{es['p_value']:.3f}, {es['n_events']} tests); report: {out.with_suffix('.md')}")
+               f"{es['p_value']:.3f}, {es['n_events']} events); report: {out.with_suffix('.md')}")
 
 

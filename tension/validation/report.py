@@ -204,17 +204,17 @@ the other measures.
 
 ## 1. The index, with the reference events
 
-{fig("index", "Daily index with weapons tests")}
+{fig("index", "Daily index with " + spec['events']['describe'])}
 {fig("monthly", "Monthly aggregates")}
 
-## 2. Event study: the index around missile launches and nuclear tests
+## 2. Event study: the index around the reference events ({spec['events']['describe']})
 
-For each test inside the headline period (with 28 days before and 7 after available):
-effect = mean daily tension over the 7 days from the test − mean over the 28 days before.
+For each event inside the headline period (with 28 days before and 7 after available):
+effect = mean daily tension over the 7 days from the event − mean over the 28 days before.
 The interval resamples events (2,000 bootstrap draws); the placebo draws the same number
 of random dates from the same period 1,000 times.
 
-| events | n | mean effect | 95% CI | placebo mean | placebo p | tests followed by a rise |
+| events | n | mean effect | 95% CI | placebo mean | placebo p | events followed by a rise |
 |---|---|---|---|---|---|---|
 {cats}
 
