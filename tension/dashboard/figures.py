@@ -26,6 +26,7 @@ MANY_PERIODS = 1100
 SHORT_VIEW_DAYS = 7  # a daily view shorter than this is drawn over a week, ticked in days
 DRAGMODES = ("select", "zoom", "pan", "lasso")  # the toolbar's; the page keeps the chosen one
 COUNTS_STRIP = 0.22  # the article counts' share of the plot's height, at its bottom
+STRIP_GAP = 0.03  # between the counts' strip and the index above it
 # Reference events are labelled on views of at most this many days or events: on 18 years
 # their labels would be a solid band (their hover still names each one).
 EVENT_LABEL_DAYS, EVENT_LABEL_MAX = 1100, 40
@@ -171,7 +172,9 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
                       {"count": 6, "label": "6M", "step": "month", "stepmode": "backward"},
                       {"count": 1, "label": "1Y", "step": "year", "stepmode": "backward"},
                       {"step": "all", "label": "all"}]}},
-        "yaxis": {"uirevision": uirevision, "title": {"text": y_title}, "zeroline": True, "zerolinecolor": "#888"},
+        # above the counts' strip: over the whole height, the bars hid the lowest values
+        "yaxis": {"uirevision": uirevision, "title": {"text": y_title}, "zeroline": True, "zerolinecolor": "#888",
+                  "domain": [COUNTS_STRIP + STRIP_GAP, 1]},
         # Whole counts, each once: plotly's auto ticks step by fractions on small counts, and
         # ",d" then shows 0, 0, 1, 1, 2, 2; an explicit whole step does not.
         # The counts keep to a strip at the bottom (their own axis there): drawn over the

@@ -392,6 +392,8 @@ def test_render_view_draws_every_layer(service: Service) -> None:
     # ... in a strip at the bottom: over the whole height they filled the plot behind the band
     assert fig["layout"]["yaxis2"]["domain"] == [0, figures.COUNTS_STRIP] and "overlaying" not in fig["layout"]["yaxis2"]
     assert figures.COUNTS_STRIP <= 0.25
+    # and the index above it, not behind the bars: its lowest values were hidden there
+    assert fig["layout"]["yaxis"]["domain"][0] > figures.COUNTS_STRIP
     assert sum(bars["y"]) == len(corpus_rows())
     assert bars["y"][SPIKE_OFFSET] == len(HOSTILE)
     # sub-series: off by default but one legend click away; hostility red, conciliation blue
