@@ -279,3 +279,20 @@ def test_the_evidence_of_a_dyad_the_selection_refuses_says_why(service: Service)
         assert len(out) == 1 and out[0].className == "error", query
         _, status, _ = chart.render_view(service, parse_query(query))
         assert out[0].children == status[0].children, query  # the same words as the chart's
+
+
+def test_the_evidence_follows_the_dyad_and_the_categories(template_db: Path, tmp_path: Path) -> None:
+    """A category chosen after a day left the evidence of the day as it was (the chart showed
+    the refusal of a dyad with a category, the evidence the dyad's articles): the evidence's
+    callback fires on the categories as on the dyad."""
+    from tension.dashboard.app import create_app
+
+    app = create_app(f"sqlite:///{copy_db(template_db, tmp_path / 'tension.db')}", seed=False,
+                     upload_dir=tmp_path / "uploads")
+    try:
+        wiring = next(v for k, v in app.callback_map.items() if "evidence.children" in k)
+        fired_by = {f"{i['id']}.{i['property']}" for i in wiring["inputs"]}
+        assert {"selection.data", "dyad.value", "categories.value"} <= fired_by
+        assert "freq.value" not in fired_by  # the rest is read, not listened to
+    finally:
+        app.server.extensions["tension"]["service"].store.dispose()

@@ -182,15 +182,15 @@ def layout() -> html.Section:
 def register(app: Dash, service: Service) -> None:
     """Connect this panel's plain functions to the page."""
 
-    # the measure or dyad too: a dyad chosen (in the dropdown, or by a heatmap click) shows
-    # the chosen day's articles aimed at it
-    others = [(c, p) for c, p in CONTROL_IDS if c != "dyad"]
-    at = CONTROL_IDS.index(("dyad", "value"))
+    # the measure or dyad and the categories too: a dyad chosen (in the dropdown, or by a
+    # heatmap click) shows the chosen day's articles aimed at it; a category, its sub-index's
+    # (or the refusal of a dyad with a category, as the chart says it)
+    follow = {("dyad", "value"), ("categories", "value")}
 
     @app.callback(Output("evidence", "children"), Output("evidence-texts", "data"),
-                  Input("selection", "data"), Input("labels-version", "data"), Input("dyad", "value"),
-                  [State(c, p) for c, p in others], prevent_initial_call=True)
-    def _evidence(selection, _labels, dyad, *values):
+                  Input("selection", "data"), Input("labels-version", "data"),
+                  [Input(c, p) if (c, p) in follow else State(c, p) for c, p in CONTROL_IDS],
+                  prevent_initial_call=True)
+    def _evidence(selection, _labels, *values):
         texts: dict[str, str] = {}
-        values = [*values[:at], dyad, *values[at:]]
-        return evidence_panel(service, view_from_controls(values), selection, texts), texts
+        return evidence_panel(service, view_from_controls(list(values)), selection, texts), texts
