@@ -191,6 +191,14 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
     return {"data": traces, "layout": layout}
 
 
+def blank_figure() -> dict:
+    """The chart of a view the selection refuses (its status line says why): no axes to read
+    as data, nothing to click (a click chose a day of an empty year 2000)."""
+    hidden = {"visible": False, "fixedrange": True}
+    return {"data": [], "layout": {"height": 460, "xaxis": hidden, "yaxis": hidden, "dragmode": False,
+                                   "plot_bgcolor": "white", "margin": {"l": 60, "r": 60, "t": 30, "b": 30}}}
+
+
 COMPARE_COLOR = "#1e8449"
 
 

@@ -59,8 +59,8 @@ def resolve(store: Store, sel: Selection) -> Selection:
                 raise SelectionError(f"unknown actor {code!r} in dyad {sel.dyad}; the actors file knows "
                                      f"{', '.join(sorted(codes))}")
     if sel.categories and measure_of(sel) != "all":
-        raise SelectionError("a lexicon category sub-index reads the overall tone: choose dyad 'all' "
-                             f"with a category, not {measure_of(sel)!r}")
+        raise SelectionError("a lexicon category sub-index reads the overall tone: with a category, "
+                             f"choose the overall tone (dyad 'all'), not {measure_of(sel)!r}")
     return sel if sel.version else replace(sel, version=scorer.version)
 
 

@@ -608,7 +608,10 @@ def test_render_view_weekly_filter_and_errors(service: Service) -> None:
     v = view()
     v["filter"] = "Seoul | "
     fig, status, spikes = chart.render_view(service, v)
-    assert fig["data"] and all(not t.get("y") for t in fig["data"])
+    assert not any(t.get("y") for t in fig["data"])
+    # no axes of an empty year to read or click (a click there chose a day outside the data)
+    assert not fig["layout"]["xaxis"]["visible"] and fig["layout"]["dragmode"] is False
+    assert not fig["layout"].get("clickanywhere")
     err = [c for c in walk(status) if isinstance(c, html.Span) and c.className == "error"]
     assert err and "empty term" in err[0].children
     assert spikes == []

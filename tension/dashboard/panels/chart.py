@@ -15,7 +15,7 @@ from tension.analysis.options import IndexOptions
 from tension.analysis.spikes import top_phrase
 from tension.core.filters import FilterError
 from tension.core.selection import Selection
-from tension.dashboard.figures import PERIOD_OF, chosen_shape, index_figure
+from tension.dashboard.figures import PERIOD_OF, blank_figure, chosen_shape, index_figure
 from tension.dashboard.panels.annotations import form_for_selection
 from tension.dashboard.panels.controls import CONTROL_IDS, smooth_value, view_from_controls
 from tension.dashboard.payload import plain
@@ -35,9 +35,7 @@ def render_view(service: Service, view: dict, chosen: dict | None = None,
         sel, opts = to_params(view)
         table = service.index(sel, opts)
     except (FilterError, ValueError) as exc:
-        return index_figure(pd.DataFrame(columns=["date", "tension", "tension_smoothed", "ci_low",
-                                                  "ci_high", "hostility", "conciliation",
-                                                  "n_articles"])), [html.Span(str(exc), className="error")], []
+        return blank_figure(), [html.Span(str(exc), className="error")], []
     spikes = service.spikes(sel)
     smoothing = smooth_label(int(view.get("smooth") or 1), opts.freq, opts.center)
     start = table["date"].min() if len(table) else None
