@@ -885,9 +885,9 @@ def test_evidence_panel_ranks_articles_and_highlights_phrases(service: Service) 
             whole = [m for m in who["actors"] if (m["start"], m["end"]) in set(spans) or all(
                 m["end"] <= a or m["start"] >= b for a, b in spans)]  # one crossing a cue: listed only
             assert {p.children for p in actors} == {m["text"] for m in whole}, title
-            line = text_of(li.children[2])
+            line = text_of(li.children[3])  # under the sentence, its contributions and its buttons
             assert all(f"{m['text']} {m['code']}" in line for m in who["actors"]), line
-            assert line.startswith(" actors: ") and "said by PRK" in line, line
+            assert line.startswith("actors: ") and "said by PRK" in line, line
             aimed = line.rpartition("aimed at ")[2]
             assert aimed.split(", ") == [t for t in who["targets"] if t != "PRK"], line
             code = {m["text"]: m["code"] for m in who["actors"]}

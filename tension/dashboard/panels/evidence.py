@@ -69,7 +69,7 @@ def highlight(sentence: dict, source_actor: str = "") -> list:
     return out
 
 
-def actors_line(sentence: dict, source_actor: str = "") -> html.Span | None:
+def actors_line(sentence: dict, source_actor: str = "") -> html.Div | None:
     """Who the sentence names, who speaks (a reported speaker, else the actor its source speaks
     for) and at whom it is aimed: the speaker is never its own target (docs/methodology.md §2b)."""
     mentions = sentence.get("actors") or []
@@ -79,7 +79,7 @@ def actors_line(sentence: dict, source_actor: str = "") -> html.Span | None:
     named = " · ".join(f"{m['text']} {m['code']}" for m in mentions)
     voice = f"said by {speaker}" if speaker else "in the voice of a source that speaks for no actor"
     aimed = ", ".join(t for t in sentence.get("targets") or [] if t != speaker) or "no other actor"
-    return html.Span(f" actors: {named}; {voice}, aimed at {aimed}", className="actors muted")
+    return html.Div(f"actors: {named}; {voice}, aimed at {aimed}", className="actors muted")
 
 
 def why_line(sentence: dict) -> html.Span | None:
@@ -148,8 +148,9 @@ def evidence_panel(service: Service, view: dict, selection: dict | None,
         out.append(html.H3(f"Articles, by contribution{more}"))
     for a in arts:
         own = a.get("source_actor", "")
-        sentences = [html.Li([html.Span(highlight(s, own), className="sentence"), why_line(s), actors_line(s, own),
-                              label_buttons(s["sentence"], texts, current.get(s["sentence"]), next(slots))])
+        sentences = [html.Li([html.Span(highlight(s, own), className="sentence"), why_line(s),
+                              label_buttons(s["sentence"], texts, current.get(s["sentence"]), next(slots)),
+                              actors_line(s, own)])
                      for s in a["evidence"]] or [html.Li("no evidence", className="muted")]
         link = html.A("source", href=a["url"], target="_blank", rel="noopener noreferrer") \
             if a["url"].startswith(("http://", "https://")) else None
