@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 
 from dash import Dash, Input, Output, State, dcc, html
 
@@ -38,35 +39,60 @@ def _tip(m: dict) -> str:
     return tip + (f" · {mods}" if mods else "")
 
 
+ABBREVIATION = re.compile(r"(?:[A-Za-z]\.\s?)+[A-Za-z]")  # "U.S", "D.P.R.K", "S. K" (not "S. Korea")
+
+
 def _role(code: str, sentence: dict, source_actor: str = "") -> str:
     if code == (sentence.get("speaker") or source_actor):
         return "speaker"
     return "target" if code in sentence.get("targets", ()) else "named"
 
 
+def _cue_mark(cue: dict, pieces: list, who: str) -> html.Mark:
+    value = cue.get("contribution", cue.get("effective"))
+    pole = cue["pole"] if "contribution" not in cue else ("hostility" if value >= 0 else "conciliation")
+    cls = f"hit {pole} {cue.get('kind', 'lexicon')}" + (" muted-hit" if not value else "")
+    whole = len(pieces) == 1 and not isinstance(pieces[0], str)  # the cue is an actor's name
+    return html.Mark(pieces[0].children if whole else pieces if len(pieces) > 1 else pieces[0],
+                     className=cls + (" actor" if whole else ""), title=_tip(cue) + (f" · {who}" if who else ""))
+
+
 def highlight(sentence: dict, source_actor: str = "") -> list:
     """The sentence with its cues (lexicon entries, words) in <mark> elements and the actors it
-    names underlined (a cue that is also an actor's name is both); the text stays escaped
-    (React text nodes). An actor's name that crosses a cue is left to the actors line."""
-    text, out, pos = sentence["sentence"], [], 0
-    cues = {(c["start"], c["end"]): c for c in marked_spans(sentence["matches"])}
-    actors = {(a["start"], a["end"]): a for a in sentence.get("actors", ())
-              if (a["start"], a["end"]) in cues or all(a["end"] <= s or a["start"] >= e for s, e in cues)}
-    for span in sorted(cues.keys() | actors.keys()):
-        out.append(text[pos:span[0]])
-        actor, cue = actors.get(span), cues.get(span)
-        who = f"actor {actor['code']} · {_role(actor['code'], sentence, source_actor)}" if actor else ""
-        if cue is None:
-            out.append(html.Span(text[span[0]:span[1]], className="actor", title=who))
+    names underlined, inside a cue or across its edge too (a cue that is an actor's name is
+    both); the text stays escaped (React text nodes)."""
+    text = sentence["sentence"]
+    cues = marked_spans(sentence["matches"])
+    actors = list(sentence.get("actors", ()))
+    cuts = sorted({0, len(text), *(x[k] for x in cues + actors for k in ("start", "end"))})
+
+    def at(spans: list[dict], i: int) -> dict | None:
+        return next((x for x in spans if x["start"] <= i < x["end"]), None)
+
+    def who(actor: dict) -> str:
+        return f"actor {actor['code']} · {_role(actor['code'], sentence, source_actor)}"
+
+    out: list = []
+    for lo, hi in itertools.pairwise(cuts):
+        cue, actor = at(cues, lo), at(actors, lo)
+        piece = html.Span(text[lo:hi], className="actor", title=who(actor)) if actor else text[lo:hi]
+        last = out[-1] if out else None
+        if cue is not None and isinstance(last, tuple) and last[0] is cue:
+            last[1].append(piece)  # the same cue goes on: one mark
+            last[2].update({who(actor)} if actor else ())
+        elif cue is not None:
+            out.append((cue, [piece], {who(actor)} if actor else set()))
+        elif isinstance(piece, str) and isinstance(last, str):
+            out[-1] += piece
         else:
-            value = cue.get("contribution", cue.get("effective"))
-            pole = cue["pole"] if "contribution" not in cue else ("hostility" if value >= 0 else "conciliation")
-            cls = f"hit {pole} {cue.get('kind', 'lexicon')}" + (" muted-hit" if not value else "")
-            out.append(html.Mark(text[span[0]:span[1]], className=cls + (" actor" if actor else ""),
-                                 title=_tip(cue) + (f" · {who}" if actor else "")))
-        pos = span[1]
-    out.append(text[pos:])
-    return out
+            out.append(piece)
+    return [_cue_mark(x[0], x[1], " · ".join(sorted(x[2]))) if isinstance(x, tuple) else x for x in out]
+
+
+def _as_written(mention: dict, text: str) -> str:
+    """ "U.S." as written: the matcher's words leave an abbreviation's last dot out of the name."""
+    dot = ABBREVIATION.fullmatch(mention["text"]) and text[mention["end"]:mention["end"] + 1] == "."
+    return mention["text"] + ("." if dot else "")
 
 
 def actors_line(sentence: dict, source_actor: str = "") -> html.Div | None:
@@ -76,7 +102,7 @@ def actors_line(sentence: dict, source_actor: str = "") -> html.Div | None:
     if not mentions:
         return None
     speaker = sentence.get("speaker") or source_actor
-    named = " · ".join(f"{m['text']} {m['code']}" for m in mentions)
+    named = " · ".join(f"{_as_written(m, sentence['sentence'])} {m['code']}" for m in mentions)
     voice = f"said by {speaker}" if speaker else "in the voice of a source that speaks for no actor"
     aimed = ", ".join(t for t in sentence.get("targets") or [] if t != speaker) or "no other actor"
     return html.Div(f"actors: {named}; {voice}, aimed at {aimed}", className="actors muted")
