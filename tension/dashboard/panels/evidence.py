@@ -39,7 +39,7 @@ def _tip(m: dict) -> str:
     return tip + (f" · {mods}" if mods else "")
 
 
-ABBREVIATION = re.compile(r"(?:[A-Za-z]\.\s?)+[A-Za-z]")  # "U.S", "D.P.R.K", "S. K" (not "S. Korea")
+ABBREVIATION = re.compile(r"(?:[A-Za-z]\.\s?)+[A-Za-z]")  # "U.S", "D.P.R.K", not "S. Korea"
 
 
 def _role(code: str, sentence: dict, source_actor: str = "") -> str:
