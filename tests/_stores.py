@@ -9,8 +9,8 @@ from pathlib import Path
 
 def copy_db(template: Path, target: Path) -> Path:
     """A private copy of a template SQLite store. A template nobody has written to since it was
-    made is one self-contained file, copied as bytes (a tenth of the time of SQLite's backup
-    API for the 460 MB KCNA store); one with a write-ahead log beside it goes through SQLite."""
+    made is one self-contained file, copied as bytes (much faster than SQLite's backup API for
+    the KCNA store); one with a write-ahead log beside it goes through SQLite."""
     wal = Path(f"{template}-wal")
     if wal.exists() and wal.stat().st_size:
         with sqlite3.connect(template) as src, sqlite3.connect(target) as dst:

@@ -92,6 +92,11 @@ def check_zone(name: str) -> str:
     return name
 
 
+def actor_code(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """An `--actor` value in capitals, as actor codes are (and as --dyad accepts any case)."""
+    return value.upper() if value else value
+
+
 def lexicon_bytes(lexicon: Path | None) -> bytes | None:
     return lexicon.read_bytes() if lexicon else None
 

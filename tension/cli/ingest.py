@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from tension.cli.common import (
+    actor_code,
     check_zone,
     day,
     db_option,
@@ -35,7 +36,7 @@ QUARANTINE_LIMIT = 200  # rows `quarantine list` shows unless --limit says more 
 @click.option("--map", "mapping", metavar="FIELD=COL,…",
               help="Columns to use, e.g. date=published,text=body,title=headline.")
 @click.option("--source", help="Source name for every article (overrides the file's column).")
-@click.option("--actor", metavar="CODE", callback=lambda _c, _p, v: v.upper() if v else v,
+@click.option("--actor", metavar="CODE", callback=actor_code,
               help="The actor these files' sources speak for (a code of the actors file, e.g. PRK); "
                    "kept by the store for every later read.")
 @click.option("--tz", default="UTC", show_default=True, callback=lambda _c, _p, v: check_zone(v),

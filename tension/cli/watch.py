@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from tension.cli.common import db_option, open_store
+from tension.cli.common import actor_code, db_option, open_store
 
 
 def _interval(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
@@ -30,7 +30,7 @@ def sources() -> None:
 @sources.command("add")
 @click.argument("location")
 @click.option("--name", help="Name of the source (default: the location); also the articles' source.")
-@click.option("--actor", metavar="CODE", callback=lambda _c, _p, v: v.upper() if v else v,
+@click.option("--actor", metavar="CODE", callback=actor_code,
               help="The actor it speaks for (a code of the actors file).")
 @click.option("--interval", default="15m", show_default=True, callback=_interval,
               help="How often to pull it: 90s, 15m, 1h, 1d (at least 60 s).")
