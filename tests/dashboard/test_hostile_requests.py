@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -230,12 +231,26 @@ def test_an_interrupted_import_shows_as_interrupted_and_can_be_removed(tmp_path:
     with big.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["date", "title"])
-        for i in range(25_000):  # more than two batches of ingest's 10,000
+        for i in range(2_000):  # several batches of 500
             w.writerow([f"2018-{1 + i % 12:02d}-{1 + i % 28:02d}", f"Headline number {i} about talks"])
     db = f"sqlite:///{tmp_path / 't.db'}"
-    # small batches, so that the first commit comes long before the end (killed after it)
-    script = ("import sys; from tension.pipeline.ingest import ingest; from tension.store.engine import Store; "
-              "ingest(Store(sys.argv[1]), [sys.argv[2]], batch_size=500)")
+    # the import stops after its first commit until it is killed: polling for that commit
+    # raced the end of the import on a fast machine (it was done before the kill)
+    script = textwrap.dedent("""
+        import sys, time
+        from contextlib import contextmanager
+        from tension.pipeline.ingest import ingest
+        from tension.pipeline.ingest.watch import Watcher
+        from tension.store.engine import Store
+
+        class Stall(Watcher):
+            @contextmanager
+            def committing(self):
+                yield
+                time.sleep(300)
+
+        ingest(Store(sys.argv[1]), [sys.argv[2]], batch_size=500, watcher=Stall())
+    """)
     proc = subprocess.Popen([sys.executable, "-c", script, db, str(big)],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
