@@ -16,7 +16,10 @@ Weeks and months are computed from the articles themselves, so they are
 article-weighted means, not means of daily means.
 Normalisation (applied last, to every level column alike):
     raw; zscore against the base period's values at the same period (days, weeks or
-    months); base100: 100 = the base period's mean (tension is shifted by +1 first so the scale stays positive).
+    months); base100: 100 = the base period's mean (tension is shifted by +1 first so the scale stays positive);
+    seasonal: minus the base period's mean at the same time of year in the *other* years (days
+    and weeks: within SEASON_DAYS of the same day of the year; months: the same month), NaN
+    where no other year has a value.
     The base period (default: the selection's whole history, every period with articles,
     so a value does not change with the dates shown) may lie outside the shown range.
 """
@@ -159,6 +162,11 @@ def normalize(table: pd.DataFrame, opts: IndexOptions, history: pd.DataFrame | N
     if opts.base_end:
         base = base[base.index <= pd.Timestamp(opts.base_end)]
     out = table.copy()
+    if opts.normalize == "seasonal":
+        clim = {c: seasonal_means(base[c], table.index, opts.freq) for c in ("tension", "hostility", "conciliation")}
+        for col in LEVEL_COLUMNS:  # the band and the smoothed line move with the tension's
+            out[col] = table[col] - clim[col if col in clim else "tension"]
+        return out
     t_mean, t_std = base["tension"].mean(), base["tension"].std()
     for col in LEVEL_COLUMNS:
         if col in ("hostility", "conciliation"):
@@ -172,6 +180,49 @@ def normalize(table: pd.DataFrame, opts: IndexOptions, history: pd.DataFrame | N
             out[col] = 100 * table[col] / m if m else np.nan
         else:
             out[col] = 100 * (table[col] + 1) / (m + 1) if np.isfinite(m) and m > -1 else np.nan
+    return out
+
+
+SEASON_DAYS = 7  # ± days around the same day of the year: one day of a year is too few to average
+
+
+def seasonal_means(values: pd.Series, at: pd.DatetimeIndex, freq: str = "D") -> np.ndarray:
+    """For each period start in `at`, the mean of `values` (indexed by period start) at the same
+    time of year in the other years: within SEASON_DAYS of the same day of the year for days
+    and weeks (across New Year too), the same month for months; NaN where no other year has one.
+
+    Why: a source's calendar (anniversaries, annual campaigns, the season of drills) moves
+    its tone every year on the same days; comparing a day with the same days of other years
+    leaves what is particular to that year. The day's own year is left out so that an event
+    does not make its own baseline."""
+    v = values.dropna()
+    out = np.full(len(at), np.nan)
+    if not len(v) or not len(at):
+        return out
+    monthly = freq == "M"
+    n_keys = 12 if monthly else 365
+
+    def keys(index: pd.DatetimeIndex) -> np.ndarray:  # 29 February shares 28 February's slot
+        if monthly:
+            return index.month.to_numpy() - 1
+        doy = index.day_of_year.to_numpy()
+        leap_after = index.is_leap_year & (index.month > 2)
+        return np.where(leap_after, doy - 1, doy).clip(1, 365) - 1
+
+    years = np.union1d(v.index.year, at.year)
+    row = {y: i for i, y in enumerate(years)}
+    total = np.zeros((len(years), n_keys))
+    count = np.zeros((len(years), n_keys))
+    np.add.at(total, ([row[y] for y in v.index.year], keys(v.index)), v.to_numpy(dtype="float64"))
+    np.add.at(count, ([row[y] for y in v.index.year], keys(v.index)), 1.0)
+    if not monthly:  # the window around each day of the year, wrapping at New Year
+        offsets = range(-SEASON_DAYS, SEASON_DAYS + 1)
+        total = sum(np.roll(total, k, axis=1) for k in offsets)
+        count = sum(np.roll(count, k, axis=1) for k in offsets)
+    r, k = np.array([row[y] for y in at.year]), keys(at)
+    others_total = total[:, k].sum(axis=0) - total[r, k]
+    others_count = count[:, k].sum(axis=0) - count[r, k]
+    np.divide(others_total, others_count, out=out, where=others_count > 0)
     return out
 
 

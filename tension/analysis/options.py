@@ -17,7 +17,7 @@ from tension.core.filters import FilterError, parse_filter
 from tension.core.selection import Selection
 
 FREQS = {"D": "D", "W": "W-SUN", "M": "M"}  # days, weeks from Monday, months: pandas periods
-NORMALIZATIONS = ("raw", "zscore", "base100")
+NORMALIZATIONS = ("raw", "zscore", "base100", "seasonal")
 SMOOTHERS = ("rolling", "ewm")
 MEASURES = ("all", "conflict", "intensity")  # see tension.analysis.dyads
 

@@ -146,7 +146,7 @@ INDEX_OPTIONS = [
     click.option("--smoother", type=click.Choice(SMOOTHERS), default="rolling", show_default=True),
     click.option("--center", is_flag=True, help="Centred instead of trailing window (rolling only)."),
     click.option("--normalize", type=click.Choice(NORMALIZATIONS), default="raw",
-                 show_default=True, help="zscore / base100 against the base period."),
+                 show_default=True, help="zscore / base100 against the base period; seasonal: minus the same time of year in its other years."),
     click.option("--base-from", "base_start", metavar="DATE", help="Base period start."),
     click.option("--base-to", "base_end", metavar="DATE", help="Base period end."),
     click.option("--n-boot", default=200, show_default=True, type=click.IntRange(N_BOOT.low, N_BOOT.high),

@@ -71,7 +71,7 @@ def _period(freq: str) -> dict:
 
 HOVER_PERIOD = {"D": "%{x|%Y-%m-%d}", "W": "week of %{x|%Y-%m-%d}", "M": "%{x|%B %Y}"}
 PERIOD_OF = {"W": "W-SUN", "M": "M"}  # pandas periods of `tension.index`'s weeks and months
-SCALE_NAMES = {"raw": "", "zscore": " (z-score)", "base100": " (base 100)"}  # after a value
+SCALE_NAMES = {"raw": "", "zscore": " (z-score)", "base100": " (base 100)", "seasonal": " (seasonally adjusted)"}  # after a value
 
 
 def period_start(day: object, freq: str) -> pd.Timestamp:
@@ -120,7 +120,7 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
         else:
             look = {"mode": "markers", "marker": {
                 "size": 4, "color": y, "colorscale": [[0, BLUE], [0.5, "#bbbbbb"], [1, RED]],
-                "cmid": 0 if normalize == "raw" else None, "showscale": False}}
+                "cmid": 0 if normalize in ("raw", "seasonal") else None, "showscale": False}}
         traces.append({
             "type": "scatter", **look, "name": "daily index" if freq == "D" else "index",
             **x, "y": y, "customdata": custom,
@@ -153,7 +153,8 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
         notes.append(edge[1])
     # the axis says the scale and, when rescaled, against what (the base period)
     y_title = {"raw": "tension (hostility − conciliation)", "zscore": f"tension, z-score vs {base}",
-               "base100": f"tension, 100 = mean of {base}"}[normalize]
+               "base100": f"tension, 100 = mean of {base}",
+               "seasonal": f"tension − same time of year in other years of {base}"}[normalize]
     layout = {
         # The page's own state (the drag mode the analyst chose, legend clicks) survives every
         # redraw; the axes' zoom only while the view's dates stay (new dates fit the axis).

@@ -12,6 +12,7 @@ from indicators.combine import LABELS
 from indicators.evaluate import Report
 from tension.analysis.dyads import HEADLINE
 from tension.analysis.eventstudy import event_path
+from tension.analysis.index import SEASON_DAYS
 
 RED, BLUE, ORANGE, PURPLE = "#c0392b", "#2163a6", "#e67e22", "#7d3c98"
 
@@ -300,6 +301,9 @@ down), with its Wilson 95 % interval: on two dozen events one event is four poin
 same share over other windows (days before / days after) stands beside it, so nobody has to
 wonder whether the window drives the ranking. *GPR*: Pearson r of the monthly mean with
 {m['gpr_column']} of `{m['gpr_file']}`, {span}.{words}
+A name with `:seasonal` is that measure seasonally adjusted (`--normalize seasonal`: each day
+minus the mean of the days within {SEASON_DAYS} of its day of the year in the other years);
+`intensity:severity` is the severity-weighted intensity (methodology §2b).
 These are development references; acceptance uses held-out events and months.
 
 | measure | events moved the right way (27 before / 4 after; 95 % interval) | {heads} | GPR r |

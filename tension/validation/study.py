@@ -28,8 +28,8 @@ from indicators.lexicon import Lexicon, load_lexicon
 from indicators.scorers import lexicon_scorer, load_model
 from tension.analysis.dyads import measure_frame, resolve_speakers
 from tension.analysis.eventstudy import agreement, direction_share, event_study, monthly_correlation
-from tension.analysis.index import compute_index
-from tension.analysis.options import IndexOptions
+from tension.analysis.index import compute_index, seasonal_means
+from tension.analysis.options import MEASURES, IndexOptions
 from tension.core.selection import Selection
 from tension.io.labelled import read_labelled
 from tension.pipeline.events import import_events
@@ -138,6 +138,12 @@ def measures_study(store: Store, study: dict, data: Path) -> dict:
     for word in part.get("words", []):
         hit = titles["title"].str.contains(rf"\b{word}", case=False, regex=True).astype("float64")
         series[f"word:{word}"] = hit.groupby(titles["date"]).mean()
+    adjusted: dict[str, pd.Series] = {}
+    for name, s in series.items():  # each measure beside its seasonally adjusted self (`--normalize seasonal`)
+        adjusted[name] = s
+        if name in MEASURES:
+            adjusted[f"{name}:seasonal"] = s - seasonal_means(s, pd.DatetimeIndex(s.index))
+    series = adjusted
     years = f"{titles['date'].min():%Y}–{titles['date'].max():%Y}" if len(titles) else "–"
     return {"events_file": part["events"], "gpr_file": part["gpr"], "gpr_column": column,
             "gpr_from": span[0], "gpr_to": span[1], "words": list(part.get("words", [])),

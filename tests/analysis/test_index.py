@@ -155,6 +155,74 @@ def test_golden_normalisation_by_hand() -> None:
     assert bb["tension"].iloc[3] == pytest.approx(100 * 1.5 / 0.95)
 
 
+
+def one_a_day(values: dict[str, float]) -> pd.DataFrame:
+    """One article a day: {iso date: tension}, hostility the positive part."""
+    return frame([(dt.date.fromisoformat(d), t, max(t, 0.0), max(-t, 0.0), "neutral")
+                  for d, t in values.items()])
+
+
+def test_seasonal_adjustment_by_hand() -> None:
+    """Each day minus the mean of the other years' days within 7 days of its day of the
+    year (across New Year, 29 February as 28 February); its own year never counts."""
+    df = one_a_day({"2020-01-03": 0.5, "2020-01-20": 0.9, "2020-02-29": 0.1, "2020-12-30": 0.3,
+                    "2021-01-01": -0.1, "2021-01-02": 0.7, "2021-02-22": 0.2,
+                    "2022-01-09": 0.4, "2022-06-01": -0.6})
+    t = compute_index(df, IndexOptions(smooth=1, n_boot=0, normalize="seasonal")).set_index("date")
+    got = t["tension"].dropna()
+    # 2020-01-03: 2021-01-01, 2021-01-02 and 2022-01-09 (6 days off); not 2020-12-30 (its own year)
+    assert got["2020-01-03"] == pytest.approx(0.5 - (-0.1 + 0.7 + 0.4) / 3)
+    # 2020-12-30 reaches 2021-01-01/02 across New Year (2 and 3 days) and not 2022-01-09 (10)
+    assert got["2020-12-30"] == pytest.approx(0.3 - (-0.1 + 0.7) / 2)
+    # 2020-02-29 is day 59 like 28 February: 2021-02-22 is 6 days before it
+    assert got["2020-02-29"] == pytest.approx(0.1 - 0.2)
+    # 2021-01-01: 2020-01-03, 2020-12-30 and 2022-01-09 (8 days: out)
+    assert got["2021-01-01"] == pytest.approx(-0.1 - (0.5 + 0.3) / 2)
+    assert set(got.index.strftime("%Y-%m-%d")) == {"2020-01-03", "2020-02-29", "2020-12-30",
+                                                    "2021-01-01", "2021-01-02", "2021-02-22", "2022-01-09"}
+    # no other year near 20 January or 1 June: missing, never 0
+    assert math.isnan(t.loc["2020-01-20", "tension"]) and math.isnan(t.loc["2022-06-01", "tension"])
+    assert t.loc["2020-01-20", "n_articles"] == 1
+    # hostility against its own calendar: 2020-01-03 minus the other years' (0, 0.7, 0.4)
+    assert t.loc["2020-01-03", "hostility"] == pytest.approx(0.5 - 1.1 / 3)
+    # months: the same month of the other years
+    m = compute_index(df, IndexOptions(freq="M", smooth=1, n_boot=0, normalize="seasonal")).set_index("date")
+    jan = {2020: (0.5 + 0.9) / 2, 2021: (-0.1 + 0.7) / 2, 2022: 0.4}
+    assert m.loc["2021-01-01", "tension"] == pytest.approx(jan[2021] - (jan[2020] + jan[2022]) / 2)
+    # a base period: the calendar of 2022 alone
+    b = compute_index(df, IndexOptions(smooth=1, n_boot=0, normalize="seasonal",
+                                       base_start=dt.date(2022, 1, 1))).set_index("date")
+    assert b.loc["2021-01-02", "tension"] == pytest.approx(0.7 - 0.4)
+
+
+@settings(**EXAMPLES)
+@given(levels=st.lists(st.floats(-1, 1, allow_nan=False), min_size=3, max_size=5),
+       calendar=st.lists(st.floats(-0.5, 0.5, allow_nan=False), min_size=12, max_size=12),
+       freq=st.sampled_from(["D", "W", "M"]), cut=st.tuples(st.integers(0, 1500), st.integers(0, 1500)))
+def test_seasonal_adjustment_removes_the_calendar(levels: list[float], calendar: list[float], freq: str,
+                                                  cut: tuple[int, int]) -> None:
+    """Tension = the year's level + the month's calendar effect, every day: the seasonally
+    adjusted months keep the years' differences and lose the calendar, and no value depends
+    on the dates shown."""
+    days = pd.date_range("2001-01-01", f"{2000 + len(levels)}-12-31", freq="D")
+    t = np.array([levels[d.year - 2001] + calendar[d.month - 1] for d in days])
+    df = frame([(d.date(), x, 0.0, 0.0, "neutral") for d, x in zip(days, t, strict=True)])
+    full = compute_index(df, IndexOptions(freq=freq, smooth=1, n_boot=0, normalize="seasonal"))
+    if freq == "M":
+        year = full["date"].dt.year - 2001
+        others = [(sum(levels) - levels[y]) / (len(levels) - 1) for y in year]
+        np.testing.assert_allclose(full["tension"], [levels[y] for y in year] - np.array(others), atol=1e-9)
+    start, end = (days[min(k, len(days) - 1)] for k in sorted(cut))
+    part = compute_index(df, IndexOptions(freq=freq, smooth=1, n_boot=0, normalize="seasonal",
+                                          start=start.date(), end=end.date()))
+    shown = full[full["date"].isin(part["date"])]
+    last_day = {"D": part["date"], "W": part["date"] + pd.Timedelta(days=6),
+                "M": part["date"] + pd.offsets.MonthEnd(0)}[freq]
+    inside = (part["date"] >= start) & (last_day <= end)  # a cut week or month holds fewer days
+    np.testing.assert_allclose(part.loc[inside, "tension"], shown.set_index("date").loc[part.loc[inside, "date"],
+                               "tension"], atol=1e-9)
+
+
 def test_golden_range_wider_than_the_data() -> None:
     t = compute_index(GOLDEN, IndexOptions(start=dt.date(2023, 12, 30), end=dt.date(2024, 1, 6),
                                            smooth=3))
@@ -363,7 +431,7 @@ def test_smoothing_never_invents_values_before_the_first_article(
 
 @settings(**EXAMPLES)
 @given(df=articles(), freq=st.sampled_from(["D", "W", "M"]), seed=st.integers(0, 2**31),
-       ci=st.sampled_from([0.5, 0.8, 0.95, 0.99]), normalize=st.sampled_from(["raw", "zscore", "base100"]))
+       ci=st.sampled_from([0.5, 0.8, 0.95, 0.99]), normalize=st.sampled_from(["raw", "zscore", "base100", "seasonal"]))
 def test_band_bounds_the_tension(df: pd.DataFrame, freq: str, seed: int, ci: float,
                                  normalize: str) -> None:
     t = compute_index(df, IndexOptions(freq=freq, seed=seed, ci=ci, n_boot=100,

@@ -225,6 +225,17 @@ def test_the_base_period_is_on_the_page_and_on_the_axis(service: Service) -> Non
     assert all(by_day[d] == v for d, v in shown.items())
     chosen, _, _ = chart.render_view(service, view(f"?norm=base100&base_from={day(0)}&base_to={day(9)}"))
     assert chosen["layout"]["yaxis"]["title"]["text"] == f"tension, 100 = mean of {day(0)} to {day(9)}"
+    # seasonally adjusted: this store's articles lie within one year, so no day has another
+    # year to compare with: every value is missing, and the status says why
+    fig, status, _ = chart.render_view(service, view("?norm=seasonal"))
+    assert fig["layout"]["yaxis"]["title"]["text"] == "tension − same time of year in other years of all days"
+    said = text_of(status)
+    assert ("Seasonally adjusted: each day minus the mean of the days within 7 of the same day of the year "
+            "in the other years of all days.") in said
+    assert "the adjustment needs several years" in said
+    assert all(v is None for v in trace(fig, "daily index")["y"])
+    _, status, _ = chart.render_view(service, view("?norm=zscore"))
+    assert "several years" not in text_of(status)
 
 
 def test_plain_gives_the_same_json_and_lets_orjson_encode_the_chart_response_at_once(service: Service) -> None:
@@ -329,7 +340,7 @@ def views(draw: st.DrawFn) -> dict:
                                         max_size=2)),
             "freq": draw(st.sampled_from(["D", "W", "M"])),
             "smooth": draw(st.integers(1, 365)),
-            "normalize": draw(st.sampled_from(["raw", "zscore", "base100"])),
+            "normalize": draw(st.sampled_from(["raw", "zscore", "base100", "seasonal"])),
             "filter": draw(st.sampled_from(["", "Seoul", "Seoul|South Korea", "missile & -test",
                                             "NOT talks", '"fire and fury"'])),
             "layers": layers, "center": draw(st.booleans()),

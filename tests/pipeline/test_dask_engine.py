@@ -66,7 +66,8 @@ def test_ingest_and_index_equal_pandas(tmp_path: Path, stories_slice: Path, clie
     assert _rows(dask_db) == _rows(pandas_db)  # same rows, same scores, same evidence, same terms
 
     store = Store(str(dask_db))
-    for opts in (IndexOptions(), IndexOptions(freq="W", smooth=3), IndexOptions(freq="M", normalize="zscore")):
+    for opts in (IndexOptions(), IndexOptions(freq="W", smooth=3), IndexOptions(freq="M", normalize="zscore"),
+                 IndexOptions(normalize="seasonal", smooth=7)):
         expected = compute_index(load_articles(store, Selection()), opts)
         got = compute_index_dask(store, Selection(), opts)
         pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True),

@@ -167,7 +167,7 @@ def test_the_long_export_has_one_row_per_dyad_and_day_with_articles(store: Store
 
 @pytest.mark.parametrize(("opts", "filter_expr"), [
     (IndexOptions(), ""), (IndexOptions(freq="W", normalize="zscore"), "U.S.|DPRK"),
-    (IndexOptions(freq="M", normalize="base100"), ""),
+    (IndexOptions(freq="M", normalize="base100"), ""), (IndexOptions(normalize="seasonal"), ""),
     (IndexOptions(start=pd.Timestamp("2018-01-02").date()), "U.S.|DPRK")])
 def test_the_named_measure_columns_are_each_measures_own_export(store: Store, opts: IndexOptions,
                                                                filter_expr: str) -> None:

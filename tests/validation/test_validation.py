@@ -32,6 +32,7 @@ def test_validation_numbers_do_not_get_worse(shared_data, tmp_path: Path) -> Non
         "headlines_vs_stories_pearson_daily": m["headlines_vs_stories"]["pearson_daily"],
         "intensity_events_share": m["measures"]["measures"]["intensity"]["events"]["share"],
         "intensity_gpr_r": m["measures"]["measures"]["intensity"]["gpr"]["r"],
+        "intensity_seasonal_gpr_r": m["measures"]["measures"]["intensity:seasonal"]["gpr"]["r"],
     }
     worse = {k: (v, BASELINE[k]) for k, v in got.items() if v < BASELINE[k] - TOLERANCE}
     assert not worse, f"validation got worse (got, reached before): {worse}"

@@ -11,13 +11,19 @@ from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, html, no_upda
 from dash.exceptions import PreventUpdate
 
 from tension.analysis.dyads import HEADLINE
+from tension.analysis.index import SEASON_DAYS
 from tension.analysis.options import IndexOptions
 from tension.analysis.spikes import top_phrase
 from tension.core.filters import FilterError
 from tension.core.selection import Selection
 from tension.dashboard.figures import PERIOD_OF, blank_figure, chosen_shape, index_figure
 from tension.dashboard.panels.annotations import form_for_selection
-from tension.dashboard.panels.controls import CONTROL_IDS, smooth_value, view_from_controls
+from tension.dashboard.panels.controls import (
+    CONTROL_IDS,
+    PERIOD_LABELS,
+    smooth_value,
+    view_from_controls,
+)
 from tension.dashboard.payload import plain
 from tension.dashboard.service import Service
 from tension.dashboard.view import measure_label, smooth_label, to_params
@@ -63,7 +69,14 @@ def render_view(service: Service, view: dict, chosen: dict | None = None,
     elif sel.dyad or compared:
         status.append(f" Measure: {measure_label(sel.dyad)}"
                       + (f", compared with {compared[0]} (dashed)." if compared else "."))
-    if opts.normalize != "raw":
+    if opts.normalize == "seasonal":
+        same = "the same month" if opts.freq == "M" else f"the days within {SEASON_DAYS} of the same day of the year"
+        status.append(f" Seasonally adjusted: each {PERIOD_LABELS[opts.freq]} minus the mean of {same} "
+                      f"in the other years of {base_label(opts)}.")
+        if n_art and table["tension"].isna().all():  # else an empty chart with no reason given
+            status.append(html.Span(" No period shown has articles at that time of year in another year "
+                                    "of the base period: the adjustment needs several years.", className="error"))
+    elif opts.normalize != "raw":
         status.append(f" Rescaled against {base_label(opts)}.")
     cov = service.coverage()
     if cov["originals"] < FIRST_RUN_ARTICLES:
@@ -99,7 +112,7 @@ def compare_table(service: Service, view: dict, sel: Selection, opts: IndexOptio
 
 
 def base_label(opts: IndexOptions) -> str:
-    """The base period of a z-score or base-100 view, in words."""
+    """The base period of a rescaled (z-score, base-100, seasonal) view, in words."""
     if not (opts.base_start or opts.base_end):
         return "all days"
     return f"{opts.base_start or 'the first day'} to {opts.base_end or 'the last day'}"

@@ -189,7 +189,7 @@ ZOOM_DEBOUNCE_MS = 500
 
 
 PERIOD_LABELS = {"D": "day", "W": "week", "M": "month"}  # for each of the view options' FREQS
-NORM_LABELS = {"raw": "raw", "zscore": "z-score", "base100": "100 = mean"}  # and NORMALIZATIONS
+NORM_LABELS = {"raw": "raw", "zscore": "z-score", "base100": "100 = mean", "seasonal": "seasonally adjusted"}  # and NORMALIZATIONS
 LAYER_LABELS = {"band": "95% band", "points": "daily points", "hostility": "hostility",
                 "conciliation": "conciliation", "counts": "article counts", "spikes": "spikes",
                 "annotations": "annotations", "events": "reference events"}
