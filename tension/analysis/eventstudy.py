@@ -124,3 +124,14 @@ def monthly_correlation(series: pd.Series, reference: pd.Series, start: str, end
     both = pd.concat([monthly.rename("a"), reference.rename("b")], axis=1, join="inner").loc[start:end].dropna()
     r = float(both["a"].corr(both["b"])) if len(both) > 2 else float("nan")
     return {"r": r, "n_months": int(len(both)), "from": start, "to": end}
+
+
+def correlation_by_part(series: pd.Series, reference: pd.Series, start: str | None, end: str | None,
+                        parts: int = 3) -> list[dict]:
+    """`monthly_correlation` over `parts` consecutive stretches of the months both have in
+    start..end. Why: an r over years can come from one stretch, or from levels that differ
+    between stretches while the months within them do not move together."""
+    monthly = series.dropna().resample("MS").mean()
+    both = pd.concat([monthly.rename("a"), reference.rename("b")], axis=1, join="inner").loc[start:end].dropna()
+    return [monthly_correlation(series, reference, f"{c[0]:%Y-%m}", f"{c[-1]:%Y-%m}")
+            for c in np.array_split(both.index, parts) if len(c)]

@@ -282,13 +282,16 @@ def measures_section(m: dict) -> str:
     for name, v in m["measures"].items():
         ev, gpr = v["events"], v["gpr"]
         other = " | ".join(f"{v['windows'][w]:.0%}" for w in windows)
+        parts = " / ".join(f"{p['r']:+.2f}" for p in v.get("gpr_parts", []))
         rows.append(f"| {name} | {ev['right']}/{ev['n_events']} ({ev['share']:.0%}; {ev['ci_low']:.0%}–"
-                    f"{ev['ci_high']:.0%}) | {other} | {gpr['r']:+.3f} ({gpr['n_months']} months) |")
+                    f"{ev['ci_high']:.0%}) | {other} | {gpr['r']:+.3f} ({gpr['n_months']} months) | {parts} |")
     heads = " | ".join(w.replace("pre", "").replace("_post", " before / ") + " after" for w in windows)
     per_event = _per_event(m["measures"])
     dyads = "\n".join(f"| {k} | {v['mean']:+.3f} | {v['n_articles']:,} | {', '.join(v['most_conciliatory_months'][:5])} |"
                        for k, v in m["dyads"].items())
     span = f"{m.get('gpr_from') or 'its first month'} to {m.get('gpr_to') or 'the last month both have'}"
+    first = next(iter(m["measures"].values())).get("gpr_parts", [])
+    thirds = f" ({', '.join(p['from'] + '…' + p['to'] for p in first)})" if first else ""
     words = "".join(f"\n`word:{w}` is the share of the day's headlines with the word \"{w}\"."
                     for w in m.get("words", []))
     return f"""
@@ -300,14 +303,15 @@ share of `{m['events_file']}` events after which the index moves the way the eve
 down), with its Wilson 95 % interval: on two dozen events one event is four points. The
 same share over other windows (days before / days after) stands beside it, so nobody has to
 wonder whether the window drives the ranking. *GPR*: Pearson r of the monthly mean with
-{m['gpr_column']} of `{m['gpr_file']}`, {span}.{words}
+{m['gpr_column']} of `{m['gpr_file']}`, {span}, and over three consecutive thirds of those
+months (does one stretch carry the r?).{words}
 A name with `:seasonal` is that measure seasonally adjusted (`--normalize seasonal`: each day
 minus the mean of the days within {SEASON_DAYS} of its day of the year in the other years);
 `intensity:severity` is the severity-weighted intensity (methodology §2b).
 These are development references; acceptance uses held-out events and months.
 
-| measure | events moved the right way (27 before / 4 after; 95 % interval) | {heads} | GPR r |
-|---|---|{"---|" * len(windows)}---|
+| measure | events moved the right way (27 before / 4 after; 95 % interval) | {heads} | GPR r | GPR r by thirds{thirds} |
+|---|---|{"---|" * len(windows)}---|---|
 {chr(10).join(rows)}
 
 Event by event (the effect as above: after − before; ✓ the way the event should move it):

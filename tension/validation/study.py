@@ -27,7 +27,13 @@ from indicators.evaluate import evaluate
 from indicators.lexicon import Lexicon, load_lexicon
 from indicators.scorers import lexicon_scorer, load_model
 from tension.analysis.dyads import measure_frame, resolve_speakers
-from tension.analysis.eventstudy import agreement, direction_share, event_study, monthly_correlation
+from tension.analysis.eventstudy import (
+    agreement,
+    correlation_by_part,
+    direction_share,
+    event_study,
+    monthly_correlation,
+)
 from tension.analysis.index import compute_index, seasonal_means
 from tension.analysis.options import MEASURES, IndexOptions
 from tension.core.selection import Selection
@@ -150,6 +156,7 @@ def measures_study(store: Store, study: dict, data: Path) -> dict:
             "years": years,
             "measures": {name: {"events": direction_share(s, events),
                                 "gpr": monthly_correlation(s, reference, *span),
+                                "gpr_parts": correlation_by_part(s, reference, *span),
                                 # other windows beside the fixed one: does the choice drive the answer?
                                 "windows": {f"pre{pre}_post{post}": direction_share(s, events, pre=pre, post=post)["share"]
                                             for pre, post in OTHER_WINDOWS}}

@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tension.analysis.eventstudy import direction_share, event_effects, event_study, window_means
+from tension.analysis.eventstudy import (
+    correlation_by_part,
+    direction_share,
+    event_effects,
+    event_study,
+    monthly_correlation,
+    window_means,
+)
 
 
 def series(values: dict[str, float]) -> pd.Series:
@@ -59,3 +66,21 @@ def test_the_wilson_interval_of_a_share() -> None:
     assert (round(low, 4), round(high, 4)) == (0.4913, 0.844)
     assert wilson(0, 10)[0] == pytest.approx(0.0, abs=1e-12) and wilson(10, 10)[1] == pytest.approx(1.0)
     assert all(np.isnan(wilson(0, 0)))
+
+
+def test_correlation_by_part_is_the_monthly_correlation_of_each_stretch() -> None:
+    """Twelve months in three stretches of four: the first moves with the reference, the
+    second against it, the third with it; over the year the levels make r positive."""
+    months = pd.date_range("2001-01-01", periods=12, freq="MS")
+    reference = pd.Series([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], index=months, dtype="float64")
+    monthly = [1, 2, 3, 4, 8, 7, 6, 5, 9, 10, 11, 12]
+    # two days a month with the month's value as their mean: the series is daily
+    days = pd.Series([v + d for v in monthly for d in (-0.5, 0.5)],
+                     index=[m + pd.Timedelta(days=k) for m in months for k in (0, 10)])
+    parts = correlation_by_part(days, reference, "2001-01", "2001-12")
+    assert [(p["from"], p["to"], p["n_months"]) for p in parts] == [
+        ("2001-01", "2001-04", 4), ("2001-05", "2001-08", 4), ("2001-09", "2001-12", 4)]
+    assert [p["r"] for p in parts] == pytest.approx([1.0, -1.0, 1.0])
+    assert monthly_correlation(days, reference, "2001-01", "2001-12")["r"] > 0.8
+    # months outside the span or without the series do not count
+    assert [p["n_months"] for p in correlation_by_part(days, reference, "2001-03", None, parts=2)] == [5, 5]
