@@ -9,11 +9,18 @@ is scored once whoever publishes it.
 
 Rules, kept simple enough to predict:
 - matching runs over the same folded, stemmed tokens as the lexicon; the longest term wins;
+  an exact-case term ("DPRK", "US") matches with a possessive too ("DPRK's");
 - a target is every actor named, other than the speaker (the index drops the article's own
   actor too: KCNA naming the DPRK is not a stance towards it);
 - reported speech: an actor named among a sentence's first words, then within a few words a
   verb of saying in the active voice ("says", "said", "warns", "praises"; "Japan urged to …"
   and "… accused" are passive: that actor is the target, not the speaker);
+- a speaker credited after the text, in KCNA's headline style: an actor among the first
+  words of a short tail after the last colon ("… : Chinese paper"); the agent of a passive
+  verb of saying, praise or courtesy ("… lauded by Russian organization", "Books donated to
+  DPRK by Chinese ministry"; not of a hostile act: "workers killed by U.S. troops" is aimed at
+  the U.S.); the sender of a message, letter, gift or floral basket ("Gift to Kim Jong Il from Libyan
+  leader");
 - third-party reporting: a sentence in the article's own voice that names both sides of a
   conflict dyad ("Tension rises between Pyongyang and Washington") reports that conflict.
   Besides its rows in the article's voice, it gets rows with the speaker THIRD_PARTY for
@@ -38,7 +45,7 @@ from indicators.tokens import fold, stem, word_spans, words
 
 # Bump when the matching or attribution rules change: it is part of the scorer version, so
 # stored targets go stale (and `rescore` redoes them) instead of mixing two rule sets.
-CODE_VERSION = "2"  # 2: third-party reporting
+CODE_VERSION = "3"  # 2: third-party reporting; 3: credited speakers (after a colon, "by", "from"), "DPRK's"
 THIRD_PARTY = "~"  # the stored speaker of a sentence reporting a conflict in the article's voice
 TERM_KEYS = ("names", "capitals", "institutions", "leaders", "vocabulary")
 CODE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
@@ -67,6 +74,19 @@ _PASSIVE_AFTER = frozenset(("to", "of", "for", "as", "by", "over", "in", "on", "
                            "with", "from", "about"))
 SPEAKER_WITHIN = 4  # the speaker's name starts among the sentence's first words
 VERB_WITHIN = 5  # and a verb of saying follows within this many words of it
+# Speakers credited after the text, in KCNA's headline style (module docstring):
+CREDIT_WITHIN = 6  # "Claim: Chinese paper": at most this many words after the last colon
+AGENT_WITHIN = 3  # and the actor among its first words; "lauded by Russian organization": after "by"
+_AGENT_PAST = PAST | {"lauded", "supported", "assailed", "censured", "extolled", "acclaimed", "greeted",
+                      "congratulated", "thanked", "blasted"}
+# Courtesies whose agent offers them ("Books donated to DPRK by Chinese ministry"); the agent of
+# a hostile act ("workers killed by U.S. troops") is what the source aims at, not a speaker.
+_COURTESY = frozenset("donated sent given presented marked celebrated commemorated observed hosted laid "
+                      "offered granted conferred awarded visited".split())
+# "Gift to Kim Jong Il from Libyan leader", "Congratulatory message from Chinese president"
+_SENT = re.compile(r"^\W*(?:(?:reply|congratulatory|greeting|sympathetic|condolatory|thank-you|new year|"
+                   r"birthday|message of|letter of)\s+)*(?:messages?|letters?|gifts?|floral baskets?|"
+                   r"wreaths?|greetings|congratulations|condolences)\b", re.IGNORECASE)
 
 
 class Mention(NamedTuple):
@@ -147,7 +167,7 @@ class Actors:
             found = None
             for k in range(min(longest, n - i), 0, -1):
                 t = terms.get(tuple(stems[i:i + k]))
-                if t is not None and (t.exact is None or tuple(raw[i:i + k]) == t.exact):
+                if t is not None and (t.exact is None or _bare(raw[i:i + k]) == t.exact):
                     found = (t, k)
                     break
             if found is None:
@@ -168,9 +188,14 @@ class Actors:
         mentions, spans = self._find(sentence, raw)
         if not mentions:
             return Attribution((), None, ())
-        speaker = _reported_speaker(sentence, mentions, raw, spans)
+        speaker = _reported_speaker(sentence, mentions, raw, spans) or _credited_speaker(sentence, mentions, raw, spans)
         targets = tuple(sorted({m.code for m in mentions} - {speaker}))
         return Attribution(tuple(mentions), speaker, targets)
+
+
+def _bare(raw: list[str]) -> tuple[str, ...]:
+    """Raw words without a possessive 's, for exact-case terms: "DPRK's" is "DPRK"."""
+    return tuple(w[:-2] if w[-2:] in ("'s", "’s", "ʼs") else w for w in raw)
 
 
 def facing(named: Iterable[str], conflict: Iterable[tuple[str, str]]) -> frozenset[str]:
@@ -186,6 +211,38 @@ def third_party_weight(sides: frozenset[str], conflict: Iterable[tuple[str, str]
     third party's report counts as much as the same sentence in a side's voice."""
     pairs = sum(1 for a, b in conflict if a in sides and b in sides)
     return pairs / len(sides) if sides else 0.0
+
+
+def _credited_speaker(sentence: str, mentions: list[Mention], raw: list[str],
+                      spans: list[tuple[int, int]]) -> str | None:
+    """The actor a sentence credits with its words after the text: "Claim: Chinese paper"
+    (a short tail after the last colon), "Exploits praised by Russian organization" (the
+    agent of a passive verb of saying or praise), "Gift to Kim Jong Il from Libyan leader"
+    (the sender of a message, letter, gift or floral basket)."""
+    colon = sentence.rfind(":")
+    if colon > 0:
+        tail = [k for k, (s, _) in enumerate(spans) if s > colon]
+        if 0 < len(tail) <= CREDIT_WITHIN and len(tail) < len(raw):
+            return _first_after(mentions, spans, tail[0], AGENT_WITHIN)
+    folded = [fold(w) for w in raw]
+    for k, w in enumerate(folded):  # "lauded by …", "donated to DPRK by …"
+        if w == "by" and any(v in _AGENT_PAST or v in _COURTESY for v in folded[max(0, k - AGENT_WITHIN):k]):
+            found = _first_after(mentions, spans, k + 1, AGENT_WITHIN)
+            if found:
+                return found
+    if _SENT.match(sentence):
+        at = next((k for k, w in enumerate(raw) if fold(w) == "from"), None)
+        if at is not None:
+            return _first_after(mentions, spans, at + 1, AGENT_WITHIN)
+    return None
+
+
+def _first_after(mentions: list[Mention], spans: list[tuple[int, int]], k: int, within: int) -> str | None:
+    """The actor named first among words k … k+within−1, if any."""
+    if k >= len(spans):
+        return None
+    lo, hi = spans[k][0], spans[min(k + within, len(spans)) - 1][1]
+    return next((m.code for m in mentions if lo <= m.start < hi), None)
 
 
 def _reported_speaker(sentence: str, mentions: list[Mention], raw: list[str],

@@ -488,6 +488,15 @@ PINNED_OUTPUTS = {
         # that key the explanation gives 274e9a02… as before (checked when the key came)
         "explain": "595b4858be547287a3e06981f8a5e32738aca2fc3d8566d7299fb6822d8dd8aa",
     },
+    # issue 22: speakers credited after the text ("…: Chinese paper", "… by", "from"), "DPRK's"
+    "6107dbff047aa0d0": {
+        "export_D": "454c8dfeeb9fc0534ae4bc6071c80056efc307469af019458031d4b2e5f881e8",
+        "export_W_z": "6e764fb122c2b1e4ffb8b235bf4fcbacce6165ca1a57fddcde184f0d2b1f3e09",
+        "export_M_b100": "c08ab1eac02d9da69752c0c4c6b9bff1556d582a06c1fa4038d4411017fac76b",
+        "export_filter": "58178038281bf7e0bf0a2f0ce8210ba1273b3a528f058e7846a0ff5c53383b2f",
+        "spikes": "0c3731cda27e28cbe5883ee7ab0212056fc26b7dcf49e2e98fb6dbb6f839b416",
+        "explain": "62b214ebfd6fc3d868fd7450e4f8fd1b146b0be7596e2fae214d7f0e267f8c8a",
+    },
 }
 
 
