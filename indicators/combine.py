@@ -40,7 +40,7 @@ from indicators.vader import VaderIndicator
 
 # Bump when the scoring logic changes; together with the lexicon digest and the
 # parameters it forms the scorer version that keys stored scores.
-CODE_VERSION = "3"  # 3: neutral-only sentences are no evidence
+CODE_VERSION = "4"  # 3: neutral-only sentences are no evidence; 4: "U.S.-S.", "Mt.", "s." split no title
 LABELS = ("hostile", "neutral", "conciliatory")
 VADER_MAX_CHARS = 2000
 _SPACES = re.compile(r"\s+")

@@ -7,8 +7,9 @@ Rules, in order of importance for wire copy:
   (KCNA texts carry stray commas where HTML once broke a line mid-sentence);
 - `.`, `!`, `?` (with any closing quotes or brackets) end a sentence when
   whitespace and a capital, digit or opening quote follow;
-- a period after a known abbreviation (Mr., Jan., U.S., Gen.) or a single
-  capital initial (S. Korea, J. Smith) does not.
+- a period after a known abbreviation (Mr., Jan., U.S., Gen., Mt., Secy.), a single
+  letter (S. Korea, J. Smith, KCNA's "s. Korea") or initials (G.S., D.P.R.K.) does not, also as the last part of a
+  hyphenated word ("U.S.-S. Korea", "anti-U.S. struggle").
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import NamedTuple
 ABBREVIATIONS = frozenset(
     """
     mr mrs ms dr prof gen lt col maj capt cpt sgt adm cmdr gov sen rep rev hon pres
-    st jr sr inc ltd co corp bros dept univ assn est approx no nos vol vols fig pp
+    st jr sr inc ltd co corp bros dept univ assn est approx no nos vol vols fig pp mt mts secy sec org prep eq min govt comm del
     vs etc al cf ca jan feb mar apr jun jul aug sep sept oct nov dec
     mon tue tues wed thu thur thurs fri sat sun
     u.s u.k u.n e.u u.s.a d.c a.m p.m e.g i.e ph.d c.c
@@ -38,6 +39,7 @@ _BOUNDARY = re.compile(r"[.!?]+[" + re.escape(_CLOSERS) + r"]*(?=\s)")
 _WORD_BEFORE = re.compile(r"([^\s" + re.escape(_OPENERS) + r"]+)$")
 _STRIP_LEAD = " \t\r\n,;:"
 _ALNUM = re.compile(r"[^\W_]")
+_INITIALS = re.compile(r"^(?:[^\W\d_]\.)+[^\W\d_]$")  # "G.S", "D.P.R.K" before their last period
 
 
 class Sentence(NamedTuple):
@@ -53,9 +55,9 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     match = _WORD_BEFORE.search(text, max(0, dot - 40), dot)  # a bounded look-back: linear time
     if not match:
         return False
-    word = match.group(1)
-    if len(word) == 1 and word.isalpha() and word.isupper():
-        return True  # an initial: "S. Korea", "J. Smith"
+    word = match.group(1).rsplit("-", 1)[-1]  # "U.S.-S. Korea": the part after the hyphen
+    if len(word) == 1 and word.isalpha() or _INITIALS.match(word):
+        return True  # an initial: "S. Korea", "J. Smith", KCNA's "s. Korea"; "G.S. Kim Jong Il"
     return word.lower().rstrip(".") in ABBREVIATIONS
 
 

@@ -40,7 +40,7 @@ from indicators.learned.model import CLASSES, LinearModel
 from indicators.lexicon import Lexicon, Match
 from indicators.vader import VaderIndicator
 
-CODE_VERSION = "learned-3"  # 2: neutral lexicon categories are features; 3: actors and dyads
+CODE_VERSION = "learned-4"  # 2: neutral lexicon categories are features; 3: actors and dyads; 4: as combine's 4
 OTHER_WORDS = "(other words)"
 BASELINE = "(baseline)"
 VADER_TERM = "VADER tone"

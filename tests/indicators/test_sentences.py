@@ -59,6 +59,21 @@ def test_abbreviations_do_not_end_sentences(text, expected):
     assert texts(text) == expected
 
 
+
+@pytest.mark.parametrize("title", [
+    "U.S.-S. Korea Joint Military Exercises Slammed",  # the part after a hyphen is an initial
+    "Peruvian Organizations Assail US-S. Korea Joint Military Exercises",
+    "Anti-U.S. Death-defying Resistance Called for",
+    "South Headquarters of Pomminryon Calls for Eliminating Pro-U.S. Forces",
+    "Paper on military drills in s. Korea",  # KCNA writes "s. Korea" too
+    "Bulgarian Organization Praises Peerlessly Great Persons of Mt. Paektu",
+    "Secy. Kim Jong Il receives KPA propagandists",
+    "Floral basket to G.S. Kim Jong Il from Guinean President",  # initials
+])
+def test_a_title_with_an_abbreviation_is_one_sentence(title: str) -> None:
+    """KCNA's headlines were cut at these periods: the second half lost its actor."""
+    assert texts(title) == [title]
+
 def test_abbreviation_at_real_sentence_end_splits_before_an_opener():
     # "... the U.S. The DPRK ..." : the period closes both the abbreviation and the sentence.
     assert texts("It rejects the hostile policy of the U.S. The DPRK will not sit idle.") == [

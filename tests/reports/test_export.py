@@ -497,6 +497,15 @@ PINNED_OUTPUTS = {
         "spikes": "0c3731cda27e28cbe5883ee7ab0212056fc26b7dcf49e2e98fb6dbb6f839b416",
         "explain": "62b214ebfd6fc3d868fd7450e4f8fd1b146b0be7596e2fae214d7f0e267f8c8a",
     },
+    # the sentence splitter keeps "U.S.-S. Korea", "Mt. Paektu", "G.S. Kim Jong Il" whole
+    "aa57f93bb5257367": {
+        "export_D": "7a2a20e47f3adb163df0ffa90aa7bf49848c0930cb3938dcb226a177388d3976",
+        "export_W_z": "e1e2fc895e26c9f8b0e9c449ce43099f425fa605510d19b8898566a54cd93b06",
+        "export_M_b100": "ceba844a8eba7ef6662510b3fdd325a42b41a5e4658fa957eaaca70cfc55f985",
+        "export_filter": "1a5921520809e9ed0d8e1fe141bad34e3515151e1a96b9ffe731003110fb08e4",
+        "spikes": "82420dc185334389a0a9f461cf4078a8bd7540d1a1d591401915360d44cac4d6",
+        "explain": "397059955cb3060c0a3e1d388c8c5c773ce7526c733e313ca9fa1638d1aa5215",
+    },
 }
 
 
