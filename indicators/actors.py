@@ -19,8 +19,8 @@ Rules, kept simple enough to predict:
   words of a short tail after the last colon ("… : Chinese paper"); the agent of a passive
   verb of saying, praise or courtesy ("… lauded by Russian organization", "Books donated to
   DPRK by Chinese ministry"; not of a hostile act: "workers killed by U.S. troops" is aimed at
-  the U.S.); the sender of a message, letter, gift or floral basket ("Gift to Kim Jong Il from Libyan
-  leader");
+  the U.S.); the sender of a message, letter, gift or floral basket ("Gift to Kim Jong Il from
+  Libyan leader");
 - third-party reporting: a sentence in the article's own voice that names both sides of a
   conflict dyad ("Tension rises between Pyongyang and Washington") reports that conflict.
   Besides its rows in the article's voice, it gets rows with the speaker THIRD_PARTY for
@@ -216,9 +216,9 @@ def third_party_weight(sides: frozenset[str], conflict: Iterable[tuple[str, str]
 def _credited_speaker(sentence: str, mentions: list[Mention], raw: list[str],
                       spans: list[tuple[int, int]]) -> str | None:
     """The actor a sentence credits with its words after the text: "Claim: Chinese paper"
-    (a short tail after the last colon), "Exploits praised by Russian organization" (the
-    agent of a passive verb of saying or praise), "Gift to Kim Jong Il from Libyan leader"
-    (the sender of a message, letter, gift or floral basket)."""
+    (a short tail after the last colon: its actor, or none), "Exploits praised by Russian
+    organization" (the agent of a passive verb of saying, praise or courtesy), "Gift to Kim
+    Jong Il from Libyan leader" (the sender of a message, letter, gift or floral basket)."""
     colon = sentence.rfind(":")
     if colon > 0:
         tail = [k for k, (s, _) in enumerate(spans) if s > colon]

@@ -8,8 +8,8 @@ Rules, in order of importance for wire copy:
 - `.`, `!`, `?` (with any closing quotes or brackets) end a sentence when
   whitespace and a capital, digit or opening quote follow;
 - a period after a known abbreviation (Mr., Jan., U.S., Gen., Mt., Secy.), a single
-  letter (S. Korea, J. Smith, KCNA's "s. Korea") or initials (G.S., D.P.R.K.) does not, also as the last part of a
-  hyphenated word ("U.S.-S. Korea", "anti-U.S. struggle").
+  letter (S. Korea, J. Smith, KCNA's "s. Korea") or initials (G.S., D.P.R.K.) does not,
+  also as the last part of a hyphenated word ("U.S.-S. Korea", "anti-U.S. struggle").
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from typing import NamedTuple
 ABBREVIATIONS = frozenset(
     """
     mr mrs ms dr prof gen lt col maj capt cpt sgt adm cmdr gov sen rep rev hon pres
-    st jr sr inc ltd co corp bros dept univ assn est approx no nos vol vols fig pp mt mts secy sec org prep eq min govt comm del
+    st jr sr inc ltd co corp bros dept univ assn est approx no nos vol vols fig pp
+    mt mts secy sec org prep eq min govt comm del
     vs etc al cf ca jan feb mar apr jun jul aug sep sept oct nov dec
     mon tue tues wed thu thur thurs fri sat sun
     u.s u.k u.n e.u u.s.a d.c a.m p.m e.g i.e ph.d c.c
