@@ -120,8 +120,7 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 def monthly_correlation(series: pd.Series, reference: pd.Series, start: str, end: str) -> dict:
     """Pearson r of the series' monthly means with a monthly reference (indexed by month
     start) over start..end (months with both)."""
-    monthly = series.dropna().resample("MS").mean()
-    both = pd.concat([monthly.rename("a"), reference.rename("b")], axis=1, join="inner").loc[start:end].dropna()
+    both = _monthly_pairs(series, reference, start, end)
     r = float(both["a"].corr(both["b"])) if len(both) > 2 else float("nan")
     return {"r": r, "n_months": int(len(both)), "from": start, "to": end}
 
@@ -131,7 +130,12 @@ def correlation_by_part(series: pd.Series, reference: pd.Series, start: str | No
     """`monthly_correlation` over `parts` consecutive stretches of the months both have in
     start..end. Why: an r over years can come from one stretch, or from levels that differ
     between stretches while the months within them do not move together."""
-    monthly = series.dropna().resample("MS").mean()
-    both = pd.concat([monthly.rename("a"), reference.rename("b")], axis=1, join="inner").loc[start:end].dropna()
+    months = _monthly_pairs(series, reference, start, end).index
     return [monthly_correlation(series, reference, f"{c[0]:%Y-%m}", f"{c[-1]:%Y-%m}")
-            for c in np.array_split(both.index, parts) if len(c)]
+            for c in np.array_split(months, parts) if len(c)]
+
+
+def _monthly_pairs(series: pd.Series, reference: pd.Series, start: str | None, end: str | None) -> pd.DataFrame:
+    """The series' monthly means (`a`) beside the reference (`b`), months with both in start..end."""
+    monthly = series.dropna().resample("MS").mean()
+    return pd.concat([monthly.rename("a"), reference.rename("b")], axis=1, join="inner").loc[start:end].dropna()

@@ -213,8 +213,9 @@ def seasonal_means(values: pd.Series, at: pd.DatetimeIndex, freq: str = "D") -> 
     row = {y: i for i, y in enumerate(years)}
     total = np.zeros((len(years), n_keys))
     count = np.zeros((len(years), n_keys))
-    np.add.at(total, ([row[y] for y in v.index.year], keys(v.index)), v.to_numpy(dtype="float64"))
-    np.add.at(count, ([row[y] for y in v.index.year], keys(v.index)), 1.0)
+    at_rows = ([row[y] for y in v.index.year], keys(v.index))
+    np.add.at(total, at_rows, v.to_numpy(dtype="float64"))
+    np.add.at(count, at_rows, 1.0)
     if not monthly:  # the window around each day of the year, wrapping at New Year
         offsets = range(-SEASON_DAYS, SEASON_DAYS + 1)
         total = sum(np.roll(total, k, axis=1) for k in offsets)
