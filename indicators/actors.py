@@ -12,6 +12,10 @@ Rules, kept simple enough to predict:
   an exact-case term ("DPRK", "US") matches with a possessive too ("DPRK's");
 - a target is every actor named, other than the speaker (the index drops the article's own
   actor too: KCNA naming the DPRK is not a stance towards it);
+- a place is no target: a name or capital after "in" that follows a past participle, with
+  the end, a clause break, a function word or a verb after it, says where an act happened
+  ("Rally held in S. Korea against U.S. forces" is aimed at the U.S. alone; "Military games
+  in S. Korea denounced" is about South Korea's games);
 - reported speech: an actor named among a sentence's first words, then within a few words a
   verb of saying in the active voice ("says", "said", "warns", "praises"; "Japan urged to …"
   and "… accused" are passive: that actor is the target, not the speaker);
@@ -45,9 +49,10 @@ from indicators.tokens import fold, stem, word_spans, words
 
 # Bump when the matching or attribution rules change: it is part of the scorer version, so
 # stored targets go stale (and `rescore` redoes them) instead of mixing two rule sets.
-CODE_VERSION = "3"  # 2: third-party reporting; 3: credited speakers (after a colon, "by", "from"), "DPRK's"
+CODE_VERSION = "4"  # 2: third-party reporting; 3: credited speakers (after a colon, "by", "from"), "DPRK's"; 4: "held in S. Korea" is a place, not a target
 THIRD_PARTY = "~"  # the stored speaker of a sentence reporting a conflict in the article's voice
 TERM_KEYS = ("names", "capitals", "institutions", "leaders", "vocabulary")
+PLACE_KEYS = frozenset(("names", "capitals"))
 CODE = re.compile(r"^[A-Z][A-Z0-9]{1,7}$")
 # An exact-case term: capitals only, at most four letters ("US", "UN", "ROK", "U.S.").
 _EXACT = re.compile(r"^(?:[A-Z]\.?){1,4}$")
@@ -72,6 +77,11 @@ PAST = frozenset(_forms(v)[1] for v in _SAYING) | {"labelled", "dubbed", "slamme
 IRREGULAR_PAST = frozenset(("said", "told"))  # "X said" is never passive in news copy
 _PASSIVE_AFTER = frozenset(("to", "of", "for", "as", "by", "over", "in", "on", "upon", "at", "against",
                            "with", "from", "about"))
+# Words that may follow a place ("… in S. Korea under fire", "… in Japan and India").
+_PLACE_FOLLOWERS = _PASSIVE_AFTER | frozenset(("and", "or", "under", "since", "during", "this", "here", "is",
+                                               "are", "was", "were", "has", "have", "held", "hold", "holds"))
+_IRREGULAR_PARTICIPLES = frozenset("held given made shown seen begun done set built won taken kept laid sent "
+                                   "spent told said found brought run put hit met led read sold torn".split())
 SPEAKER_WITHIN = 4  # the speaker's name starts among the sentence's first words
 VERB_WITHIN = 5  # and a verb of saying follows within this many words of it
 # Speakers credited after the text, in KCNA's headline style (module docstring):
@@ -120,6 +130,7 @@ class _Term:
     code: str  # "" for an [ignore] term
     term: str
     exact: tuple[str, ...] | None  # the raw words to equal, for exact-case terms
+    place: bool = False  # a name or capital: "in <it>" can be where something happens
 
 
 @dataclass(eq=False)
@@ -154,10 +165,13 @@ class Actors:
         """Actor mentions, longest term first at each place, left to right."""
         return self._find(sentence, words(sentence))[0]
 
-    def _find(self, sentence: str, raw: list[str]) -> tuple[list[Mention], list[tuple[int, int]] | None]:
+    def _find(self, sentence: str, raw: list[str]
+              ) -> tuple[list[Mention], list[tuple[int, int]] | None, set[int]]:
+        """Mentions, the words' spans (None without a mention) and which mentions are places."""
         stems = [stem(fold(w)) for w in raw]
         spans: list[tuple[int, int]] | None = None
         out: list[Mention] = []
+        places: set[int] = set()
         i, n = 0, len(raw)
         terms, longest, firsts = self._terms, self._longest, self._firsts
         while i < n:
@@ -178,24 +192,48 @@ class Actors:
                 if spans is None:
                     spans = word_spans(sentence, raw)
                 start, end = spans[i][0], spans[i + k - 1][1]
+                if t.place and _is_place(sentence, raw, spans, i, i + k):
+                    places.add(len(out))
                 out.append(Mention(t.code, sentence[start:end], start, end, t.term))
             i += k
-        return out, spans
+        return out, spans, places
 
     def attribute(self, sentence: str) -> Attribution:
         """Mentions, speaker and targets of one sentence (see the module docstring)."""
         raw = words(sentence)
-        mentions, spans = self._find(sentence, raw)
+        mentions, spans, places = self._find(sentence, raw)
         if not mentions:
             return Attribution((), None, ())
         speaker = _reported_speaker(sentence, mentions, raw, spans) or _credited_speaker(sentence, mentions, raw, spans)
-        targets = tuple(sorted({m.code for m in mentions} - {speaker}))
+        named = {m.code for n, m in enumerate(mentions) if n not in places}
+        targets = tuple(sorted(named - {speaker}))
         return Attribution(tuple(mentions), speaker, targets)
 
 
 def _bare(raw: list[str]) -> tuple[str, ...]:
     """Raw words without a possessive 's, for exact-case terms: "DPRK's" is "DPRK"."""
     return tuple(w[:-2] if w[-2:] in ("'s", "’s", "ʼs") else w for w in raw)
+
+
+def _is_place(sentence: str, raw: list[str], spans: list[tuple[int, int]], i: int, j: int) -> bool:
+    """Whether words i … j−1 (a name or capital) say where an act happened: "in" (or "in the")
+    after a past participle, and after them the end, a clause break, a function word or a verb
+    ("Rally held in S. Korea", "Reception given in China", "… denounced in S. Korea"). "Military
+    games in S. Korea denounced" is about South Korea's games (the name qualifies a noun), and
+    "Suicides increased in U.S. army" about the army."""
+    before = [fold(w) for w in raw[max(0, i - 3):i]]
+    if before[-2:] == ["in", "the"]:
+        before.pop()
+    if len(before) < 2 or before[-1] != "in" or not _participle(before[-2]):
+        return False
+    if j >= len(raw) or re.search(r"[,;:()]", sentence[spans[j - 1][1]:spans[j][0]]):
+        return True
+    w = fold(raw[j])
+    return w in _PLACE_FOLLOWERS or w.endswith("ed") or w in PRESENT or w in IRREGULAR_PAST
+
+
+def _participle(word: str) -> bool:
+    return word.endswith("ed") or word in _IRREGULAR_PARTICIPLES
 
 
 def facing(named: Iterable[str], conflict: Iterable[tuple[str, str]]) -> frozenset[str]:
@@ -299,7 +337,7 @@ def parse_actors(data: bytes) -> Actors:
             raise ValueError(f"actors file, {where} must be a list ([\"…\", \"…\"]), not {value!r}")
         return value
 
-    def add(code: str, term: object, where: str) -> None:
+    def add(code: str, term: object, where: str, kind: str = "") -> None:
         if not isinstance(term, str) or not words(term):
             raise ValueError(f"actors file, {where}: a term must be text with words, not {term!r}")
         key, exact = _term_key(term)
@@ -307,7 +345,7 @@ def parse_actors(data: bytes) -> Actors:
         if other is not None and other.code != code:
             raise ValueError(f"actors file, {where}: {term!r} already names {other.code or 'nothing'} "
                              f"(as {other.term!r})")
-        terms[key] = _Term(code, term, exact)
+        terms[key] = _Term(code, term, exact, kind in PLACE_KEYS)
 
     items = doc.get("actor", [])
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
@@ -323,7 +361,7 @@ def parse_actors(data: bytes) -> Actors:
         own: list[str] = []
         for key in TERM_KEYS:
             for term in listed(item.get(key, []), f"actor {code}: {key!r}"):
-                add(code, term, f"actor {code}, {key}")
+                add(code, term, f"actor {code}, {key}", key)
                 own.append(term)
         actors[code] = Actor(code, str(item.get("name", code)), tuple(own))
     for term in listed(table("ignore").get("terms", []), "[ignore] terms"):

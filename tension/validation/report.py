@@ -287,7 +287,7 @@ def measures_section(m: dict) -> str:
                     f"{ev['ci_high']:.0%}) | {other} | {gpr['r']:+.3f} ({gpr['n_months']} months) | {parts} |")
     heads = " | ".join(w.replace("pre", "").replace("_post", " before / ") + " after" for w in windows)
     per_event = _per_event(m["measures"])
-    dyads = "\n".join(f"| {k} | {v['mean']:+.3f} | {v['n_articles']:,} | {', '.join(v['most_conciliatory_months'][:5])} |"
+    dyads = "\n".join(f"| {k} | {v['mean']:+.3f} | {v['n_articles']:,} | {', '.join(v['most_conciliatory_months'][:10])} |"
                        for k, v in m["dyads"].items())
     span = f"{m.get('gpr_from') or 'its first month'} to {m.get('gpr_to') or 'the last month both have'}"
     first = next(iter(m["measures"].values())).get("gpr_parts", [])
@@ -318,7 +318,7 @@ Event by event (the effect as above: after − before; ✓ the way the event sho
 
 {per_event}
 
-| dyad | mean tension {m['years']} | articles | most conciliatory months |
+| dyad | mean tension {m['years']} | articles | the 10 most conciliatory months, most first |
 |---|---|---|---|
 {dyads}
 """

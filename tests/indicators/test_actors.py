@@ -36,7 +36,7 @@ def who(sentence: str) -> tuple[str | None, tuple[str, ...]]:
     ("Seoul said it would reopen the hotline", "KOR", ()),
     ("U.S. must not forget lesson from Pueblo incident", None, ("USA",)),  # "note" is no "not"
     ("Japanese imperialists' crimes", None, ("JPN",)),  # longest term: not JPN and USA
-    ("Veterans of the Korean War met in Beijing", None, ("CHN",)),  # [ignore]: no actor
+    ("Veterans of the Korean War met Beijing's envoy", None, ("CHN",)),  # [ignore]: no actor
     ("Let us talk", None, ()),  # "us" in lower case is no United States
     ("The US and the UN", None, ("UN", "USA")),
     ("Talks with south Korea welcomed, hotline reopened", None, ("KOR",)),  # object, passive
@@ -56,9 +56,20 @@ def who(sentence: str) -> tuple[str | None, tuple[str, ...]]:
     ("Talks welcomed by many in the U.S. and Japan and elsewhere", None, ("JPN", "USA")),  # too far
     ("Books Donated to DPRK by Chinese Ministry of Education", "CHN", ("PRK",)),  # a courtesy
     ("S. Korean Workers Killed by U.S. Troops", None, ("KOR", "USA")),  # a hostile act: aimed at
-    # South Koreans protesting are not Seoul: one code cannot tell them apart (methodology §2b)
-    ("U.S. War of Aggression Denounced in S. Korea", None, ("KOR", "USA")),
-    ("Rally Held in S. Korea", None, ("KOR",)),  # no verb of saying
+    # where an act happened is no target: "in" after a past participle, then the end, a break,
+    # a function word or a verb (South Koreans protesting are not Seoul; methodology §2b)
+    ("U.S. War of Aggression Denounced in S. Korea", None, ("USA",)),
+    ("Rally Held in S. Korea", None, ()),
+    ("Rally Held in S. Korea against U.S. Forces", None, ("USA",)),
+    ("Reception Given in China", None, ()),
+    ("Missile development launched in the U.S. under fire", None, ()),
+    ("Talks held in Beijing, Japan wary", None, ("JPN",)),  # a break after the place
+    ("Exhibition Opened in Russia and Mongolia", None, ("MNG",)),  # only the first follows "in"
+    ("Military Games in S. Korea Denounced", None, ("KOR",)),  # the name qualifies a noun: about it
+    ("Gap between Rich and Poor Increases in S. Korea", None, ("KOR",)),  # no participle before
+    ("Suicides increased in U.S. army", None, ("USA",)),  # the name qualifies what follows
+    ("Aid delivered in Japan's name", None, ("JPN",)),  # a possessive is no place
+    ("Sanctions imposed in the UN Security Council", None, ("UN",)),  # an institution, not a place
     # ... or the sender of a message, letter, gift or floral basket
     ("Reply Message to Kim Jong Un from Xi Jinping", "CHN", ("PRK",)),
     ("Floral Basket to Kim Jong Il from Japanese Delegation", "JPN", ("PRK",)),

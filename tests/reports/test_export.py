@@ -506,6 +506,15 @@ PINNED_OUTPUTS = {
         "spikes": "82420dc185334389a0a9f461cf4078a8bd7540d1a1d591401915360d44cac4d6",
         "explain": "397059955cb3060c0a3e1d388c8c5c773ce7526c733e313ca9fa1638d1aa5215",
     },
+    # an actor named where an act happened ("Rally held in S. Korea") is no target
+    "9b41f14fa5a1c469": {
+        "export_D": "9de901e4bda5bc2db817d274e0d7d8d1842143ac6648142e92e8de8baf98d2b2",
+        "export_W_z": "ad3e6e9a1326fab8e3e05b290623e488af89ab3ea2767b444cc51e52d8066e61",
+        "export_M_b100": "4af4592acdc22091458b5b5a33eddba5b3c3aaed1fda881e546264e88fd1bb7e",
+        "export_filter": "15ad3d483d86d56d92470d7e6be46bcb0ea2553f3dbaaa204d6f3af526af9510",
+        "spikes": "d125fb5ca448d344779de5738aeee487f57af956ddf1686527e2bfd5f3d60d97",
+        "explain": "215cbf179dec54852591f3f5efcd916c729d8007bd8eadbd034a3f747971dc87",
+    },
 }
 
 
