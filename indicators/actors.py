@@ -100,13 +100,15 @@ _SENT = re.compile(r"^\W*(?:(?:reply|congratulatory|greeting|sympathetic|condola
 
 
 class Mention(NamedTuple):
-    """An actor named in a sentence, with its span (for highlighting)."""
+    """An actor named in a sentence, with its span (for highlighting); `place`: named where an
+    act happened ("held in S. Korea"), which makes no target."""
 
     code: str
     text: str
     start: int
     end: int
     term: str
+    place: bool = False
 
 
 class Attribution(NamedTuple):
@@ -165,13 +167,10 @@ class Actors:
         """Actor mentions, longest term first at each place, left to right."""
         return self._find(sentence, words(sentence))[0]
 
-    def _find(self, sentence: str, raw: list[str]
-              ) -> tuple[list[Mention], list[tuple[int, int]] | None, set[int]]:
-        """Mentions, the words' spans (None without a mention) and which mentions are places."""
+    def _find(self, sentence: str, raw: list[str]) -> tuple[list[Mention], list[tuple[int, int]] | None]:
         stems = [stem(fold(w)) for w in raw]
         spans: list[tuple[int, int]] | None = None
         out: list[Mention] = []
-        places: set[int] = set()
         i, n = 0, len(raw)
         terms, longest, firsts = self._terms, self._longest, self._firsts
         while i < n:
@@ -192,21 +191,19 @@ class Actors:
                 if spans is None:
                     spans = word_spans(sentence, raw)
                 start, end = spans[i][0], spans[i + k - 1][1]
-                if t.place and _is_place(sentence, raw, spans, i, i + k):
-                    places.add(len(out))
-                out.append(Mention(t.code, sentence[start:end], start, end, t.term))
+                place = t.place and _is_place(sentence, raw, spans, i, i + k)
+                out.append(Mention(t.code, sentence[start:end], start, end, t.term, place))
             i += k
-        return out, spans, places
+        return out, spans
 
     def attribute(self, sentence: str) -> Attribution:
         """Mentions, speaker and targets of one sentence (see the module docstring)."""
         raw = words(sentence)
-        mentions, spans, places = self._find(sentence, raw)
+        mentions, spans = self._find(sentence, raw)
         if not mentions:
             return Attribution((), None, ())
         speaker = _reported_speaker(sentence, mentions, raw, spans) or _credited_speaker(sentence, mentions, raw, spans)
-        named = {m.code for n, m in enumerate(mentions) if n not in places}
-        targets = tuple(sorted(named - {speaker}))
+        targets = tuple(sorted({m.code for m in mentions if not m.place} - {speaker}))
         return Attribution(tuple(mentions), speaker, targets)
 
 

@@ -923,6 +923,20 @@ def test_evidence_panel_ranks_articles_and_highlights_phrases(service: Service) 
     assert shifts.children[0].children[0].className == "hostility"
 
 
+def test_an_actor_named_as_a_place_is_shown_as_one_and_is_no_target() -> None:
+    """"Rally held in S. Korea against U.S. forces": South Korea is where it happened (no
+    target, docs/methodology.md §2b); the page says so under the sentence and on the name."""
+    sent = scorer_for().score_text("Rally Held in S. Korea against U.S. Forces").evidence()[0]
+    assert [(m["code"], m["place"]) for m in sent["actors"]] == [("KOR", True), ("USA", False)]
+    assert sent["targets"] == ["USA"]
+    line = text_of(evidence.actors_line(sent, "PRK"))
+    assert line == "actors: S. Korea KOR (place) · U.S. Forces USA; said by PRK, aimed at USA", line
+    titles = {t for p in evidence.highlight(sent, "PRK") if not isinstance(p, str)
+              for t in [getattr(p, "title", "")] if "actor" in t}
+    assert any(t.endswith("actor KOR · place") for t in titles), titles
+    assert any("actor USA · target" in t for t in titles), titles
+
+
 def test_evidence_for_a_range_and_for_an_empty_day(service: Service) -> None:
     out = evidence.evidence_panel(service, view(), {"start": day(44), "end": day(46)})
     assert text_of(out[0]).startswith(f"{day(44)} to {day(46)}: {len(HOSTILE) + 6} articles")

@@ -42,7 +42,10 @@ def _tip(m: dict) -> str:
 ABBREVIATION = re.compile(r"(?:[A-Za-z]\.\s?)+[A-Za-z]")  # "U.S", "D.P.R.K", not "S. Korea"
 
 
-def _role(code: str, sentence: dict, source_actor: str = "") -> str:
+def _role(actor: dict, sentence: dict, source_actor: str = "") -> str:
+    code = actor["code"]
+    if actor.get("place"):
+        return "place"  # where an act happened: no target (docs/methodology.md §2b)
     if code == (sentence.get("speaker") or source_actor):
         return "speaker"
     return "target" if code in sentence.get("targets", ()) else "named"
@@ -70,7 +73,7 @@ def highlight(sentence: dict, source_actor: str = "") -> list:
         return next((x for x in spans if x["start"] <= i < x["end"]), None)
 
     def who(actor: dict) -> str:
-        return f"actor {actor['code']} · {_role(actor['code'], sentence, source_actor)}"
+        return f"actor {actor['code']} · {_role(actor, sentence, source_actor)}"
 
     out: list = []
     for lo, hi in itertools.pairwise(cuts):
@@ -95,6 +98,11 @@ def _as_written(mention: dict, text: str) -> str:
     return mention["text"] + ("." if dot else "")
 
 
+def _mention(mention: dict, text: str) -> str:
+    where = " (place)" if mention.get("place") else ""  # named where an act happened: no target
+    return f"{_as_written(mention, text)} {mention['code']}{where}"
+
+
 def actors_line(sentence: dict, source_actor: str = "") -> html.Div | None:
     """Who the sentence names, who speaks (a reported speaker, else the actor its source speaks
     for) and at whom it is aimed: the speaker is never its own target (docs/methodology.md §2b)."""
@@ -102,7 +110,7 @@ def actors_line(sentence: dict, source_actor: str = "") -> html.Div | None:
     if not mentions:
         return None
     speaker = sentence.get("speaker") or source_actor
-    named = " · ".join(f"{_as_written(m, sentence['sentence'])} {m['code']}" for m in mentions)
+    named = " · ".join(_mention(m, sentence["sentence"]) for m in mentions)
     voice = f"said by {speaker}" if speaker else "in the voice of a source that speaks for no actor"
     aimed = ", ".join(t for t in sentence.get("targets") or [] if t != speaker) or "no other actor"
     return html.Div(f"actors: {named}; {voice}, aimed at {aimed}", className="actors muted")
