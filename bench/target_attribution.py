@@ -5,7 +5,11 @@ The sample (KCNA sentences and headlines) and the readers' labels live outside t
 (no corpus text here); pass their files. Each reader file has one JSON object a line:
 {"id", "speaker" (a code or null: the publisher's own voice), "targets" (codes)}.
 
-    python bench/target_attribution.py SAMPLE.jsonl READER_A.jsonl READER_B.jsonl --publisher PRK
+    python bench/target_attribution.py SAMPLE.jsonl READER_A.jsonl READER_B.jsonl --publisher PRK \
+        --as KORCVL=KOR
+
+`--as` reads an actor the readers' list did not have as one it had (South Korean civil society
+as South Korea), for a sample labelled before the actor was added.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ def read(path: Path) -> dict[str, dict]:
     return {r["id"]: r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines()) if r}
 
 
-def norm(speaker: str | None, targets: list[str], publisher: str) -> tuple[str, frozenset[str]]:
-    who = speaker or publisher
-    return who, frozenset(t for t in targets if t != who)
+def norm(speaker: str | None, targets: list[str], publisher: str,
+         alias: dict[str, str] | None = None) -> tuple[str, frozenset[str]]:
+    alias = alias or {}
+    who = alias.get(speaker or publisher, speaker or publisher)
+    return who, frozenset(alias.get(t, t) for t in targets) - {who}
 
 
 def main() -> None:
@@ -32,7 +38,9 @@ def main() -> None:
     ap.add_argument("reader_a", type=Path)
     ap.add_argument("reader_b", type=Path)
     ap.add_argument("--publisher", default="PRK")
+    ap.add_argument("--as", dest="alias", action="append", default=[], metavar="CODE=READ_AS")
     args = ap.parse_args()
+    alias = dict(a.split("=", 1) for a in args.alias)
     sample, a, b = read(args.sample), read(args.reader_a), read(args.reader_b)
     actors = load_actors()
     agreed = {}
@@ -44,7 +52,7 @@ def main() -> None:
     tp = fp = fn = speaker_ok = 0
     for key, (speaker, targets) in agreed.items():
         got = actors.attribute(sample[key]["text"])
-        who, found = norm(got.speaker, list(got.targets), args.publisher)
+        who, found = norm(got.speaker, list(got.targets), args.publisher, alias)
         speaker_ok += who == speaker
         tp += len(found & targets)
         fp += len(found - targets)

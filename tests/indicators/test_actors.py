@@ -55,7 +55,7 @@ def who(sentence: str) -> tuple[str | None, tuple[str, ...]]:
     ("Japan urged by Seoul to apologise", "KOR", ("JPN",)),
     ("Talks welcomed by many in the U.S. and Japan and elsewhere", None, ("JPN", "USA")),  # too far
     ("Books Donated to DPRK by Chinese Ministry of Education", "CHN", ("PRK",)),  # a courtesy
-    ("S. Korean Workers Killed by U.S. Troops", None, ("KOR", "USA")),  # a hostile act: aimed at
+    ("S. Korean Workers Killed by U.S. Troops", None, ("KORCVL", "USA")),  # a hostile act: aimed at
     # where an act happened is no target: "in" after a past participle, then the end, a break,
     # a function word or a verb (South Koreans protesting are not Seoul; methodology §2b)
     ("U.S. War of Aggression Denounced in S. Korea", None, ("USA",)),
@@ -70,6 +70,11 @@ def who(sentence: str) -> tuple[str | None, tuple[str, ...]]:
     ("Suicides increased in U.S. army", None, ("USA",)),  # the name qualifies what follows
     ("Aid delivered in Japan's name", None, ("JPN",)),  # a possessive is no place
     ("Sanctions imposed in the UN Security Council", None, ("UN",)),  # an institution, not a place
+    # South Koreans and their groups are not Seoul (CAMEO's KORCVL): the longer name wins
+    ("S. Korean Students Stage Anti-U.S. Protest", None, ("KORCVL", "USA")),
+    ("South Korean civic groups denounce U.S.", "KORCVL", ("USA",)),
+    ("S. Korean People's Struggle Supported", None, ("KORCVL",)),
+    ("S. Korean Authorities' Suppression of Students Slammed", None, ("KOR",)),
     # ... or the sender of a message, letter, gift or floral basket
     ("Reply Message to Kim Jong Un from Xi Jinping", "CHN", ("PRK",)),
     ("Floral Basket to Kim Jong Il from Japanese Delegation", "JPN", ("PRK",)),

@@ -517,6 +517,15 @@ PINNED_OUTPUTS = {
         # gives 215cbf17… (checked when the key came)
         "explain": "8e3ac23d44ed29b9dc28960b0d6f983b1f2b09010c4c972f57df68ba92360127",
     },
+    # South Korean civil society ("S. Korean students", "civic groups") is its own actor, KORCVL
+    "f54e7b70f37d5bca": {
+        "export_D": "1e9fc7a475547054bc48fe9d32c0fd15d6fbb6ed10bed43e495edc0be0447961",
+        "export_W_z": "84bb80dbaa45e11ebe338145e08ffcc4292a5655b4dd95919d2d48ed5533ca90",
+        "export_M_b100": "704dd1454298c1e943dbca48faa5005a3a3d3b5fab4763655466afd8d54948d6",
+        "export_filter": "a7a66161b5dabbffdcc521ae6626070bba4cb68f45f8622863efbc7325b3b4a1",
+        "spikes": "b9908fc63587bd78847a46bdb8b26fde52636c3cd246ad87bff5ec399f17904c",
+        "explain": "bb470e70b4ae0e0cba92046df24843825cb9dfa5484c9fc339410205687e6f8b",
+    },
 }
 
 
