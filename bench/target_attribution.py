@@ -32,15 +32,22 @@ def norm(speaker: str | None, targets: list[str], publisher: str,
     return who, frozenset(alias.get(t, t) for t in targets) - {who}
 
 
+def pair(text: str) -> tuple[str, str]:
+    code, sep, read_as = text.partition("=")
+    if not (sep and code and read_as):
+        raise argparse.ArgumentTypeError(f"--as wants CODE=READ_AS (e.g. KORCVL=KOR), not {text!r}")
+    return code, read_as
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("sample", type=Path)
     ap.add_argument("reader_a", type=Path)
     ap.add_argument("reader_b", type=Path)
     ap.add_argument("--publisher", default="PRK")
-    ap.add_argument("--as", dest="alias", action="append", default=[], metavar="CODE=READ_AS")
+    ap.add_argument("--as", dest="alias", action="append", default=[], metavar="CODE=READ_AS", type=pair)
     args = ap.parse_args()
-    alias = dict(a.split("=", 1) for a in args.alias)
+    alias = dict(args.alias)
     sample, a, b = read(args.sample), read(args.reader_a), read(args.reader_b)
     actors = load_actors()
     agreed = {}

@@ -12,10 +12,12 @@ Rules, kept simple enough to predict:
   an exact-case term ("DPRK", "US") matches with a possessive too ("DPRK's");
 - a target is every actor named, other than the speaker (the index drops the article's own
   actor too: KCNA naming the DPRK is not a stance towards it);
-- a place is no target: a name or capital after "in" that follows a past participle, with
-  the end, a clause break, a function word or a verb after it, says where an act happened
-  ("Rally held in S. Korea against U.S. forces" is aimed at the U.S. alone; "Military games
-  in S. Korea denounced" is about South Korea's games);
+- a place is no target: a name or capital after "in" that follows an act that happens
+  somewhere (held, given, denounced; not a hostile act), with the end, a clause break, a
+  function word or a verb after it, says where the act happened, as does the next name of a
+  list ("Rally held in S. Korea against U.S. forces" is aimed at the U.S. alone; "Military
+  games in S. Korea denounced" is about South Korea's games, "Human rights abused in S. Korea"
+  aimed at it);
 - reported speech: an actor named among a sentence's first words, then within a few words a
   verb of saying in the active voice ("says", "said", "warns", "praises"; "Japan urged to …"
   and "… accused" are passive: that actor is the target, not the speaker);
@@ -49,7 +51,9 @@ from indicators.tokens import fold, stem, word_spans, words
 
 # Bump when the matching or attribution rules change: it is part of the scorer version, so
 # stored targets go stale (and `rescore` redoes them) instead of mixing two rule sets.
-CODE_VERSION = "4"  # 2: third-party reporting; 3: credited speakers (after a colon, "by", "from"), "DPRK's"; 4: "held in S. Korea" is a place, not a target
+# 2: third-party reporting; 3: credited speakers (after a colon, "by", "from"), "DPRK's"; 4: "held in
+# S. Korea" is a place, not a target; 5: places only after an act that happens somewhere, lists of places
+CODE_VERSION = "5"
 THIRD_PARTY = "~"  # the stored speaker of a sentence reporting a conflict in the article's voice
 TERM_KEYS = ("names", "capitals", "institutions", "leaders", "vocabulary")
 PLACE_KEYS = frozenset(("names", "capitals"))
@@ -77,11 +81,6 @@ PAST = frozenset(_forms(v)[1] for v in _SAYING) | {"labelled", "dubbed", "slamme
 IRREGULAR_PAST = frozenset(("said", "told"))  # "X said" is never passive in news copy
 _PASSIVE_AFTER = frozenset(("to", "of", "for", "as", "by", "over", "in", "on", "upon", "at", "against",
                            "with", "from", "about"))
-# Words that may follow a place ("… in S. Korea under fire", "… in Japan and India").
-_PLACE_FOLLOWERS = _PASSIVE_AFTER | frozenset(("and", "or", "under", "since", "during", "this", "here", "is",
-                                               "are", "was", "were", "has", "have", "held", "hold", "holds"))
-_IRREGULAR_PARTICIPLES = frozenset("held given made shown seen begun done set built won taken kept laid sent "
-                                   "spent told said found brought run put hit met led read sold torn".split())
 SPEAKER_WITHIN = 4  # the speaker's name starts among the sentence's first words
 VERB_WITHIN = 5  # and a verb of saying follows within this many words of it
 # Speakers credited after the text, in KCNA's headline style (module docstring):
@@ -97,6 +96,18 @@ _COURTESY = frozenset("donated sent given presented marked celebrated commemorat
 _SENT = re.compile(r"^\W*(?:(?:reply|congratulatory|greeting|sympathetic|condolatory|thank-you|new year|"
                    r"birthday|message of|letter of)\s+)*(?:messages?|letters?|gifts?|floral baskets?|"
                    r"wreaths?|greetings|congratulations|condolences)\b", re.IGNORECASE)
+
+
+# A place: "in" after an act that happens somewhere (an event, a courtesy, a statement; not a
+# hostile act, whose place is what it is aimed at: "human rights abused in S. Korea"), and
+# after the name the end, a break, a function word or a verb ("… in S. Korea under fire").
+_PLACE_AFTER = (PAST | _AGENT_PAST | _COURTESY | IRREGULAR_PAST | frozenset(
+    "held opened staged organized organised formed launched established founded inaugurated published "
+    "issued released shown screened exhibited displayed performed convened remembered started begun met "
+    "built".split()))
+_LIST_GAP = re.compile(r"\s*,?\s*(?:(?:and|or)\s+)?", re.IGNORECASE)  # "Pyongyang and Seoul", "A, B"
+_PLACE_FOLLOWERS = _PASSIVE_AFTER | frozenset(("and", "or", "under", "since", "during", "this", "here", "is",
+                                               "are", "was", "were", "has", "have", "held", "hold", "holds"))
 
 
 class Mention(NamedTuple):
@@ -171,6 +182,7 @@ class Actors:
         stems = [stem(fold(w)) for w in raw]
         spans: list[tuple[int, int]] | None = None
         out: list[Mention] = []
+        after_place = -1  # the word after the last place: "held in Pyongyang and Seoul" lists two
         i, n = 0, len(raw)
         terms, longest, firsts = self._terms, self._longest, self._firsts
         while i < n:
@@ -191,7 +203,8 @@ class Actors:
                 if spans is None:
                     spans = word_spans(sentence, raw)
                 start, end = spans[i][0], spans[i + k - 1][1]
-                place = t.place and _is_place(sentence, raw, spans, i, i + k)
+                place = t.place and _is_place(sentence, raw, spans, i, i + k, after_place)
+                after_place = i + k if place else after_place
                 out.append(Mention(t.code, sentence[start:end], start, end, t.term, place))
             i += k
         return out, spans
@@ -212,25 +225,30 @@ def _bare(raw: list[str]) -> tuple[str, ...]:
     return tuple(w[:-2] if w[-2:] in ("'s", "’s", "ʼs") else w for w in raw)
 
 
-def _is_place(sentence: str, raw: list[str], spans: list[tuple[int, int]], i: int, j: int) -> bool:
-    """Whether words i … j−1 (a name or capital) say where an act happened: "in" (or "in the")
-    after a past participle, and after them the end, a clause break, a function word or a verb
-    ("Rally held in S. Korea", "Reception given in China", "… denounced in S. Korea"). "Military
-    games in S. Korea denounced" is about South Korea's games (the name qualifies a noun), and
-    "Suicides increased in U.S. army" about the army."""
+def _is_place(sentence: str, raw: list[str], spans: list[tuple[int, int]], i: int, j: int,
+              after_place: int = -1) -> bool:
+    """Whether words i … j−1 (a name or capital) say where an act happened (`_PLACE_AFTER`):
+    "Rally held in S. Korea", "… denounced in S. Korea", or the next of a list of places after
+    one ("held in Pyongyang and Seoul", after_place: the word after the last place). "Military
+    games in S. Korea denounced" is about South Korea's games (the name qualifies a noun), as
+    are "Suicides increased in U.S. army", "… in Japan's name" and "… in U.S.-occupied Korea"."""
     before = [fold(w) for w in raw[max(0, i - 3):i]]
     if before[-2:] == ["in", "the"]:
         before.pop()
-    if len(before) < 2 or before[-1] != "in" or not _participle(before[-2]):
+    listed = after_place > 0 and _LIST_GAP.fullmatch(sentence[spans[after_place - 1][1]:spans[i][0]])
+    if not listed and (len(before) < 2 or before[-1] != "in" or before[-2] not in _PLACE_AFTER):
         return False
-    if j >= len(raw) or re.search(r"[,;:()]", sentence[spans[j - 1][1]:spans[j][0]]):
+    if _bare(raw[j - 1:j]) != (raw[j - 1],):
+        return False  # a possessive: "in Japan's name"
+    if j >= len(raw):
+        return True
+    gap = sentence[spans[j - 1][1]:spans[j][0]]
+    if "-" in gap:
+        return False  # "in U.S.-occupied S. Korea"
+    if re.search(r"[,;:()]", gap):
         return True
     w = fold(raw[j])
     return w in _PLACE_FOLLOWERS or w.endswith("ed") or w in PRESENT or w in IRREGULAR_PAST
-
-
-def _participle(word: str) -> bool:
-    return word.endswith("ed") or word in _IRREGULAR_PARTICIPLES
 
 
 def facing(named: Iterable[str], conflict: Iterable[tuple[str, str]]) -> frozenset[str]:

@@ -37,6 +37,7 @@ def who(sentence: str) -> tuple[str | None, tuple[str, ...]]:
     ("U.S. must not forget lesson from Pueblo incident", None, ("USA",)),  # "note" is no "not"
     ("Japanese imperialists' crimes", None, ("JPN",)),  # longest term: not JPN and USA
     ("Veterans of the Korean War met Beijing's envoy", None, ("CHN",)),  # [ignore]: no actor
+    ("Veterans of the Korean War met in Beijing", None, ()),  # where they met: a place, below
     ("Let us talk", None, ()),  # "us" in lower case is no United States
     ("The US and the UN", None, ("UN", "USA")),
     ("Talks with south Korea welcomed, hotline reopened", None, ("KOR",)),  # object, passive
@@ -64,11 +65,17 @@ def who(sentence: str) -> tuple[str | None, tuple[str, ...]]:
     ("Reception Given in China", None, ()),
     ("Missile development launched in the U.S. under fire", None, ()),
     ("Talks held in Beijing, Japan wary", None, ("JPN",)),  # a break after the place
-    ("Exhibition Opened in Russia and Mongolia", None, ("MNG",)),  # only the first follows "in"
+    ("Exhibition Opened in Russia and Mongolia", None, ()),  # a list of places
+    ("Talks held in Pyongyang, Seoul and Tokyo", None, ()),
+    ("Human Rights Abused in S. Korea", None, ("KOR",)),  # a hostile act: aimed at where it is done
+    ("Chongryon Members Harassed in Japan", None, ("JPN", "PRK")),
+    ("Rally held in U.S.-occupied S. Korea", None, ("KOR", "USA")),  # the name qualifies a word
+    ("Plot Hatched in Cheong Wa Dae", None, ("KOR",)),  # a seat of government is no place
     ("Military Games in S. Korea Denounced", None, ("KOR",)),  # the name qualifies a noun: about it
     ("Gap between Rich and Poor Increases in S. Korea", None, ("KOR",)),  # no participle before
     ("Suicides increased in U.S. army", None, ("USA",)),  # the name qualifies what follows
     ("Aid delivered in Japan's name", None, ("JPN",)),  # a possessive is no place
+    ("Exhibition held in Japan's occupied territory", None, ("JPN",)),
     ("Sanctions imposed in the UN Security Council", None, ("UN",)),  # an institution, not a place
     # South Koreans and their groups are not Seoul (CAMEO's KORCVL): the longer name wins
     ("S. Korean Students Stage Anti-U.S. Protest", None, ("KORCVL", "USA")),

@@ -526,6 +526,16 @@ PINNED_OUTPUTS = {
         "spikes": "b9908fc63587bd78847a46bdb8b26fde52636c3cd246ad87bff5ec399f17904c",
         "explain": "bb470e70b4ae0e0cba92046df24843825cb9dfa5484c9fc339410205687e6f8b",
     },
+    # a place only after an act that happens somewhere ("human rights abused in S. Korea" is
+    # aimed at it), a list of places, no place before a hyphen or with a possessive
+    "302f63fa60101e7e": {
+        "export_D": "cacb80d46292cc8fef0307629bf145b07f6ae78e48bcd5dbcff5e40110589a8c",
+        "export_W_z": "e8d82fd35e946fcea375baf6df782e477198d10f89e9d59a12da7375d939ffee",
+        "export_M_b100": "61f9c020dd2cd89625f72bbef4c6a7ba9cc66e23491906c92ead8573948dabac",
+        "export_filter": "ee7bc431f01267ec66f64dbdfadf3b5452dcefcf40c9a6ecb03552133f29868b",
+        "spikes": "2d6eee6177b44ecb9915f8d2a29bdc5daa7d81311bb6ec6b2fe845e55d083b95",
+        "explain": "bb470e70b4ae0e0cba92046df24843825cb9dfa5484c9fc339410205687e6f8b",
+    },
 }
 
 
