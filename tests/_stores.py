@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 import sqlite3
 from pathlib import Path
@@ -18,3 +19,22 @@ def copy_db(template: Path, target: Path) -> Path:
     else:
         shutil.copyfile(template, target)
     return target
+
+
+def headline_store(base: Path, rows: list[tuple[str, str]], source: str = "KCNA") -> Path:
+    """A template SQLite store in `base` of (date, title) headlines from one source, ingested
+    from a CSV file as an analyst's would be."""
+    from tension.pipeline.ingest import ingest
+    from tension.store.engine import Store
+
+    path = base / "articles.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["date", "source", "title", "text", "url"])
+        for n, (d, title) in enumerate(rows):
+            w.writerow([d, source, title, "", f"http://example.org/{n}"])
+    db = base / "template.db"
+    store = Store(f"sqlite:///{db}")
+    assert ingest(store, [str(path)]).added == len(rows)
+    store.dispose()
+    return db

@@ -17,9 +17,10 @@ article-weighted means, not means of daily means.
 Normalisation (applied last, to every level column alike):
     raw; zscore against the base period's values at the same period (days, weeks or
     months); base100: 100 = the base period's mean (tension is shifted by +1 first so the scale stays positive);
-    seasonal: minus the base period's mean at the same time of year in the *other* years (days
-    and weeks: within SEASON_DAYS of the same day of the year; months: the same month), NaN
-    where no other year has a value.
+    seasonal (the default): minus the seasonal component, how far the base period's values at
+    the same time of year in the *other* years (days and weeks: within SEASON_DAYS of the same
+    day of the year; months: the same month) lie from those years' mean; the level stays.
+    A period with fewer than MIN_SEASON_YEARS other years at its time of year is unadjusted.
     The base period (default: the selection's whole history, every period with articles,
     so a value does not change with the dates shown) may lie outside the shown range.
 """
@@ -163,9 +164,9 @@ def normalize(table: pd.DataFrame, opts: IndexOptions, history: pd.DataFrame | N
         base = base[base.index <= pd.Timestamp(opts.base_end)]
     out = table.copy()
     if opts.normalize == "seasonal":
-        clim = {c: seasonal_means(base[c], table.index, opts.freq) for c in ("tension", "hostility", "conciliation")}
+        comp = {c: seasonal_component(base[c], table.index, opts.freq) for c in ("tension", "hostility", "conciliation")}
         for col in LEVEL_COLUMNS:  # the band and the smoothed line move with the tension's
-            out[col] = table[col] - clim[col if col in clim else "tension"]
+            out[col] = table[col] - comp[col if col in comp else "tension"]
         return out
     t_mean, t_std = base["tension"].mean(), base["tension"].std()
     for col in LEVEL_COLUMNS:
@@ -184,21 +185,53 @@ def normalize(table: pd.DataFrame, opts: IndexOptions, history: pd.DataFrame | N
 
 
 SEASON_DAYS = 7  # ± days around the same day of the year: one day of a year is too few to average
+# other years needed at a time of year: with fewer, one year's crisis would pass for the season
+MIN_SEASON_YEARS = 4
 
 
-def seasonal_means(values: pd.Series, at: pd.DatetimeIndex, freq: str = "D") -> np.ndarray:
-    """For each period start in `at`, the mean of `values` (indexed by period start) at the same
-    time of year in the other years: within SEASON_DAYS of the same day of the year for days
-    and weeks (across New Year too), the same month for months; NaN where no other year has one.
+def seasonal_component(values: pd.Series, at: pd.DatetimeIndex, freq: str = "D") -> np.ndarray:
+    """For each period start in `at`, the seasonal component of `values` (indexed by period
+    start): the mean at the same time of year in the other years (within SEASON_DAYS of the
+    same day of the year for days and weeks, across New Year too; the same month for months)
+    minus the mean of those other years; 0 where fewer than MIN_SEASON_YEARS other years have
+    a value at that time of year.
 
     Why: a source's calendar (anniversaries, annual campaigns, the season of drills) moves
-    its tone every year on the same days; comparing a day with the same days of other years
-    leaves what is particular to that year. The day's own year is left out so that an event
-    does not make its own baseline."""
+    its tone every year on the same days; taking the component out leaves what is particular
+    to that year on the same scale. The period's own year is left out so that an event does
+    not make its own baseline."""
+    component, enough = _seasonal(values, at, freq)
+    return np.where(enough, component, 0.0)
+
+
+def article_components(articles: pd.DataFrame, opts: IndexOptions) -> pd.Series:
+    """Each article's share of the seasonal adjustment of its period's tension under `opts`
+    (its period's component; the base period and periods as the index has them), aligned
+    with `articles`: what a day's or a range's explanation subtracts from its mean tension to
+    reach the adjusted value the chart shows."""
+    key = period_start(articles["date"], opts.freq)
+    means = articles.groupby(key)["tension"].mean()
+    base = means
+    if opts.base_start:
+        base = base[base.index >= pd.Timestamp(opts.base_start)]
+    if opts.base_end:
+        base = base[base.index <= pd.Timestamp(opts.base_end)]
+    component = pd.Series(seasonal_component(base, pd.DatetimeIndex(means.index), opts.freq), index=means.index)
+    return pd.Series(component.reindex(key).to_numpy(), index=articles.index)
+
+
+def seasonal_coverage(days: pd.DatetimeIndex, at: pd.DatetimeIndex, freq: str = "D") -> int:
+    """How many periods of `at` the seasonal adjustment moves: those with at least
+    MIN_SEASON_YEARS other years among `days` (the base's periods with values) at their time
+    of year."""
+    return int(_seasonal(pd.Series(0.0, index=pd.DatetimeIndex(days)), at, freq)[1].sum())
+
+
+def _seasonal(values: pd.Series, at: pd.DatetimeIndex, freq: str) -> tuple[np.ndarray, np.ndarray]:
+    """The component at each period of `at` and whether enough other years define it."""
     v = values.dropna()
-    out = np.full(len(at), np.nan)
     if not len(v) or not len(at):
-        return out
+        return np.zeros(len(at)), np.zeros(len(at), dtype=bool)
     monthly = freq == "M"
     n_keys = 12 if monthly else 365
 
@@ -216,15 +249,16 @@ def seasonal_means(values: pd.Series, at: pd.DatetimeIndex, freq: str = "D") -> 
     at_rows = ([row[y] for y in v.index.year], keys(v.index))
     np.add.at(total, at_rows, v.to_numpy(dtype="float64"))
     np.add.at(count, at_rows, 1.0)
+    year_total, year_count = total.sum(axis=1), count.sum(axis=1)  # before the window sums
     if not monthly:  # the window around each day of the year, wrapping at New Year
         offsets = range(-SEASON_DAYS, SEASON_DAYS + 1)
         total = sum(np.roll(total, k, axis=1) for k in offsets)
         count = sum(np.roll(count, k, axis=1) for k in offsets)
     r, k = np.array([row[y] for y in at.year]), keys(at)
-    others_total = total[:, k].sum(axis=0) - total[r, k]
-    others_count = count[:, k].sum(axis=0) - count[r, k]
-    np.divide(others_total, others_count, out=out, where=others_count > 0)
-    return out
+    season = (total[:, k].sum(axis=0) - total[r, k]) / np.maximum(count[:, k].sum(axis=0) - count[r, k], 1)
+    level = (year_total.sum() - year_total[r]) / np.maximum(year_count.sum() - year_count[r], 1)
+    n_years = (count[:, k] > 0).sum(axis=0) - (count[r, k] > 0)
+    return season - level, n_years >= MIN_SEASON_YEARS
 
 
 def bootstrap_band(period: pd.Series, values: pd.Series, n_boot: int = 200, ci: float = 0.95,

@@ -17,7 +17,9 @@ from tension.core.filters import FilterError, parse_filter
 from tension.core.selection import Selection
 
 FREQS = {"D": "D", "W": "W-SUN", "M": "M"}  # days, weeks from Monday, months: pandas periods
-NORMALIZATIONS = ("raw", "zscore", "base100", "seasonal")
+NORMALIZATIONS = ("seasonal", "raw", "zscore", "base100")
+# the default view: the source's calendar taken out where there are years enough (methodology §2)
+NORMALIZE_DEFAULT = "seasonal"
 SMOOTHERS = ("rolling", "ewm")
 MEASURES = ("all", "conflict", "intensity")  # see tension.analysis.dyads
 
@@ -60,7 +62,7 @@ class IndexOptions:
     smooth: int = 7
     smoother: str = "rolling"
     center: bool = False
-    normalize: str = "raw"
+    normalize: str = NORMALIZE_DEFAULT
     base_start: dt.date | None = None
     base_end: dt.date | None = None
     n_boot: int = 200

@@ -88,7 +88,7 @@ def find_spikes(articles: pd.DataFrame, opts: SpikeOptions | None = None,
                 start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
     """Spikes judged against each day's own history (all of `articles`), then kept if
     their episode overlaps [start, end]: a narrow view still shows its spikes."""
-    return spikes_in_range(compute_index(articles, IndexOptions(n_boot=0, smooth=1)), opts, start, end)
+    return spikes_in_range(compute_index(articles, IndexOptions(n_boot=0, smooth=1, normalize="raw")), opts, start, end)
 
 
 def spikes_in_range(daily: pd.DataFrame, opts: SpikeOptions | None = None,

@@ -14,6 +14,7 @@ from tension.analysis.options import (
     FREQS,
     N_BOOT,
     NORMALIZATIONS,
+    NORMALIZE_DEFAULT,
     SEED,
     SMOOTH,
     SMOOTHERS,
@@ -145,8 +146,10 @@ INDEX_OPTIONS = [
                  help="Smoothing window in periods (1 = none)."),
     click.option("--smoother", type=click.Choice(SMOOTHERS), default="rolling", show_default=True),
     click.option("--center", is_flag=True, help="Centred instead of trailing window (rolling only)."),
-    click.option("--normalize", type=click.Choice(NORMALIZATIONS), default="raw",
-                 show_default=True, help="zscore / base100 against the base period; seasonal: minus the same time of year in its other years."),
+    click.option("--normalize", type=click.Choice(NORMALIZATIONS), default=NORMALIZE_DEFAULT,
+                 show_default=True, help="seasonal: the source's calendar taken out (how far the same time of year "
+                 "lies from the mean in its other years; unadjusted with fewer than 4 other years); raw: as "
+                 "scored; zscore / base100 against the base period."),
     click.option("--base-from", "base_start", metavar="DATE", help="Base period start."),
     click.option("--base-to", "base_end", metavar="DATE", help="Base period end."),
     click.option("--n-boot", default=200, show_default=True, type=click.IntRange(N_BOOT.low, N_BOOT.high),

@@ -154,7 +154,7 @@ def index_figure(table: pd.DataFrame, *, freq: str = "D", layers: list[str] | No
     # the axis says the scale and, when rescaled, against what (the base period)
     y_title = {"raw": "tension (hostility − conciliation)", "zscore": f"tension, z-score vs {base}",
                "base100": f"tension, 100 = mean of {base}",
-               "seasonal": f"tension − same time of year in other years of {base}"}[normalize]
+               "seasonal": f"tension, seasonally adjusted against {base}"}[normalize]
     layout = {
         # The page's own state (the drag mode the analyst chose, legend clicks) survives every
         # redraw; the axes' zoom only while the view's dates stay (new dates fit the axis).

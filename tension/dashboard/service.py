@@ -17,7 +17,14 @@ from dataclasses import replace
 
 import pandas as pd
 
-from tension.analysis.index import aggregate, between, compute_index, finish, window
+from tension.analysis.index import (
+    aggregate,
+    article_components,
+    between,
+    compute_index,
+    finish,
+    window,
+)
 from tension.analysis.options import IndexOptions, bounded
 from tension.analysis.spikes import SpikeOptions, as_records, find_spikes, overlapping
 from tension.core.selection import Selection
@@ -220,12 +227,32 @@ class Service:
     def spike_evidence(self, sel: Selection, spike: dict) -> dict:
         return spike_evidence(self.store, sel, spike, articles=self.articles(sel))
 
-    def day(self, sel: Selection, start: dt.date, end: dt.date | None = None) -> dict:
+    def day(self, sel: Selection, start: dt.date, end: dt.date | None = None,
+            opts: IndexOptions | None = None) -> dict:
         """The evidence panel for a day or range: ranked articles, the word shift, and the
-        sentences the model is least sure of."""
-        return {"articles": day_articles(self.store, sel, start, end),
-                "explain": explain(self.store, sel, start, end, articles=self.articles(sel)),
-                "review": least_sure(self.store, sel, start, end)}
+        sentences the model is least sure of; under a seasonally adjusted view (`opts`) the
+        time of year's part too."""
+        out = {"articles": day_articles(self.store, sel, start, end),
+               "explain": explain(self.store, sel, start, end, articles=self.articles(sel)),
+               "review": least_sure(self.store, sel, start, end)}
+        if opts is not None and opts.normalize == "seasonal":
+            out["season"] = self.season(sel, opts, out["explain"])
+        return out
+
+    def season(self, sel: Selection, opts: IndexOptions, why: dict) -> dict:
+        """The seasonal component's article-weighted mean over an explanation's span and its
+        baseline (0 for a side without articles): mean − component is what the chart shows."""
+        arts = self.articles(sel)
+        comp = self._cache.get(self._key("season", replace(sel, start=None, end=None), opts.freq,
+                                         opts.base_start, opts.base_end),
+                               lambda: article_components(arts, opts))
+
+        def mean(lo: str, hi: str) -> float:
+            part = comp[(arts["date"] >= pd.Timestamp(lo)) & (arts["date"] <= pd.Timestamp(hi))]
+            return float(part.mean()) if len(part) else 0.0
+
+        return {"target": mean(why["start"], why["end"]),
+                "baseline": mean(why["baseline_start"], why["baseline_end"])}
 
     def labels_for(self, texts: list[str]) -> dict[str, dict]:
         return labels_for(self.store, texts)

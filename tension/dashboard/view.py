@@ -14,6 +14,7 @@ from tension.analysis.dyads import HEADLINE
 from tension.analysis.options import (
     FREQS,
     NORMALIZATIONS,
+    NORMALIZE_DEFAULT,
     SMOOTH,
     IndexOptions,
     OptionError,
@@ -26,7 +27,7 @@ from tension.core.selection import Selection
 from tension.dashboard.figures import DEFAULT_LAYERS, LAYERS
 
 DEFAULTS: dict = {"from": None, "to": None, "sources": [], "categories": [], "freq": "D",
-                  "smooth": 7, "normalize": "raw", "filter": "", "layers": list(DEFAULT_LAYERS),
+                  "smooth": 7, "normalize": NORMALIZE_DEFAULT, "filter": "", "layers": list(DEFAULT_LAYERS),
                   "center": False, "base_from": None, "base_to": None, "dyad": "", "compare": ""}
 # The page's smoothing is a duration in days; the library's is a count of periods.
 PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
@@ -180,6 +181,6 @@ def to_params(view: dict) -> tuple[Selection, IndexOptions]:
                        "category": view.get("categories") or [], "filter": view.get("filter") or "",
                        "freq": view.get("freq") or "D",
                        "smooth": smooth_periods(int(view.get("smooth") or 1), view.get("freq") or "D"),
-                       "center": bool(view.get("center")), "normalize": view.get("normalize") or "raw",
+                       "center": bool(view.get("center")), "normalize": view.get("normalize") or NORMALIZE_DEFAULT,
                        "base_from": view.get("base_from"), "base_to": view.get("base_to"),
                        "dyad": view.get("dyad") or ""})

@@ -66,7 +66,7 @@ def build_export(store: Store, sel: Selection | None = None, opts: IndexOptions 
         table = compute_index_dask(store, sel, opts)
         full = aggregate_dask(store, replace(sel, start=None, end=None), "D", n_boot=0)
         daily = finish(window(full, full.index.min(), full.index.max(), "D"),
-                       IndexOptions(n_boot=0, smooth=1)) if len(full) else full
+                       IndexOptions(n_boot=0, smooth=1, normalize="raw")) if len(full) else full
         spikes = spikes_in_range(daily, spike_opts, opts.start, opts.end) if len(daily) else None
     else:
         if articles is None:

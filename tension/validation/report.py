@@ -200,8 +200,10 @@ Corpus: {corpus['headline_articles']:,} articles of {spec['headlines']['describe
 
 Sections 1, 2, 4 and 5 read the headline index, the conflict intensity (what the source aims
 across the conflict dyads, hostile minus conciliatory, over all its articles;
-docs/methodology.md §2b); "Measures and dyads" at the end sets it beside the overall tone and
-the other measures.
+docs/methodology.md §2b), as scored (`--normalize raw`: the stories' two years have no other
+years to adjust against, and the event studies compare days with the weeks just before them);
+"Measures and dyads" at the end sets it beside its seasonally adjusted self (the default
+view), the overall tone and the other measures.
 
 ## 1. The index, with the reference events
 
@@ -305,8 +307,10 @@ same share over other windows (days before / days after) stands beside it, so no
 wonder whether the window drives the ranking. *GPR*: Pearson r of the monthly mean with
 {m['gpr_column']} of `{m['gpr_file']}`, {span}, and over three consecutive thirds of those
 months (does one stretch carry the r?).{words}
-A name with `:seasonal` is that measure seasonally adjusted (`--normalize seasonal`: each day
-minus the mean of the days within {SEASON_DAYS} of its day of the year in the other years);
+A name with `:seasonal` is that measure seasonally adjusted, as the index shows it by default
+(`--normalize seasonal`: each day minus how far the days within {SEASON_DAYS} of its day of the
+year lie from the mean in the other years); `{HEADLINE}:seasonal` is the headline as shown, the
+name alone the same measure unadjusted (`--normalize raw`);
 `intensity:severity` is the severity-weighted intensity (methodology §2b).
 These are development references; acceptance uses held-out events and months.
 
@@ -325,8 +329,9 @@ Event by event (the effect as above: after − before; ✓ the way the event sho
 
 
 def _per_event(measures: dict) -> str:
-    """One row per dev event: its effect under the headline measure and the overall tone."""
-    cols = [c for c in dict.fromkeys((HEADLINE, "all")) if c in measures]
+    """One row per dev event: its effect under the headline as shown (seasonally adjusted),
+    unadjusted, and under the overall tone."""
+    cols = [c for c in dict.fromkeys((f"{HEADLINE}:seasonal", HEADLINE, "all")) if c in measures]
     by = {c: {e["date"]: e for e in measures[c]["events"]["events"]} for c in cols}
     lines = ["| date | event | should | " + " | ".join(cols) + " |", "|---|---|---|" + "---|" * len(cols)]
     first = by[cols[0]] if cols else {}

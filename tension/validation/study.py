@@ -34,7 +34,7 @@ from tension.analysis.eventstudy import (
     event_study,
     monthly_correlation,
 )
-from tension.analysis.index import compute_index, seasonal_means
+from tension.analysis.index import compute_index, seasonal_component
 from tension.analysis.options import MEASURES, IndexOptions
 from tension.core.selection import Selection
 from tension.io.labelled import read_labelled
@@ -78,9 +78,10 @@ def build_store(study: dict, data: Path, workdir: Path, jobs: int = 1,
 
 
 def daily_index(store: Store, source: str) -> pd.DataFrame:
-    """The raw daily index of one source over its own first..last day."""
+    """The daily index of one source over its own first..last day, unadjusted (section 6 of the
+    report measures the seasonally adjusted headline)."""
     arts = load_articles(store, Selection(sources=(source,)))
-    return compute_index(arts, IndexOptions(smooth=7, n_boot=200))
+    return compute_index(arts, IndexOptions(smooth=7, n_boot=200, normalize="raw"))
 
 
 # --------------------------------------------------------------------------- other checks
@@ -145,10 +146,10 @@ def measures_study(store: Store, study: dict, data: Path) -> dict:
         hit = titles["title"].str.contains(rf"\b{word}", case=False, regex=True).astype("float64")
         series[f"word:{word}"] = hit.groupby(titles["date"]).mean()
     adjusted: dict[str, pd.Series] = {}
-    for name, s in series.items():  # each measure beside its seasonally adjusted self (`--normalize seasonal`)
-        adjusted[name] = s
+    for name, s in series.items():  # each measure as shown (seasonally adjusted, the default) and raw
         if name in MEASURES:
-            adjusted[f"{name}:seasonal"] = s - seasonal_means(s, pd.DatetimeIndex(s.index))
+            adjusted[f"{name}:seasonal"] = s - seasonal_component(s, pd.DatetimeIndex(s.index))
+        adjusted[name] = s
     series = adjusted
     years = f"{titles['date'].min():%Y}–{titles['date'].max():%Y}" if len(titles) else "–"
     return {"events_file": part["events"], "gpr_file": part["gpr"], "gpr_column": column,

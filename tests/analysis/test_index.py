@@ -14,7 +14,16 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tension.analysis.index import INDEX_COLUMNS, aggregate, compute_index, finish, window
+from tension.analysis.index import (
+    INDEX_COLUMNS,
+    aggregate,
+    article_components,
+    compute_index,
+    finish,
+    period_start,
+    seasonal_coverage,
+    window,
+)
 from tension.analysis.options import IndexOptions
 
 BASE = dt.date(2024, 1, 1)  # a Monday
@@ -163,55 +172,73 @@ def one_a_day(values: dict[str, float]) -> pd.DataFrame:
 
 
 def test_seasonal_adjustment_by_hand() -> None:
-    """Each day minus the mean of the other years' days within 7 days of its day of the
-    year (across New Year, 29 February as 28 February); its own year never counts."""
-    df = one_a_day({"2020-01-03": 0.5, "2020-01-20": 0.9, "2020-02-29": 0.1, "2020-12-30": 0.3,
-                    "2021-01-01": -0.1, "2021-01-02": 0.7, "2021-02-22": 0.2,
-                    "2022-01-09": 0.4, "2022-06-01": -0.6})
+    """Each day minus its seasonal component: the mean of the other years' days within 7 days
+    of its day of the year (across New Year, 29 February as 28 February) minus the mean of
+    those other years' days; its own year never counts; fewer than 4 other years there: as scored."""
+    df = one_a_day({"2020-01-03": 0.5, "2020-06-01": 0.9, "2021-01-01": -0.1, "2021-06-01": -0.3,
+                    "2022-01-09": 0.4, "2023-12-30": 0.6, "2024-01-05": 0.2, "2024-02-29": 0.1})
     t = compute_index(df, IndexOptions(smooth=1, n_boot=0, normalize="seasonal")).set_index("date")
-    got = t["tension"].dropna()
-    # 2020-01-03: 2021-01-01, 2021-01-02 and 2022-01-09 (6 days off); not 2020-12-30 (its own year)
-    assert got["2020-01-03"] == pytest.approx(0.5 - (-0.1 + 0.7 + 0.4) / 3)
-    # 2020-12-30 reaches 2021-01-01/02 across New Year (2 and 3 days) and not 2022-01-09 (10)
-    assert got["2020-12-30"] == pytest.approx(0.3 - (-0.1 + 0.7) / 2)
-    # 2020-02-29 is day 59 like 28 February: 2021-02-22 is 6 days before it
-    assert got["2020-02-29"] == pytest.approx(0.1 - 0.2)
-    # 2021-01-01: 2020-01-03, 2020-12-30 and 2022-01-09 (8 days: out)
-    assert got["2021-01-01"] == pytest.approx(-0.1 - (0.5 + 0.3) / 2)
-    assert set(got.index.strftime("%Y-%m-%d")) == {"2020-01-03", "2020-02-29", "2020-12-30",
-                                                    "2021-01-01", "2021-01-02", "2021-02-22", "2022-01-09"}
-    # no other year near 20 January or 1 June: missing, never 0
-    assert math.isnan(t.loc["2020-01-20", "tension"]) and math.isnan(t.loc["2022-06-01", "tension"])
-    assert t.loc["2020-01-20", "n_articles"] == 1
-    # hostility against its own calendar: 2020-01-03 minus the other years' (0, 0.7, 0.4)
-    assert t.loc["2020-01-03", "hostility"] == pytest.approx(0.5 - 1.1 / 3)
-    # months: the same month of the other years
-    m = compute_index(df, IndexOptions(freq="M", smooth=1, n_boot=0, normalize="seasonal")).set_index("date")
-    jan = {2020: (0.5 + 0.9) / 2, 2021: (-0.1 + 0.7) / 2, 2022: 0.4}
-    assert m.loc["2021-01-01", "tension"] == pytest.approx(jan[2021] - (jan[2020] + jan[2022]) / 2)
-    # a base period: the calendar of 2022 alone
+    # 2020-01-03: 2021-01-01, 2022-01-09 (6 days off), 2023-12-30 (4 days, across New Year) and
+    # 2024-01-05: four other years; their level is the mean of all their days
+    others = [-0.1, -0.3, 0.4, 0.6, 0.2, 0.1]
+    season = (-0.1 + 0.4 + 0.6 + 0.2) / 4
+    assert t.loc["2020-01-03", "tension"] == pytest.approx(0.5 - (season - sum(others) / 6))
+    # hostility against its own calendar (the positive parts)
+    h_others = [max(x, 0.0) for x in others]
+    assert t.loc["2020-01-03", "hostility"] == pytest.approx(0.5 - ((0.4 + 0.6 + 0.2) / 4 - sum(h_others) / 6))
+    # 2021-01-01 has three other years near it (2022-01-09 is 8 days off): as scored; so have
+    # 1 June (one other year) and 29 February (none)
+    for day, value in (("2021-01-01", -0.1), ("2020-06-01", 0.9), ("2024-02-29", 0.1)):
+        assert t.loc[day, "tension"] == value
+    # the band moves with the tension; an empty day stays missing, never 0
+    assert math.isnan(t.loc["2020-01-04", "tension"]) and t.loc["2020-01-04", "n_articles"] == 0
+    # a base period without 2020-2021 leaves 2020-01-03 three other years: as scored
     b = compute_index(df, IndexOptions(smooth=1, n_boot=0, normalize="seasonal",
                                        base_start=dt.date(2022, 1, 1))).set_index("date")
-    assert b.loc["2021-01-02", "tension"] == pytest.approx(0.7 - 0.4)
+    assert b.loc["2020-01-03", "tension"] == 0.5
+    # the default is the seasonal view, and raw is the values as scored
+    assert IndexOptions().normalize == "seasonal"
+    r = compute_index(df, IndexOptions(smooth=1, n_boot=0, normalize="raw")).set_index("date")
+    assert r.loc["2020-01-03", "tension"] == 0.5
+
+
+def test_what_the_explanation_and_the_status_read_of_the_adjustment() -> None:
+    """article_components gives each article its period's component, so a day's (or a
+    week's) mean minus its articles' mean component is the adjusted value the index shows;
+    seasonal_coverage counts the periods the adjustment moves."""
+    days = pd.date_range("2001-01-01", "2006-12-31", freq="D")
+    rng = np.random.default_rng(3)
+    df = frame([(d.date(), float(x), 0.0, 0.0, "neutral") for d in days for x in rng.uniform(-1, 1, 2)])
+    for freq in ("D", "W"):
+        opts = IndexOptions(freq=freq, smooth=1, n_boot=0)
+        shown = compute_index(df, opts).set_index("date")["tension"]
+        comp = article_components(df, opts)
+        key = period_start(df["date"], freq)
+        got = (df["tension"] - comp).groupby(key).mean()
+        np.testing.assert_allclose(got.to_numpy(), shown.loc[got.index].to_numpy(), atol=1e-12)
+        assert (comp != 0).any()
+    at = pd.DatetimeIndex(["2001-03-01", "2006-07-01"])
+    assert seasonal_coverage(days, at) == 2
+    assert seasonal_coverage(days[days.year <= 2004], at) == 1  # 2006: 2001-2004, four other years
+    assert seasonal_coverage(days[days.year <= 2003], at) == 0
 
 
 @settings(**EXAMPLES)
-@given(levels=st.lists(st.floats(-1, 1, allow_nan=False), min_size=3, max_size=5),
+@given(levels=st.lists(st.floats(-1, 1, allow_nan=False), min_size=5, max_size=7),
        calendar=st.lists(st.floats(-0.5, 0.5, allow_nan=False), min_size=12, max_size=12),
-       freq=st.sampled_from(["D", "W", "M"]), cut=st.tuples(st.integers(0, 1500), st.integers(0, 1500)))
+       freq=st.sampled_from(["D", "W", "M"]), cut=st.tuples(st.integers(0, 2500), st.integers(0, 2500)))
 def test_seasonal_adjustment_removes_the_calendar(levels: list[float], calendar: list[float], freq: str,
                                                   cut: tuple[int, int]) -> None:
     """Tension = the year's level + the month's calendar effect, every day: the seasonally
-    adjusted months keep the years' differences and lose the calendar, and no value depends
-    on the dates shown."""
+    adjusted months keep each year's level and lose the calendar, and no value depends on
+    the dates shown."""
     days = pd.date_range("2001-01-01", f"{2000 + len(levels)}-12-31", freq="D")
     t = np.array([levels[d.year - 2001] + calendar[d.month - 1] for d in days])
     df = frame([(d.date(), x, 0.0, 0.0, "neutral") for d, x in zip(days, t, strict=True)])
     full = compute_index(df, IndexOptions(freq=freq, smooth=1, n_boot=0, normalize="seasonal"))
-    if freq == "M":
+    if freq == "M":  # the other years' month minus their mean month: the calendar's deviation
         year = full["date"].dt.year - 2001
-        others = [(sum(levels) - levels[y]) / (len(levels) - 1) for y in year]
-        np.testing.assert_allclose(full["tension"], [levels[y] for y in year] - np.array(others), atol=1e-9)
+        np.testing.assert_allclose(full["tension"], [levels[y] + np.mean(calendar) for y in year], atol=1e-9)
     start, end = (days[min(k, len(days) - 1)] for k in sorted(cut))
     part = compute_index(df, IndexOptions(freq=freq, smooth=1, n_boot=0, normalize="seasonal",
                                           start=start.date(), end=end.date()))

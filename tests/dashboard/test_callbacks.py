@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _dash import text_of, walk
 from _stores import copy_db
 from dash import html, no_update
 from hypothesis import given, settings
@@ -159,22 +160,6 @@ def names(fig: dict) -> list[str]:
     return [t["name"] for t in fig["data"]]
 
 
-def walk(component: object):
-    """Every component and string in a Dash component tree (lists included)."""
-    if isinstance(component, list | tuple):
-        for c in component:
-            yield from walk(c)
-        return
-    yield component
-    children = getattr(component, "children", None)
-    if children is not None:
-        yield from walk(children)
-
-
-def text_of(component: object) -> str:
-    return "".join(c for c in walk(component) if isinstance(c, str))
-
-
 # =========================================================================== sync_view / URL
 def test_sync_view_url_sets_controls_and_leaves_url_alone() -> None:
     search = ("?from=2020-01-05&to=2020-02-01&source=KCNA&category=threats&category=nosuch&freq=W&smooth=14"
@@ -225,17 +210,18 @@ def test_the_base_period_is_on_the_page_and_on_the_axis(service: Service) -> Non
     assert all(by_day[d] == v for d, v in shown.items())
     chosen, _, _ = chart.render_view(service, view(f"?norm=base100&base_from={day(0)}&base_to={day(9)}"))
     assert chosen["layout"]["yaxis"]["title"]["text"] == f"tension, 100 = mean of {day(0)} to {day(9)}"
-    # seasonally adjusted: this store's articles lie within one year, so no day has another
-    # year to compare with: every value is missing, and the status says why
+    # seasonally adjusted (the default): this store's articles lie within one year, so no day
+    # has other years to compare with: the values are as scored, and the status and axis say so
     fig, status, _ = chart.render_view(service, view("?norm=seasonal"))
-    assert fig["layout"]["yaxis"]["title"]["text"] == "tension − same time of year in other years of all days"
+    raw, _, _ = chart.render_view(service, view("?norm=raw"))
+    assert fig["layout"]["yaxis"]["title"]["text"] == "tension (hostility − conciliation)"
     said = text_of(status)
-    assert ("Seasonally adjusted: each day minus the mean of the days within 7 of the same day of the year "
-            "in the other years of all days.") in said
-    assert "the adjustment needs several years" in said
-    assert all(v is None for v in trace(fig, "daily index")["y"])
+    assert ("Not seasonally adjusted: no day shown has 4 other years of all days at its time of year "
+            "to compare with (the values are as scored).") in said
+    assert trace(fig, "daily index")["y"] == trace(raw, "daily index")["y"]
+    assert text_of(chart.render_view(service, view(""))[1]) == said  # the default view
     _, status, _ = chart.render_view(service, view("?norm=zscore"))
-    assert "several years" not in text_of(status)
+    assert "seasonally" not in text_of(status)
 
 
 def test_plain_gives_the_same_json_and_lets_orjson_encode_the_chart_response_at_once(service: Service) -> None:
@@ -257,7 +243,7 @@ def test_plain_gives_the_same_json_and_lets_orjson_encode_the_chart_response_at_
 
 
 def test_sync_view_control_change_writes_the_url() -> None:
-    values = ["2020-01-05T00:00:00", "2020-02-01", [], [], "D", 3, "raw", "", list(DEFAULT_LAYERS)]
+    values = ["2020-01-05T00:00:00", "2020-02-01", [], [], "D", 3, "seasonal", "", list(DEFAULT_LAYERS)]
     controls, search = ctl.sync_view("smooth", "?from=2019-01-01", values)
     assert controls == [no_update] * 9  # the controls are not touched
     assert search == "?from=2020-01-05&to=2020-02-01&smooth=3"
@@ -270,7 +256,7 @@ def test_sync_view_control_change_writes_the_url() -> None:
 def test_a_smoothing_out_of_range_puts_the_one_in_use_back_and_says_so(typed: object) -> None:
     """The field kept 0 or 1000 while the chart used 7 and the URL dropped smooth: now the
     field gets the smoothing in use (the URL's) back, the URL stays, a message says why."""
-    values = ["2020-01-05", None, [], [], "D", typed, "raw", "", list(DEFAULT_LAYERS)]
+    values = ["2020-01-05", None, [], [], "D", typed, "seasonal", "", list(DEFAULT_LAYERS)]
     controls, search = ctl.sync_view("smooth", "?from=2020-01-05&smooth=14", values)
     assert controls == [no_update] * 5 + [14] + [no_update] * 3 and search is no_update
     assert ctl.smooth_message("smooth", typed, 14) == (
@@ -281,7 +267,7 @@ def test_a_smoothing_out_of_range_puts_the_one_in_use_back_and_says_so(typed: ob
 def test_a_smoothing_typed_in_range_is_taken_as_a_number() -> None:
     for typed, taken in (("3", 3), (" 14 ", 14), ("365", 365), (1, 1), ("30.0", 30)):
         assert ctl.smooth_value(typed) == taken
-        values = [None, None, [], [], "D", typed, "raw", "", list(DEFAULT_LAYERS)]
+        values = [None, None, [], [], "D", typed, "seasonal", "", list(DEFAULT_LAYERS)]
         assert ctl.view_from_controls(values)["smooth"] == taken
         assert ctl.sync_view("smooth", "?smooth=14", values)[1] == ("" if taken == 7 else f"?smooth={taken}")
         assert ctl.smooth_message("smooth", typed, 14) == ""

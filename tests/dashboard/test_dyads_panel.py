@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from _stores import copy_db
+from _stores import copy_db, headline_store
 
 from tension.analysis.dyads import HEADLINE
 from tension.dashboard.panels import chart, dyads, evidence
@@ -49,18 +49,7 @@ def corpus_rows() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("dyads-store")
-    path = base / "articles.csv"
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["date", "source", "title", "text", "url"])
-        for n, (d, title) in enumerate(corpus_rows()):
-            w.writerow([d, "KCNA", title, "", f"http://example.org/{n}"])
-    db = base / "template.db"
-    store = Store(f"sqlite:///{db}")
-    assert ingest(store, [str(path)]).added == len(corpus_rows())
-    store.dispose()
-    return db
+    return headline_store(tmp_path_factory.mktemp("dyads-store"), corpus_rows())
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
+from _dash import text_of, walk
 from dash import html, no_update
-from test_callbacks import text_of, walk
 
 from tension.dashboard.app import create_app
 from tension.dashboard.panels import files

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import test_callbacks
+from _dash import text_of, walk
 from dash import html
 from test_callbacks import (
     HOSTILE,
@@ -24,9 +25,7 @@ from test_callbacks import (
     SCRIPT_TITLE,
     SPIKE_DAY,
     corpus_rows,
-    text_of,
     view,
-    walk,
 )
 
 from indicators.lexicon import default_lexicon_bytes

@@ -11,7 +11,7 @@ from dash import ALL, Dash, Input, Output, Patch, State, ctx, dcc, html, no_upda
 from dash.exceptions import PreventUpdate
 
 from tension.analysis.dyads import HEADLINE
-from tension.analysis.index import SEASON_DAYS
+from tension.analysis.index import MIN_SEASON_YEARS, SEASON_DAYS, period_start, seasonal_coverage
 from tension.analysis.options import IndexOptions
 from tension.analysis.spikes import top_phrase
 from tension.core.filters import FilterError
@@ -51,11 +51,12 @@ def render_view(service: Service, view: dict, chosen: dict | None = None,
     events = service.events(start.date() if start is not None else None,
                             end.date() if end is not None else None)
     compared = compare_table(service, view, sel, opts, start, end)
+    season, adjusted = seasonal_note(service, sel, opts, table) if opts.normalize == "seasonal" else ("", False)
     fig = index_figure(table, freq=opts.freq, compare=compared, layers=view["layers"], spikes=spikes,
                        annotations=anns, events=events, phrases=service.top_phrases(sel),
                        # the dates too: after new dates (typed, or from a zoom) the x axis
                        # fits them, instead of keeping an earlier zoom
-                       normalize=opts.normalize, uirevision=f"{sel}|{opts.start}|{opts.end}",
+                       normalize="raw" if season and not adjusted else opts.normalize, uirevision=f"{sel}|{opts.start}|{opts.end}",
                        chosen=chosen, smoothing=smoothing, base=base_label(opts), dragmode=dragmode,
                        today=dt.date.today())
     n_art = int(table["n_articles"].sum()) if len(table) else 0
@@ -70,12 +71,7 @@ def render_view(service: Service, view: dict, chosen: dict | None = None,
         status.append(f" Measure: {measure_label(sel.dyad)}"
                       + (f", compared with {compared[0]} (dashed)." if compared else "."))
     if opts.normalize == "seasonal":
-        same = "the same month" if opts.freq == "M" else f"the days within {SEASON_DAYS} of the same day of the year"
-        status.append(f" Seasonally adjusted: each {PERIOD_LABELS[opts.freq]} minus the mean of {same} "
-                      f"in the other years of {base_label(opts)}.")
-        if n_art and table["tension"].isna().all():  # else an empty chart with no reason given
-            status.append(html.Span(" No period shown has articles at that time of year in another year "
-                                    "of the base period: the adjustment needs several years.", className="error"))
+        status.append(season)
     elif opts.normalize != "raw":
         status.append(f" Rescaled against {base_label(opts)}.")
     cov = service.coverage()
@@ -109,6 +105,30 @@ def compare_table(service: Service, view: dict, sel: Selection, opts: IndexOptio
     except (FilterError, ValueError):  # a measure the selection refuses (a dyad with a category)
         return None
     return measure_label(other), table
+
+
+def seasonal_note(service: Service, sel: Selection, opts: IndexOptions,
+                  table: pd.DataFrame) -> tuple[str, bool]:
+    """What the seasonal adjustment did to the periods shown, against what, and whether it
+    moved any (a store of a few years is shown as scored, and the axis says so)."""
+    shown = pd.DatetimeIndex(table.loc[table["n_articles"] > 0, "date"])
+    if not len(shown):
+        return "", False
+    days = period_start(service.articles(sel)["date"], opts.freq).drop_duplicates()
+    if opts.base_start:
+        days = days[days >= pd.Timestamp(opts.base_start)]
+    if opts.base_end:
+        days = days[days <= pd.Timestamp(opts.base_end)]
+    n = seasonal_coverage(pd.DatetimeIndex(days), shown, opts.freq)
+    same = "the same month" if opts.freq == "M" else f"the days within {SEASON_DAYS} of the same day of the year"
+    period = PERIOD_LABELS[opts.freq]
+    if n == 0:
+        return (f" Not seasonally adjusted: no {period} shown has {MIN_SEASON_YEARS} other years of "
+                f"{base_label(opts)} at its time of year to compare with (the values are as scored)."), False
+    some = "" if n == len(shown) else (f" {len(shown) - n:,} of the {len(shown):,} {period}s with articles "
+                                        f"have fewer than {MIN_SEASON_YEARS} such years and are as scored.")
+    return (f" Seasonally adjusted: each {period} minus how far {same} lie from the mean in the "
+            f"other years of {base_label(opts)} (the source's calendar; the level stays).{some}"), True
 
 
 def base_label(opts: IndexOptions) -> str:

@@ -13,7 +13,7 @@ from dash.exceptions import PreventUpdate
 
 from indicators.actors import load_actors
 from tension.analysis.dyads import HEADLINE
-from tension.analysis.options import FREQS, NORMALIZATIONS, SMOOTH
+from tension.analysis.options import FREQS, NORMALIZATIONS, NORMALIZE_DEFAULT, SMOOTH
 from tension.core.selection import Selection
 from tension.dashboard.figures import LAYERS
 from tension.dashboard.service import Service
@@ -43,7 +43,7 @@ def view_from_controls(values: list) -> dict:
     return {"from": (start or "")[:10] or None, "to": (end or "")[:10] or None,
             "sources": sources or [], "categories": categories or [], "freq": freq or "D",
             "smooth": smooth_value(smooth) or DEFAULTS["smooth"],
-            "normalize": normalize or "raw", "filter": filt or "",
+            "normalize": normalize or NORMALIZE_DEFAULT, "filter": filt or "",
             "layers": layers if layers is not None else DEFAULTS["layers"],
             "center": CENTRED in (center or []),
             "base_from": (b0 or "")[:10] or None, "base_to": (b1 or "")[:10] or None,
@@ -222,7 +222,7 @@ def layout(sources: list[str], categories: list[str], measures: list[dict] | Non
             html.Span(dcc.Checklist(id="center", options=[{"label": " centred", "value": CENTRED}], value=[],
                                     inline=True),
                       title="a window centred on each period (else: the periods up to it, which lags a peak)")])),
-        field("normalisation", dcc.RadioItems(id="normalize", value="raw", inline=True, options=[
+        field("normalisation", dcc.RadioItems(id="normalize", value=NORMALIZE_DEFAULT, inline=True, options=[
             {"label": f" {NORM_LABELS[n]}", "value": n} for n in NORMALIZATIONS])),
 
         field("keyword / actor filter", dcc.Input(id="filter", type="text", debounce=True,

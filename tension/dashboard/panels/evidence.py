@@ -155,22 +155,34 @@ def evidence_panel(service: Service, view: dict, selection: dict | None,
     start = dt.date.fromisoformat(selection["start"])
     end = dt.date.fromisoformat(selection["end"])
     try:
-        sel, _ = to_params(view)
-        data = service.day(sel, start, end)
+        sel, opts = to_params(view)
+        data = service.day(sel, start, end, opts)
     except (FilterError, ValueError) as exc:  # what the chart says too (a dyad with a category)
         return [html.P(str(exc), className="error")]
     why, arts = data["explain"], data["articles"]
     span = selection["start"] if start == end else f"{selection['start']} to {selection['end']}"
+    season = data.get("season")
+    adjusted = season and why["n_target"] and season["target"] != 0
     head = html.P([html.B(span), f": {why['n_target']} articles, mean tension {why['mean_target']:+.3f}"
-                   if why["n_target"] else ": no articles."])
+                   if why["n_target"] else ": no articles.",
+                   f"; seasonally adjusted, as on the chart: {why['mean_target'] - season['target']:+.3f} "
+                   f"(the usual part of this time of year, {season['target']:+.3f}, taken out)"
+                   if adjusted else ""])
     out = [head]
     if why["n_target"] and why["n_baseline"]:
+        # the time of year's part of the change, so that the terms add up to the chart's change
+        calendar = (season["target"] - season["baseline"]) if season else 0.0
         out.append(html.P(f"Compared with the 28 days before ({why['mean_baseline']:+.3f} over "
-                          f"{why['n_baseline']} articles): {why['delta']:+.3f}."))
+                          f"{why['n_baseline']} articles): {why['delta']:+.3f}"
+                          + (f"; seasonally adjusted {why['delta'] - calendar:+.3f}." if calendar else ".")))
         shifts = [html.Li([html.Span(f"{t['shift']:+.3f} ", className=t["pole"]), t["term"],
                            html.Span(f" ({t['category']}; {t['n_target']} vs {t['n_baseline']} "
                                      "articles)" if t["category"] else "", className="muted")])
                   for t in why["terms"][:10]]
+        if calendar:
+            shifts.insert(0, html.Li([html.Span(f"{-calendar:+.3f} ", className="muted"), "the time of year",
+                                      html.Span(" (the seasonal adjustment: how the same days of the other "
+                                                "years differ from the 28 days before them)", className="muted")]))
         out += [html.H3("What moved it"), html.Ul(shifts, className="shift") if shifts else html.P(
             f"Not listed: {why['terms_unavailable']}." if why.get("terms_unavailable") else "No term.",
             className="muted")]
