@@ -19,8 +19,9 @@ Normalisation (applied last, to every level column alike):
     months); base100: 100 = the base period's mean (tension is shifted by +1 first so the scale stays positive);
     seasonal (the default): minus the seasonal component, how far the base period's values at
     the same time of year in the *other* years (days and weeks: within SEASON_DAYS of the same
-    day of the year; months: the same month) lie from those years' mean; the level stays.
-    A period with fewer than MIN_SEASON_YEARS other years at its time of year is unadjusted.
+    day of the year; months: the same month) lie from their own year's mean; the level stays,
+    and the smoothed line is the adjusted values smoothed. A period with fewer than
+    MIN_SEASON_YEARS other years at its time of year is unadjusted.
     The base period (default: the selection's whole history, every period with articles,
     so a value does not change with the dates shown) may lie outside the shown range.
 """
@@ -130,6 +131,9 @@ def finish(table: pd.DataFrame, opts: IndexOptions, history: pd.DataFrame | None
         lo, hi = min(history.index.min(), out.index.min()), max(history.index.max(), out.index.max())
         series = history["tension"].reindex(calendar(lo, hi, opts.freq))
         series.loc[out.index] = out["tension"]  # the shown periods as shown (a partial first week)
+    if opts.normalize == "seasonal":  # smooth the adjusted values, or the calendar comes back
+        base = base_period(history if history is not None else out, opts)
+        series = series - seasonal_component(base["tension"], pd.DatetimeIndex(series.index), opts.freq)
     out["tension_smoothed"] = smooth(series, opts.smooth, opts.smoother, opts.center).reindex(out.index)
     out = normalize(out, opts, history)
     return out.reset_index()[INDEX_COLUMNS]
@@ -150,22 +154,27 @@ def smooth(series: pd.Series, window: int, smoother: str = "rolling", center: bo
     return out
 
 
+def base_period(table: pd.DataFrame, opts: IndexOptions) -> pd.DataFrame:
+    """The periods of `table` (indexed by period start) inside the options' base period: the
+    whole history unless dates are given (a base that followed the shown range made the same
+    month read 0.89, 1.51 or 2.11 in three views)."""
+    if opts.base_start:
+        table = table[table.index >= pd.Timestamp(opts.base_start)]
+    if opts.base_end:
+        table = table[table.index <= pd.Timestamp(opts.base_end)]
+    return table
+
+
 def normalize(table: pd.DataFrame, opts: IndexOptions, history: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rescale level columns as `opts.normalize` says (see module docstring). A base period
     given by dates is read from `history` when there is one (it may lie outside `table`)."""
     if opts.normalize == "raw":
         return table
-    # the whole history unless dates are given: a base that followed the shown range made
-    # the same month read 0.89, 1.51 or 2.11 in three views
-    base = history if history is not None else table
-    if opts.base_start:
-        base = base[base.index >= pd.Timestamp(opts.base_start)]
-    if opts.base_end:
-        base = base[base.index <= pd.Timestamp(opts.base_end)]
+    base = base_period(history if history is not None else table, opts)
     out = table.copy()
-    if opts.normalize == "seasonal":
+    if opts.normalize == "seasonal":  # the smoothed line was smoothed adjusted (finish)
         comp = {c: seasonal_component(base[c], table.index, opts.freq) for c in ("tension", "hostility", "conciliation")}
-        for col in LEVEL_COLUMNS:  # the band and the smoothed line move with the tension's
+        for col in ("tension", "ci_low", "ci_high", "hostility", "conciliation"):  # the band moves with the tension
             out[col] = table[col] - comp[col if col in comp else "tension"]
         return out
     t_mean, t_std = base["tension"].mean(), base["tension"].std()
@@ -191,15 +200,17 @@ MIN_SEASON_YEARS = 4
 
 def seasonal_component(values: pd.Series, at: pd.DatetimeIndex, freq: str = "D") -> np.ndarray:
     """For each period start in `at`, the seasonal component of `values` (indexed by period
-    start): the mean at the same time of year in the other years (within SEASON_DAYS of the
-    same day of the year for days and weeks, across New Year too; the same month for months)
-    minus the mean of those other years; 0 where fewer than MIN_SEASON_YEARS other years have
-    a value at that time of year.
+    start): how far values lie from their own year's mean at the same time of year in the
+    other years (within SEASON_DAYS of the same day of the year for days and weeks, New Year
+    crossed as dates are; the same month for months), averaged over those values; 0 where
+    fewer than MIN_SEASON_YEARS other years have a value at that time of year.
 
     Why: a source's calendar (anniversaries, annual campaigns, the season of drills) moves
     its tone every year on the same days; taking the component out leaves what is particular
-    to that year on the same scale. The period's own year is left out so that an event does
-    not make its own baseline."""
+    to that year on the same scale. Deviations from each year's own mean, so that a year the
+    store holds only half of does not pass its level off as a season; the period's own
+    occurrence of that time of year is left out, so that an event does not make its own
+    baseline."""
     component, enough = _seasonal(values, at, freq)
     return np.where(enough, component, 0.0)
 
@@ -211,11 +222,7 @@ def article_components(articles: pd.DataFrame, opts: IndexOptions) -> pd.Series:
     reach the adjusted value the chart shows."""
     key = period_start(articles["date"], opts.freq)
     means = articles.groupby(key)["tension"].mean()
-    base = means
-    if opts.base_start:
-        base = base[base.index >= pd.Timestamp(opts.base_start)]
-    if opts.base_end:
-        base = base[base.index <= pd.Timestamp(opts.base_end)]
+    base = base_period(means, opts)
     component = pd.Series(seasonal_component(base, pd.DatetimeIndex(means.index), opts.freq), index=means.index)
     return pd.Series(component.reindex(key).to_numpy(), index=articles.index)
 
@@ -227,38 +234,42 @@ def seasonal_coverage(days: pd.DatetimeIndex, at: pd.DatetimeIndex, freq: str = 
     return int(_seasonal(pd.Series(0.0, index=pd.DatetimeIndex(days)), at, freq)[1].sum())
 
 
+def _slots(index: pd.DatetimeIndex, monthly: bool) -> np.ndarray:
+    """Time of year: the month, or the day of the year with 29 February as 28 February."""
+    if monthly:
+        return index.month.to_numpy() - 1
+    doy = index.day_of_year.to_numpy()
+    return np.where(index.is_leap_year & (doy >= 60), doy - 1, doy) - 1
+
+
 def _seasonal(values: pd.Series, at: pd.DatetimeIndex, freq: str) -> tuple[np.ndarray, np.ndarray]:
-    """The component at each period of `at` and whether enough other years define it."""
+    """The component at each period of `at` and whether enough other years define it.
+
+    The values lie on a flat timeline of years × slots (a year before and after the data
+    added, so that a window crosses New Year as dates do); a window sum at (year, slot) holds
+    the values near that date, and the sum over the years at one slot all the values near
+    that time of year: the other years' are that sum minus the target's own window."""
     v = values.dropna()
     if not len(v) or not len(at):
         return np.zeros(len(at)), np.zeros(len(at), dtype=bool)
     monthly = freq == "M"
-    n_keys = 12 if monthly else 365
-
-    def keys(index: pd.DatetimeIndex) -> np.ndarray:  # 29 February shares 28 February's slot
-        if monthly:
-            return index.month.to_numpy() - 1
-        doy = index.day_of_year.to_numpy()
-        leap_after = index.is_leap_year & (index.month > 2)
-        return np.where(leap_after, doy - 1, doy).clip(1, 365) - 1
-
-    years = np.union1d(v.index.year, at.year)
-    row = {y: i for i, y in enumerate(years)}
-    total = np.zeros((len(years), n_keys))
-    count = np.zeros((len(years), n_keys))
-    at_rows = ([row[y] for y in v.index.year], keys(v.index))
-    np.add.at(total, at_rows, v.to_numpy(dtype="float64"))
-    np.add.at(count, at_rows, 1.0)
-    year_total, year_count = total.sum(axis=1), count.sum(axis=1)  # before the window sums
-    if not monthly:  # the window around each day of the year, wrapping at New Year
-        offsets = range(-SEASON_DAYS, SEASON_DAYS + 1)
-        total = sum(np.roll(total, k, axis=1) for k in offsets)
-        count = sum(np.roll(count, k, axis=1) for k in offsets)
-    r, k = np.array([row[y] for y in at.year]), keys(at)
-    season = (total[:, k].sum(axis=0) - total[r, k]) / np.maximum(count[:, k].sum(axis=0) - count[r, k], 1)
-    level = (year_total.sum() - year_total[r]) / np.maximum(year_count.sum() - year_count[r], 1)
-    n_years = (count[:, k] > 0).sum(axis=0) - (count[r, k] > 0)
-    return season - level, n_years >= MIN_SEASON_YEARS
+    n_slots = 12 if monthly else 365
+    first = min(v.index.year.min(), at.year.min()) - 1
+    n_years = max(v.index.year.max(), at.year.max()) + 2 - first
+    own_mean = v.groupby(v.index.year).transform("mean")  # each year's own level
+    cell = (v.index.year.to_numpy() - first) * n_slots + _slots(v.index, monthly)
+    total, count = np.zeros(n_years * n_slots), np.zeros(n_years * n_slots)
+    np.add.at(total, cell, (v - own_mean).to_numpy(dtype="float64"))
+    np.add.at(count, cell, 1.0)
+    if not monthly:  # each cell: the values within SEASON_DAYS of its date
+        kernel = np.ones(2 * SEASON_DAYS + 1)
+        total, count = np.convolve(total, kernel, "same"), np.convolve(count, kernel, "same")
+    total, count = total.reshape(n_years, n_slots), count.reshape(n_years, n_slots)
+    r, k = at.year.to_numpy() - first, _slots(at, monthly)
+    others = count[:, k].sum(axis=0) - count[r, k]
+    component = (total[:, k].sum(axis=0) - total[r, k]) / np.maximum(others, 1)
+    n_other_years = (count[:, k] > 0).sum(axis=0) - (count[r, k] > 0)
+    return component, n_other_years >= MIN_SEASON_YEARS
 
 
 def bootstrap_band(period: pd.Series, values: pd.Series, n_boot: int = 200, ci: float = 0.95,

@@ -2,6 +2,7 @@
 
     GET    /api/health
     GET    /api/index.csv   ?from=&to=&freq=D|W|M&smooth=&normalize=&source=&category=&filter=&dyad=
+                            (normalize: seasonal by default, as the export; raw: as scored)
     GET    /api/index.json  (same parameters)
     GET    /api/dyads.csv   every dyad in long format (same parameters but dyad and category; min_articles=)
     GET    /api/dyads.json  the actor x actor matrix of the range: articles and mean tension per dyad

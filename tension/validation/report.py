@@ -308,8 +308,8 @@ wonder whether the window drives the ranking. *GPR*: Pearson r of the monthly me
 {m['gpr_column']} of `{m['gpr_file']}`, {span}, and over three consecutive thirds of those
 months (does one stretch carry the r?).{words}
 A name with `:seasonal` is that measure seasonally adjusted, as the index shows it by default
-(`--normalize seasonal`: each day minus how far the days within {SEASON_DAYS} of its day of the
-year lie from the mean in the other years); `{HEADLINE}:seasonal` is the headline as shown, the
+(`--normalize seasonal`: each day minus how far the days within {SEASON_DAYS} of the same date
+lie from their year's mean in the other years); `{HEADLINE}:seasonal` is the headline as shown, the
 name alone the same measure unadjusted (`--normalize raw`);
 `intensity:severity` is the severity-weighted intensity (methodology §2b).
 These are development references; acceptance uses held-out events and months.

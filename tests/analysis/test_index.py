@@ -172,27 +172,28 @@ def one_a_day(values: dict[str, float]) -> pd.DataFrame:
 
 
 def test_seasonal_adjustment_by_hand() -> None:
-    """Each day minus its seasonal component: the mean of the other years' days within 7 days
-    of its day of the year (across New Year, 29 February as 28 February) minus the mean of
-    those other years' days; its own year never counts; fewer than 4 other years there: as scored."""
-    df = one_a_day({"2020-01-03": 0.5, "2020-06-01": 0.9, "2021-01-01": -0.1, "2021-06-01": -0.3,
-                    "2022-01-09": 0.4, "2023-12-30": 0.6, "2024-01-05": 0.2, "2024-02-29": 0.1})
+    """Each day minus its seasonal component: over the other years' days within 7 days of the
+    same date (New Year crossed as dates are, 29 February as 28 February), the mean of each
+    value's difference from its own year's mean; the day's own occurrence of that time of year
+    never counts; fewer than 4 other years there: as scored."""
+    df = one_a_day({"2019-12-29": 0.3, "2020-01-03": 0.5, "2020-06-01": 0.9, "2021-01-01": -0.1,
+                    "2021-06-01": -0.3, "2022-01-09": 0.4, "2022-07-01": 0.0, "2023-01-02": 0.6,
+                    "2023-08-01": -0.2, "2024-01-05": 0.2, "2024-02-29": 0.1})
     t = compute_index(df, IndexOptions(smooth=1, n_boot=0, normalize="seasonal")).set_index("date")
-    # 2020-01-03: 2021-01-01, 2022-01-09 (6 days off), 2023-12-30 (4 days, across New Year) and
-    # 2024-01-05: four other years; their level is the mean of all their days
-    others = [-0.1, -0.3, 0.4, 0.6, 0.2, 0.1]
-    season = (-0.1 + 0.4 + 0.6 + 0.2) / 4
-    assert t.loc["2020-01-03", "tension"] == pytest.approx(0.5 - (season - sum(others) / 6))
-    # hostility against its own calendar (the positive parts)
-    h_others = [max(x, 0.0) for x in others]
-    assert t.loc["2020-01-03", "hostility"] == pytest.approx(0.5 - ((0.4 + 0.6 + 0.2) / 4 - sum(h_others) / 6))
-    # 2021-01-01 has three other years near it (2022-01-09 is 8 days off): as scored; so have
-    # 1 June (one other year) and 29 February (none)
+    # 2020-01-03: 2021-01-01 (-0.1 in a year of mean -0.2), 2022-01-09 (6 days off; 0.4 in 0.2),
+    # 2023-01-02 (0.6 in 0.2) and 2024-01-05 (0.2 in 0.15); 2019-12-29 is 5 days before it:
+    # its own occurrence of early January, not another year's
+    assert t.loc["2020-01-03", "tension"] == pytest.approx(0.5 - (0.1 + 0.2 + 0.4 + 0.05) / 4)
+    # hostility against its own calendar (the positive parts; year means 0, 0.2, 0.3, 0.15)
+    assert t.loc["2020-01-03", "hostility"] == pytest.approx(0.5 - (0.0 + 0.2 + 0.3 + 0.05) / 4)
+    # 2021-01-01 has three other years near it (2020 through 2019-12-29 and 2020-01-03, 2023,
+    # 2024; 2022-01-09 is 8 days off): as scored; so have 1 June (one other year) and
+    # 29 February (none)
     for day, value in (("2021-01-01", -0.1), ("2020-06-01", 0.9), ("2024-02-29", 0.1)):
         assert t.loc[day, "tension"] == value
-    # the band moves with the tension; an empty day stays missing, never 0
+    # an empty day stays missing, never 0
     assert math.isnan(t.loc["2020-01-04", "tension"]) and t.loc["2020-01-04", "n_articles"] == 0
-    # a base period without 2020-2021 leaves 2020-01-03 three other years: as scored
+    # a base period without 2019-2021 leaves 2020-01-03 three other years: as scored
     b = compute_index(df, IndexOptions(smooth=1, n_boot=0, normalize="seasonal",
                                        base_start=dt.date(2022, 1, 1))).set_index("date")
     assert b.loc["2020-01-03", "tension"] == 0.5
@@ -200,6 +201,11 @@ def test_seasonal_adjustment_by_hand() -> None:
     assert IndexOptions().normalize == "seasonal"
     r = compute_index(df, IndexOptions(smooth=1, n_boot=0, normalize="raw")).set_index("date")
     assert r.loc["2020-01-03", "tension"] == 0.5
+    # 29 February has 28 February's time of year: 21 February is 7 days from it, 8 from 1 March
+    leap = one_a_day({**{f"{y}-02-21": 0.4 for y in range(2020, 2024)},
+                      **{f"{y}-08-01": 0.0 for y in range(2020, 2024)}, "2024-02-29": 0.1, "2024-08-01": 0.0})
+    t = compute_index(leap, IndexOptions(smooth=1, n_boot=0)).set_index("date")
+    assert t.loc["2024-02-29", "tension"] == pytest.approx(0.1 - 0.2)
 
 
 def test_what_the_explanation_and_the_status_read_of_the_adjustment() -> None:
@@ -239,6 +245,9 @@ def test_seasonal_adjustment_removes_the_calendar(levels: list[float], calendar:
     if freq == "M":  # the other years' month minus their mean month: the calendar's deviation
         year = full["date"].dt.year - 2001
         np.testing.assert_allclose(full["tension"], [levels[y] + np.mean(calendar) for y in year], atol=1e-9)
+        # the smoothed line is the adjusted values smoothed: no calendar comes back through it
+        smoothed = compute_index(df, IndexOptions(freq=freq, smooth=3, n_boot=0))["tension_smoothed"]
+        np.testing.assert_allclose(smoothed, full["tension"].rolling(3, min_periods=1).mean(), atol=1e-9)
     start, end = (days[min(k, len(days) - 1)] for k in sorted(cut))
     part = compute_index(df, IndexOptions(freq=freq, smooth=1, n_boot=0, normalize="seasonal",
                                           start=start.date(), end=end.date()))

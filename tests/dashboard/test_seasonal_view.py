@@ -62,8 +62,8 @@ def test_the_default_view_takes_the_calendar_out_and_says_so(service: Service) -
     fig, status, _ = chart.render_view(service, parse_query("?from=2006-01-01&to=2006-12-31"))
     raw, raw_status, _ = chart.render_view(service, parse_query("?from=2006-01-01&to=2006-12-31&norm=raw"))
     said = text_of(status)
-    assert ("Seasonally adjusted: each day minus how far the days within 7 of the same day of the year "
-            "lie from the mean in the other years of all days (the source's calendar; the level stays).") in said
+    assert ("Seasonally adjusted: each day minus how far the days within 7 of the same date lie from "
+            "their year's mean in the other years of all days (the source's calendar; the level stays).") in said
     assert "seasonally" not in text_of(raw_status).lower()
     assert fig["layout"]["yaxis"]["title"]["text"] == "tension, seasonally adjusted against all days"
     adjusted, scored = daily(fig), daily(raw)
@@ -81,7 +81,7 @@ def test_a_days_evidence_adds_up_to_the_adjusted_value(service: Service) -> None
     first = next(d for d in adjusted if d.startswith("2006-03"))  # the campaign's first day
     out = text_of(evidence.evidence_panel(service, parse_query("?from=2006-01-01&to=2006-12-31"),
                                           {"start": first, "end": first}))
-    head = re.search(r"mean tension ([+-][\d.]+); seasonally adjusted, as on the chart: ([+-][\d.]+) "
+    head = re.search(r"mean tension ([+-][\d.]+); seasonally adjusted: ([+-][\d.]+) "
                      r"\(the usual part of this time of year, ([+-][\d.]+), taken out\)", out)
     assert head, out[:400]
     mean, shown, part = (float(g) for g in head.groups())
@@ -96,3 +96,19 @@ def test_a_days_evidence_adds_up_to_the_adjusted_value(service: Service) -> None
     raw = text_of(evidence.evidence_panel(service, parse_query("?norm=raw"), {"start": first, "end": first}))
     assert "the time of year" not in raw and "seasonally" not in raw
     assert dt.date.fromisoformat(first).month == 3
+
+
+def test_the_time_of_year_does_not_hide_why_no_word_is_listed(service: Service,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A range too large to rescore lists no word; the time of year's term is listed, and the
+    reason for the missing words still shows."""
+    real = service.day
+
+    def without_terms(*args: object, **kwargs: object) -> dict:
+        data = real(*args, **kwargs)
+        data["explain"] = {**data["explain"], "terms": [], "terms_unavailable": "choose a shorter range"}
+        return data
+
+    monkeypatch.setattr(service, "day", without_terms)
+    out = text_of(evidence.evidence_panel(service, parse_query(""), {"start": "2006-03-01", "end": "2006-03-10"}))
+    assert "the time of year" in out and "Not listed: choose a shorter range." in out

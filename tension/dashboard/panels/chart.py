@@ -120,15 +120,15 @@ def seasonal_note(service: Service, sel: Selection, opts: IndexOptions,
     if opts.base_end:
         days = days[days <= pd.Timestamp(opts.base_end)]
     n = seasonal_coverage(pd.DatetimeIndex(days), shown, opts.freq)
-    same = "the same month" if opts.freq == "M" else f"the days within {SEASON_DAYS} of the same day of the year"
+    same = "the same month" if opts.freq == "M" else f"the days within {SEASON_DAYS} of the same date"
     period = PERIOD_LABELS[opts.freq]
     if n == 0:
         return (f" Not seasonally adjusted: no {period} shown has {MIN_SEASON_YEARS} other years of "
                 f"{base_label(opts)} at its time of year to compare with (the values are as scored)."), False
     some = "" if n == len(shown) else (f" {len(shown) - n:,} of the {len(shown):,} {period}s with articles "
                                         f"have fewer than {MIN_SEASON_YEARS} such years and are as scored.")
-    return (f" Seasonally adjusted: each {period} minus how far {same} lie from the mean in the "
-            f"other years of {base_label(opts)} (the source's calendar; the level stays).{some}"), True
+    return (f" Seasonally adjusted: each {period} minus how far {same} lie from their year's mean in "
+            f"the other years of {base_label(opts)} (the source's calendar; the level stays).{some}"), True
 
 
 def base_label(opts: IndexOptions) -> str:

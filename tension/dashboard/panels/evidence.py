@@ -165,7 +165,7 @@ def evidence_panel(service: Service, view: dict, selection: dict | None,
     adjusted = season and why["n_target"] and season["target"] != 0
     head = html.P([html.B(span), f": {why['n_target']} articles, mean tension {why['mean_target']:+.3f}"
                    if why["n_target"] else ": no articles.",
-                   f"; seasonally adjusted, as on the chart: {why['mean_target'] - season['target']:+.3f} "
+                   f"; seasonally adjusted: {why['mean_target'] - season['target']:+.3f} "
                    f"(the usual part of this time of year, {season['target']:+.3f}, taken out)"
                    if adjusted else ""])
     out = [head]
@@ -183,9 +183,11 @@ def evidence_panel(service: Service, view: dict, selection: dict | None,
             shifts.insert(0, html.Li([html.Span(f"{-calendar:+.3f} ", className="muted"), "the time of year",
                                       html.Span(" (the seasonal adjustment: how the same days of the other "
                                                 "years differ from the 28 days before them)", className="muted")]))
-        out += [html.H3("What moved it"), html.Ul(shifts, className="shift") if shifts else html.P(
-            f"Not listed: {why['terms_unavailable']}." if why.get("terms_unavailable") else "No term.",
-            className="muted")]
+        words = html.P(f"Not listed: {why['terms_unavailable']}." if why.get("terms_unavailable")
+                       else "No term.", className="muted")
+        out += [html.H3("What moved it"), html.Ul(shifts, className="shift") if shifts else words]
+        if shifts and not why["terms"]:  # the time of year alone: still say why no word is listed
+            out.append(words)
     shown = [s["sentence"] for a in arts for s in a["evidence"]] + [r["text"] for r in data["review"]]
     current = service.labels_for(shown)
     slots = itertools.count()
